@@ -123,6 +123,8 @@ fn payload_node(p: &Payload<'_>, header: &Header, decrypt: Decrypt<'_>) -> Node 
             if p.is_critical() { "1" } else { "0" },
         ),
     );
+    let reserved7 = format!("0x{:02x}", p.flags & 0x7f);
+    n.push(Node::new("Reserved", reserved7.clone()).field("isakmp.reserved7", reserved7));
     n.push(Node::uint(
         "Payload length",
         p.buffer_len() as u64,
@@ -137,6 +139,11 @@ fn payload_node(p: &Payload<'_>, header: &Header, decrypt: Decrypt<'_>) -> Node 
                 g,
                 ke.dh_group as u64,
                 "isakmp.key_exchange.dh_group",
+            ));
+            n.push(Node::bytes(
+                "Reserved",
+                &ke.reserved.to_be_bytes(),
+                "isakmp.reserved",
             ));
             n.push(Node::bytes(
                 "Key Exchange Data",
@@ -174,6 +181,7 @@ fn payload_node(p: &Payload<'_>, header: &Header, decrypt: Decrypt<'_>) -> Node 
                 a.method.value() as u64,
                 "isakmp.auth.method",
             ));
+            n.push(Node::bytes("Reserved", &a.reserved, "isakmp.reserved"));
             n.push(Node::bytes(
                 "Authentication Data",
                 a.data,
@@ -213,8 +221,20 @@ fn payload_node(p: &Payload<'_>, header: &Header, decrypt: Decrypt<'_>) -> Node 
 }
 
 fn sa_nodes(sa: &Sa<'_>, n: &mut Node) {
-    for p in &sa.proposals {
+    let np = sa.proposals.len();
+    for (i, p) in sa.proposals.iter().enumerate() {
         let mut pn = Node::uint("Payload: Proposal", p.number as u64, "");
+        pn.push(Node::uint(
+            "Last Substruc",
+            if i + 1 == np { 0 } else { 2 },
+            "isakmp.nextpayload",
+        ));
+        pn.push(Node::bytes("Reserved", &[p.reserved], "isakmp.reserved"));
+        pn.push(Node::uint(
+            "Proposal length",
+            p.buffer_len() as u64,
+            "isakmp.payloadlength",
+        ));
         pn.push(Node::uint(
             "Proposal number",
             p.number as u64,
@@ -235,7 +255,8 @@ fn sa_nodes(sa: &Sa<'_>, n: &mut Node) {
             p.transforms.len() as u64,
             "isakmp.prop.transforms",
         ));
-        for t in &p.transforms {
+        let nt = p.transforms.len();
+        for (j, t) in p.transforms.iter().enumerate() {
             let id_field = match t.transform_type {
                 TransformType::Encr => "isakmp.tf.id.encr",
                 TransformType::Prf => "isakmp.tf.id.prf",
@@ -249,12 +270,21 @@ fn sa_nodes(sa: &Sa<'_>, n: &mut Node) {
                 "Payload: Transform",
                 format!("{} ({})", t.transform_type, name),
             );
+            let last = if j + 1 == nt { 0 } else { 3 };
+            tn.push(Node::uint("Last Substruc", last, "isakmp.nextpayload"));
+            tn.push(Node::bytes("Reserved", &t.reserved[..1], "isakmp.reserved"));
+            tn.push(Node::uint(
+                "Transform length",
+                t.buffer_len() as u64,
+                "isakmp.payloadlength",
+            ));
             tn.push(Node::code(
                 "Transform Type",
                 t.transform_type,
                 t.transform_type.value() as u64,
                 "isakmp.tf.type",
             ));
+            tn.push(Node::bytes("Reserved", &t.reserved[1..], "isakmp.reserved"));
             tn.push(Node::code(
                 "Transform ID",
                 name,
@@ -273,14 +303,17 @@ fn sa_nodes(sa: &Sa<'_>, n: &mut Node) {
                             Node::new("Format", "Type/Value (TV)")
                                 .field("isakmp.ike2.attr.format", "1"),
                         );
+                        an.push(Node::bytes(
+                            "Value",
+                            &v.to_be_bytes(),
+                            "isakmp.ike2.attr.value",
+                        ));
                         if a.attr_type == ATTR_KEY_LENGTH {
                             an.push(Node::uint(
                                 "Key Length",
                                 v as u64,
                                 "isakmp.ike2.attr.key_length",
                             ));
-                        } else {
-                            an.push(Node::uint("Value", v as u64, ""));
                         }
                     }
                     AttributeValue::Tlv(b) => {
@@ -311,6 +344,7 @@ fn id_nodes(id: &Id<'_>, n: &mut Node) {
         id.id_type.value() as u64,
         "isakmp.id.type",
     ));
+    n.push(Node::bytes("Reserved", &id.reserved, "isakmp.reserved"));
     let d = id.data;
     n.push(match id.id_type {
         IdType::Ipv4Addr if d.len() == 4 => {
@@ -413,6 +447,7 @@ fn ts_nodes(ts: &Ts<'_>, n: &mut Node) {
         ts.selectors.len() as u64,
         "isakmp.ts.number",
     ));
+    n.push(Node::bytes("Reserved", &ts.reserved, "isakmp.reserved"));
     for s in &ts.selectors {
         let ty = s.ts_type();
         let mut sn = Node::code(
@@ -514,6 +549,7 @@ fn cp_nodes(cp: &Cp<'_>, n: &mut Node) {
         cp.cfg_type.value() as u64,
         "isakmp.cfg.type",
     ));
+    n.push(Node::bytes("Reserved", &cp.reserved, "isakmp.reserved"));
     for a in &cp.attributes {
         let t = a.attr_type();
         let mut an = Node::code(
@@ -527,6 +563,8 @@ fn cp_nodes(cp: &Cp<'_>, n: &mut Node) {
             a.value.len() as u64,
             "isakmp.cfg.attr.length",
         ));
+        let r = if a.reserved_bit() { "1" } else { "0" };
+        an.push(Node::new("Reserved bit", r).field("isakmp.cfg.attr.format", r));
         let v = a.typed();
         let (field, shown): (&str, String) = match (t, v) {
             (_, CfgValue::Empty) => ("", String::new()),
