@@ -293,3 +293,131 @@ pub fn samples() -> Vec<crate::sample::Sample> {
 
 /// tshark's `esp_sa` entry for the NULL sample.
 const NULL_SA_UAT: &str = "uat:esp_sa:\"IPv4\",\"192.0.2.10\",\"198.51.100.1\",\"0xc10a5501\",\"NULL\",\"\",\"NULL\",\"\"";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn header_layout_and_errors() {
+        let b = [0xc1, 0x0a, 0x55, 0x01, 0, 0, 0, 7, 0xaa, 0xbb];
+        let e = Esp::parse(&b).unwrap();
+        assert_eq!(
+            (e.spi, e.sequence, e.data),
+            (0xc10a5501, 7, &[0xaa, 0xbb][..])
+        );
+        let v = Packet::new_checked(&b[..]).unwrap();
+        assert_eq!(
+            (v.spi(), v.sequence(), v.payload()),
+            (0xc10a5501, 7, &[0xaa, 0xbb][..])
+        );
+        let mut out = Vec::new();
+        e.emit(&mut out).unwrap();
+        assert_eq!(out, b);
+        assert_eq!(
+            Esp::parse(&[0, 0, 0, 0, 0, 0, 0, 1]).unwrap_err().field,
+            "ESP.spi"
+        );
+        assert_eq!(
+            Esp::parse(&[0, 0, 0, 1, 0, 0]).unwrap_err().field,
+            "ESP.sequence"
+        );
+        assert_eq!(
+            Packet::new_checked(&[1u8, 2][..]).unwrap_err().field,
+            "ESP.header"
+        );
+    }
+
+    /// RFC 4303 §2.4: payload, padding 1..n, Pad Length, Next Header, aligned.
+    #[test]
+    fn trailer_default_padding() {
+        let mut out = Vec::new();
+        emit_plaintext(&[0x45; 5], 4, 16, &mut out).unwrap();
+        assert_eq!(out.len(), 16);
+        assert_eq!(&out[5..], &[1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 4]);
+        let t = Trailer::parse(&out).unwrap();
+        assert_eq!((t.payload.len(), t.padding.len(), t.next_header), (5, 9, 4));
+        assert!(t.padding_is_default() && t.check_padding().is_ok());
+        let mut back = Vec::new();
+        t.emit(&mut back).unwrap();
+        assert_eq!(back, out);
+        // Alignment to 4 even for a stream cipher (block 1).
+        let mut out = Vec::new();
+        emit_plaintext(&[0; 6], 41, 1, &mut out).unwrap();
+        assert_eq!(out, [0, 0, 0, 0, 0, 0, 0, 41]);
+        // Non-default padding is kept and flagged.
+        let odd = [9, 9, 0xde, 0xad, 2, 59];
+        let t = Trailer::parse(&odd).unwrap();
+        assert_eq!(t.padding, &[0xde, 0xad]);
+        assert!(!t.padding_is_default());
+        assert_eq!(t.check_padding().unwrap_err().field, "ESP.padding");
+        let mut back = Vec::new();
+        t.emit(&mut back).unwrap();
+        assert_eq!(back, odd);
+        assert_eq!(
+            Trailer::parse(&[1, 5, 4]).unwrap_err().field,
+            "ESP.pad_length"
+        );
+        assert_eq!(Trailer::parse(&[4]).unwrap_err().field, "ESP.pad_length");
+    }
+
+    #[test]
+    fn samples_decode() {
+        for s in samples() {
+            let t = s.decode().unwrap();
+            assert!(
+                t.fields().iter().any(|(n, _)| *n == "esp.spi"),
+                "{}",
+                s.name
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn esp_round_trips(spi in 1u32.., seq in any::<u32>(), data in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let e = Esp { spi, sequence: seq, data: &data };
+            let mut out = Vec::new();
+            e.emit(&mut out).unwrap();
+            prop_assert_eq!(out.len(), e.buffer_len());
+            prop_assert_eq!(Esp::parse(&out).unwrap(), e);
+        }
+
+        #[test]
+        fn trailer_round_trips(payload in proptest::collection::vec(any::<u8>(), 0..64), pad in proptest::collection::vec(any::<u8>(), 0..255), nh in any::<u8>()) {
+            let t = Trailer { payload: &payload, padding: &pad, next_header: nh };
+            let mut out = Vec::new();
+            t.emit(&mut out).unwrap();
+            prop_assert_eq!(out.len(), t.buffer_len());
+            prop_assert_eq!(Trailer::parse(&out).unwrap(), t);
+        }
+
+        #[test]
+        fn default_padding_aligns(len in 0usize..300, align in prop_oneof![Just(1usize), Just(4), Just(8), Just(16)]) {
+            let payload = vec![0u8; len];
+            let mut out = Vec::new();
+            emit_plaintext(&payload, 4, align, &mut out).unwrap();
+            prop_assert_eq!(out.len() % align.max(4), 0);
+            let t = Trailer::parse(&out).unwrap();
+            prop_assert!(t.padding_is_default());
+            prop_assert_eq!(t.payload.len(), len);
+        }
+
+        #[test]
+        fn arbitrary_bytes(b in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(e) = Esp::parse(&b) {
+                let mut out = Vec::new();
+                e.emit(&mut out).unwrap();
+                prop_assert_eq!(&out, &b);
+            }
+            if let Ok(t) = Trailer::parse(&b) {
+                let mut out = Vec::new();
+                t.emit(&mut out).unwrap();
+                prop_assert_eq!(&out, &b);
+            }
+            let _ = dissect(&b);
+            let _ = dissect_null(&b);
+        }
+    }
+}

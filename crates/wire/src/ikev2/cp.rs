@@ -137,7 +137,7 @@ impl<'a> CfgAttribute<'a> {
             InternalIp6Address | InternalIp6Subnet | InternalIp6Prefix => n == 0 || n == 17,
             InternalIp6Dns | InternalIp6Dhcp => n == 0 || n == 16,
             InternalIp4Subnet => n == 0 || n == 8,
-            SupportedAttributes => n % 2 == 0,
+            SupportedAttributes => n & 1 == 0,
             InternalIp6Link => n == 0 || n >= 8,
             // RFC 7651 says 16; strongSwan also accepts 17 (an address with a prefix length).
             PCscfIp6Address => n == 0 || n == 16 || n == 17,
@@ -190,7 +190,7 @@ impl<'a> CfgAttribute<'a> {
             InternalIp4Subnet if v.len() == 8 => ip4(&v[..4])
                 .zip(ip4(&v[4..]))
                 .map(|(a, m)| CfgValue::Ip4Subnet(a, m)),
-            SupportedAttributes if v.len() % 2 == 0 => Some(CfgValue::AttrList(v)),
+            SupportedAttributes if v.len() & 1 == 0 => Some(CfgValue::AttrList(v)),
             InternalIp6Link if v.len() >= 8 => {
                 let mut id = [0u8; 8];
                 id.copy_from_slice(&v[..8]);

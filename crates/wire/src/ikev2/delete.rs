@@ -31,7 +31,7 @@ impl<'a> Delete<'a> {
 
     /// Deleting ESP/AH SAs: `spis` is a concatenation of 4-byte SPIs.
     pub fn child(protocol_id: ProtocolId, spis: &'a [u8]) -> Result<Self> {
-        if spis.len() % 4 != 0 {
+        if spis.len() & 3 != 0 {
             return Err(Error::bad_length(P, "D.spi"));
         }
         let num_spis =
