@@ -265,7 +265,7 @@ impl<'a> Payload<'a> {
                 Ok(())
             }
             PayloadBody::Unknown { payload_type, data } => {
-                if !matches!(PayloadType::from(*payload_type), PayloadType::Unknown(_)) {
+                if *payload_type == 0 || has_typed_body(PayloadType::from(*payload_type)) {
                     return Err(Error::bad_value(P, "payload.type"));
                 }
                 out.put(data);
@@ -303,6 +303,15 @@ impl<'a> Payload<'a> {
             _ => None,
         }
     }
+}
+
+/// Whether `parse_body` gives this type its own variant (else it is kept as `Unknown`).
+fn has_typed_body(ty: PayloadType) -> bool {
+    use PayloadType::*;
+    matches!(
+        ty,
+        Sa | Ke | IdI | IdR | Cert | CertReq | Auth | Nonce | Notify | Delete | VendorId | TsI | TsR | Sk | Cp | Eap | Skf
+    )
 }
 
 /// Parses a payload chain that starts with a payload of type `first` and fills `data`
