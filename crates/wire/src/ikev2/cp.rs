@@ -307,7 +307,7 @@ impl<'a> Cp<'a> {
         let mut r = Reader::new(P, data);
         let cfg_type = CfgType::from(r.u8("CP.cfg_type")?);
         let reserved = r.array::<3>("CP.reserved")?;
-        let mut attributes = Vec::new();
+        let mut attributes = Vec::with_capacity((r.remaining() / 4).min(32));
         while !r.is_empty() {
             attributes.push(CfgAttribute::parse(&mut r)?);
         }

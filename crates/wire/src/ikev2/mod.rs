@@ -310,7 +310,22 @@ fn has_typed_body(ty: PayloadType) -> bool {
     use PayloadType::*;
     matches!(
         ty,
-        Sa | Ke | IdI | IdR | Cert | CertReq | Auth | Nonce | Notify | Delete | VendorId | TsI | TsR | Sk | Cp | Eap | Skf
+        Sa | Ke
+            | IdI
+            | IdR
+            | Cert
+            | CertReq
+            | Auth
+            | Nonce
+            | Notify
+            | Delete
+            | VendorId
+            | TsI
+            | TsR
+            | Sk
+            | Cp
+            | Eap
+            | Skf
     )
 }
 
@@ -321,7 +336,8 @@ fn has_typed_body(ty: PayloadType) -> bool {
 /// [`sk::Plaintext`] to split the padding).
 pub fn parse_chain(first: u8, data: &[u8]) -> Result<Vec<Payload<'_>>> {
     let mut r = Reader::new(P, data);
-    let mut payloads = Vec::new();
+    // A payload is at least 4 bytes; most messages carry fewer than 16.
+    let mut payloads = Vec::with_capacity((data.len() / 4).min(16));
     let mut next = first;
     while next != 0 {
         let ty = PayloadType::from(next);

@@ -998,9 +998,11 @@ fn body() -> impl Strategy<Value = PayloadBody<'static>> {
                 attributes: a
             })),
         bytes(40).prop_map(PayloadBody::Eap),
-        (prop_oneof![(0u8..33), (49u8..53), (54u8..=255)], bytes(20)).prop_map(|(t, d)| PayloadBody::Unknown {
-            payload_type: t,
-            data: d
+        (prop_oneof![(0u8..33), (49u8..53), (54u8..=255)], bytes(20)).prop_map(|(t, d)| {
+            PayloadBody::Unknown {
+                payload_type: t,
+                data: d,
+            }
         }),
     ]
     .prop_filter("type 0 is the chain end", |b| {
