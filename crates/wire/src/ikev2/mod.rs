@@ -36,7 +36,9 @@ pub use auth::{Auth, AuthMethod};
 pub use cert::{Cert, CertEncoding, CertReq};
 pub use cp::{CfgAttrType, CfgAttribute, CfgType, CfgValue, Cp};
 pub use delete::Delete;
-pub use dissect::{dissect, dissect_null_encrypted, dissect_udp4500, dissect_with_decrypt};
+pub use dissect::{
+    dissect, dissect_null_encrypted, dissect_udp4500, dissect_with_decrypt, Decrypt,
+};
 pub use header::{flags, Header, Packet, HEADER_LEN};
 pub use id::{Id, IdType};
 pub use ke::Ke;

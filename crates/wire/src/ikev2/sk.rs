@@ -132,18 +132,21 @@ pub fn encrypted_layout(message: &[u8], iv_len: usize, icv_len: usize) -> Result
         r.finish("SK")?;
         let end = start + len;
         let iv_start = start + fixed;
-        let icv_start = end
-            .checked_sub(icv_len)
-            .filter(|&s| s >= iv_start + iv_len)
-            .ok_or(Error::bad_length(P, "SK.encrypted_data"))?;
         if iv_start > end {
             return Err(Error::bad_length(P, "SKF.length"));
         }
+        let ct_start = iv_start
+            .checked_add(iv_len)
+            .ok_or(Error::bad_length(P, "SK.encrypted_data"))?;
+        let icv_start = end
+            .checked_sub(icv_len)
+            .filter(|&s| s >= ct_start)
+            .ok_or(Error::bad_length(P, "SK.encrypted_data"))?;
         return Ok(EncryptedLayout {
             message: 0..message.len(),
             aad: 0..iv_start,
-            iv: iv_start..iv_start + iv_len,
-            ciphertext: iv_start + iv_len..icv_start,
+            iv: iv_start..ct_start,
+            ciphertext: ct_start..icv_start,
             icv: icv_start..end,
             authenticated: 0..icv_start,
         });

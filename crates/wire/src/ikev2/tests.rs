@@ -1108,3 +1108,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn layout_with_absurd_sizes_is_an_error_not_a_panic() {
+    let mut out = Vec::new();
+    emit_encrypted(
+        &Header::new([1; 8], [2; 8], ExchangeType::IkeAuth, 8, 1),
+        &[],
+        EncryptedKind::Sk,
+        PayloadType::NoNext,
+        &[],
+        &SkParams {
+            iv_len: 0,
+            block_len: 1,
+            icv_len: 0,
+        },
+        &mut out,
+    )
+    .unwrap();
+    assert!(encrypted_layout(&out, usize::MAX, 0).is_err());
+    assert!(encrypted_layout(&out, 0, usize::MAX).is_err());
+    assert!(encrypted_layout(&out, 0, 0).is_ok());
+}
