@@ -23,9 +23,10 @@ mod macros;
 
 pub mod codec;
 pub mod dissect;
+pub mod esp;
 pub mod frame;
+pub mod ikev2;
 pub mod sample;
-
 
 pub use codec::{Reader, Writer};
 

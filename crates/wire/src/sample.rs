@@ -62,5 +62,7 @@ impl Sample {
 pub fn all() -> Vec<Sample> {
     #[allow(unused_mut)]
     let mut v: Vec<Sample> = Vec::new();
+    v.extend(crate::ikev2::samples());
+    v.extend(crate::esp::samples());
     v
 }
