@@ -282,7 +282,7 @@ pub fn decrypt_encr_data(k_encr: &[u8; 16], iv: &[u8; 16], data: &mut [u8]) -> R
 }
 
 fn check_encr_len(len: usize) -> Result<()> {
-    if len == 0 || len % 16 != 0 {
+    if len == 0 || !len.is_multiple_of(16) {
         return Err(Error::InvalidLength {
             what: "AT_ENCR_DATA",
             len,

@@ -112,34 +112,6 @@ impl PartialEq for Output {
 
 impl Eq for Output {}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn output_truncates_and_compares() {
-        let o = Output::new(&[7u8; 80]);
-        assert_eq!(o.len(), 64);
-        assert!(o.ct_eq(&[7u8; 64]));
-        assert!(!o.ct_eq(&[7u8; 63]));
-        let e = Output::new(&[]);
-        assert!(e.is_empty());
-    }
-
-    #[test]
-    fn ct_eq_lengths() {
-        assert!(ct_eq(b"abc", b"abc"));
-        assert!(!ct_eq(b"abc", b"abd"));
-        assert!(!ct_eq(b"abc", b"ab"));
-    }
-
-    #[test]
-    fn take_pads() {
-        assert_eq!(take::<4>(&[1, 2]), [1, 2, 0, 0]);
-        assert_eq!(take::<2>(&[1, 2, 3]), [1, 2]);
-    }
-}
-
 /// The HMAC-based "prf+" expansion shared by IKEv2 (RFC 7296 §2.13), EAP-AKA' PRF'
 /// (RFC 5448 §3.4) and the RFC 5295 KDF: T1 = prf(K, S | 0x01), Tn = prf(K, T(n-1) | S | n),
 /// output T1 | T2 | ... truncated to `out.len()`. `seed` is S given in parts. At most 255
@@ -176,4 +148,32 @@ pub(crate) fn prf_plus(
         prev = Some(t);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_truncates_and_compares() {
+        let o = Output::new(&[7u8; 80]);
+        assert_eq!(o.len(), 64);
+        assert!(o.ct_eq(&[7u8; 64]));
+        assert!(!o.ct_eq(&[7u8; 63]));
+        let e = Output::new(&[]);
+        assert!(e.is_empty());
+    }
+
+    #[test]
+    fn ct_eq_lengths() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn take_pads() {
+        assert_eq!(take::<4>(&[1, 2]), [1, 2, 0, 0]);
+        assert_eq!(take::<2>(&[1, 2, 3]), [1, 2]);
+    }
 }
