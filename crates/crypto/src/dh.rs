@@ -1,6 +1,7 @@
 //! Diffie-Hellman for IKEv2 (Transform Type 4): MODP groups 14 and 15 (RFC 3526, generator 2)
-//! on `crypto-bigint` constant-time exponentiation; ECP groups 19 and 20 (RFC 5903) and
-//! Curve25519 (group 31, RFC 8031) on aws-lc-rs.
+//! on `crypto-bigint` constant-time exponentiation (almost-Montgomery multiplication, exponent of
+//! fixed bit length); ECP groups 19 and 20 (RFC 5903) and Curve25519 (group 31, RFC 8031) on
+//! aws-lc-rs.
 //!
 //! Encodings are those of the IKEv2 KE payload:
 //! * MODP: the public value and the shared secret are big-endian, left-padded with zeros to
@@ -182,9 +183,14 @@ fn modp_pow<const L: usize>(
     x: &U512,
     bits: u32,
 ) -> Uint<L> {
-    FixedMontyForm::new(base, params)
-        .pow_bounded_exp(x, bits)
-        .retrieve()
+    // Almost-Montgomery multiplication (constant time like the plain ladder, and faster here);
+    // the exponent is zero-extended to the modulus width and bounded to its real bit length.
+    let mut e: Uint<L> = x.resize();
+    let r = FixedMontyForm::new(base, params)
+        .pow_amm_bounded_exp(&e, bits)
+        .retrieve();
+    e.zeroize();
+    r
 }
 
 /// Parses a MODP public value and checks 1 < y < p - 1.
