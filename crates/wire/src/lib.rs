@@ -24,6 +24,9 @@ mod macros;
 pub mod codec;
 pub mod dissect;
 pub mod frame;
+pub mod icmpv6;
+pub mod mh;
+pub mod mip4;
 pub mod sample;
 
 

@@ -62,5 +62,8 @@ impl Sample {
 pub fn all() -> Vec<Sample> {
     #[allow(unused_mut)]
     let mut v: Vec<Sample> = Vec::new();
+    v.extend(crate::mh::samples());
+    v.extend(crate::icmpv6::samples());
+    v.extend(crate::mip4::samples());
     v
 }
