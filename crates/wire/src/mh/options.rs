@@ -634,13 +634,17 @@ pub fn att_name(v: u8) -> &'static str {
     }
 }
 
-/// The RFC 5213 §8.8 timestamp as text: UTC date and time with the 1/65536 fraction.
+/// The RFC 5213 §8.8 timestamp as text: UTC date and time with the 1/65536 fraction, as tshark
+/// prints it.
 pub fn timestamp_text(v: u64) -> String {
-    let secs = v >> 16;
-    let frac = v & 0xffff;
-    let nanos = (frac * 1_000_000_000) >> 16;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
+    let nanos = (((v & 0xffff) * 1_000_000_000) >> 16) as u32;
+    utc_text((v >> 16) as i64, nanos)
+}
+
+/// `Mon DD, YYYY HH:MM:SS.nnnnnnnnn UTC`, tshark's rendering of absolute times.
+pub(crate) fn utc_text(secs: i64, nanos: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     const MON: [&str; 12] =
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

@@ -1,0 +1,1 @@
+//! Mobile IPv4 tests.
