@@ -393,21 +393,26 @@ impl<'a> Repr<'a> {
 
     /// Appends the Mobility Header with [`Repr::checksum`] as is.
     pub fn emit(&self, out: &mut Vec<u8>) -> Result<()> {
+        self.emit_checked(out, self.checksum)
+    }
+
+    fn emit_checked(&self, out: &mut Vec<u8>, checksum: u16) -> Result<()> {
         let start = out.len();
-        let r = self.emit_inner(out);
+        let r = self.emit_inner(out, checksum);
         if r.is_err() {
             out.truncate(start);
         }
         r
     }
 
-    fn emit_inner(&self, out: &mut Vec<u8>) -> Result<()> {
+    fn emit_inner(&self, out: &mut Vec<u8>, checksum: u16) -> Result<()> {
         let start = out.len();
+        out.reserve(self.buffer_len());
         out.put_u8(self.payload_proto);
         out.put_u8(0);
         out.put_u8(self.message.mh_type().value());
         out.put_u8(self.reserved);
-        out.put_u16(self.checksum);
+        out.put_u16(checksum);
         use Message as M;
         match self.message {
             M::BindingRefreshRequest { reserved } => out.put_u16(reserved),
@@ -478,9 +483,7 @@ impl<'a> Repr<'a> {
     /// final destination).
     pub fn emit_with_checksum(&self, src: &[u8; 16], dst: &[u8; 16], out: &mut Vec<u8>) -> Result<()> {
         let start = out.len();
-        let mut zero = self.clone();
-        zero.checksum = 0;
-        zero.emit(out)?;
+        self.emit_checked(out, 0)?;
         let c = compute_checksum(&out[start..], src, dst);
         out.patch_u16(start + 4, c);
         Ok(())

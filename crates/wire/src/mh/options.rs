@@ -133,27 +133,75 @@ pub enum MobOption<'a> {
     Unknown { kind: u8, data: &'a [u8] },
 }
 
+/// The length rule of a typed option: `(octets, exact, field)`; `None` for types with no rule
+/// (PadN, data of any length, unknown types).
+fn length_rule(kind: u8) -> Option<(usize, bool, &'static str)> {
+    Some(match kind {
+        2 => (2, true, "option.binding_refresh_advice.length"),
+        3 => (16, true, "option.alternate_care_of_address.length"),
+        4 => (4, true, "option.nonce_indices.length"),
+        6 => (18, true, "option.mobile_network_prefix.length"),
+        7 => (1, false, "option.link_layer_address.length"),
+        8 => (1, false, "option.mobile_node_identifier.length"),
+        9 => (5, false, "option.authentication.length"),
+        10 => (8, true, "option.replay_protection.length"),
+        19 => (5, false, "option.vendor_specific.length"),
+        22 => (18, true, "option.home_network_prefix.length"),
+        23 => (2, true, "option.handoff_indicator.length"),
+        24 => (2, true, "option.access_technology_type.length"),
+        25 => (2, false, "option.mn_link_layer_identifier.length"),
+        26 => (16, true, "option.link_local_address.length"),
+        27 => (8, true, "option.timestamp.length"),
+        29 => (6, true, "option.ipv4_home_address.length"),
+        30 => (6, true, "option.ipv4_address_acknowledgement.length"),
+        31 => (6, true, "option.nat_detection.length"),
+        32 => (6, true, "option.ipv4_care_of_address.length"),
+        33 => (6, true, "option.gre_key.length"),
+        36 => (6, true, "option.ipv4_home_address_request.length"),
+        37 => (6, true, "option.ipv4_home_address_reply.length"),
+        38 => (6, true, "option.ipv4_default_router_address.length"),
+        39 => (2, true, "option.ipv4_dhcp_support_mode.length"),
+        _ => return None,
+    })
+}
+
+/// Checks an option's data length against its type's rule.
+#[inline]
+fn check_length(kind: u8, len: usize) -> Result<()> {
+    match length_rule(kind) {
+        Some((n, true, field)) if len != n => Err(Error::bad_length(P, field)),
+        Some((n, false, field)) if len < n => Err(Error::bad_length(P, field)),
+        _ => Ok(()),
+    }
+}
+
+/// One validating pass over an options area: framing and the length rule of every option,
+/// without decoding any (what `parse` needs; decoding happens lazily in [`Options::iter`]).
+fn validate(b: &[u8]) -> Result<()> {
+    let mut i = 0;
+    while let Some(&kind) = b.get(i) {
+        if kind == 0 {
+            i += 1;
+            continue;
+        }
+        let len = match b.get(i + 1) {
+            Some(&l) => l as usize,
+            None => return Err(Error::truncated(P, "option.length")),
+        };
+        i += 2 + len;
+        if i > b.len() {
+            return Err(Error::truncated(P, "option.length"));
+        }
+        check_length(kind, len)?;
+    }
+    Ok(())
+}
+
 fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
     let mut a = [0u8; N];
     let n = N.min(b.len());
     a[..n].copy_from_slice(&b[..n]);
     a
-}
-
-fn exact(data: &[u8], n: usize, field: &'static str) -> Result<()> {
-    if data.len() == n {
-        Ok(())
-    } else {
-        Err(Error::bad_length(P, field))
-    }
-}
-
-fn at_least(data: &[u8], n: usize, field: &'static str) -> Result<()> {
-    if data.len() >= n {
-        Ok(())
-    } else {
-        Err(Error::bad_length(P, field))
-    }
 }
 
 fn be16(b: &[u8]) -> u16 {
@@ -206,105 +254,82 @@ impl<'a> MobOption<'a> {
     /// A typed option from its type and data (the bytes after the Length byte).
     pub fn from_type_data(kind: u8, d: &'a [u8]) -> Result<Self> {
         use MobOption as O;
+        check_length(kind, d.len())?;
         Ok(match OptionType::from(kind) {
             OptionType::Pad1 => return Err(Error::bad_value(P, "option.type")),
             OptionType::PadN => O::PadN(d),
             OptionType::BindingRefreshAdvice => {
-                exact(d, 2, "option.binding_refresh_advice.length")?;
                 O::BindingRefreshAdvice(be16(d))
             }
             OptionType::AlternateCareOfAddress => {
-                exact(d, 16, "option.alternate_care_of_address.length")?;
                 O::AlternateCareOfAddress(arr(d))
             }
             OptionType::NonceIndices => {
-                exact(d, 4, "option.nonce_indices.length")?;
                 O::NonceIndices { home: be16(d), care_of: be16(&d[2..]) }
             }
             OptionType::BindingAuthorizationData => O::BindingAuthorizationData(d),
             OptionType::MobileNetworkPrefix => {
-                exact(d, 18, "option.mobile_network_prefix.length")?;
                 O::MobileNetworkPrefix { reserved: d[0], prefix_len: d[1], prefix: arr(&d[2..]) }
             }
             OptionType::LinkLayerAddress => {
-                at_least(d, 1, "option.link_layer_address.length")?;
                 O::LinkLayerAddress { code: d[0], address: &d[1..] }
             }
             OptionType::MobileNodeIdentifier => {
-                at_least(d, 1, "option.mobile_node_identifier.length")?;
                 O::MobileNodeIdentifier { subtype: d[0], identifier: &d[1..] }
             }
             OptionType::Authentication => {
-                at_least(d, 5, "option.authentication.length")?;
                 O::Authentication { subtype: d[0], spi: be32(&d[1..]), data: &d[5..] }
             }
             OptionType::ReplayProtection => {
-                exact(d, 8, "option.replay_protection.length")?;
                 O::ReplayProtection(be64(d))
             }
             OptionType::VendorSpecific => {
-                at_least(d, 5, "option.vendor_specific.length")?;
                 O::VendorSpecific { vendor_id: be32(d), sub_type: d[4], data: &d[5..] }
             }
             OptionType::ServiceSelection => O::ServiceSelection(d),
             OptionType::HomeNetworkPrefix => {
-                exact(d, 18, "option.home_network_prefix.length")?;
                 O::HomeNetworkPrefix { reserved: d[0], prefix_len: d[1], prefix: arr(&d[2..]) }
             }
             OptionType::HandoffIndicator => {
-                exact(d, 2, "option.handoff_indicator.length")?;
                 O::HandoffIndicator { reserved: d[0], indicator: d[1] }
             }
             OptionType::AccessTechnologyType => {
-                exact(d, 2, "option.access_technology_type.length")?;
                 O::AccessTechnologyType { reserved: d[0], att: d[1] }
             }
             OptionType::MnLinkLayerIdentifier => {
-                at_least(d, 2, "option.mn_link_layer_identifier.length")?;
                 O::MnLinkLayerIdentifier { reserved: be16(d), identifier: &d[2..] }
             }
             OptionType::LinkLocalAddress => {
-                exact(d, 16, "option.link_local_address.length")?;
                 O::LinkLocalAddress(arr(d))
             }
             OptionType::Timestamp => {
-                exact(d, 8, "option.timestamp.length")?;
                 O::Timestamp(be64(d))
             }
             OptionType::Ipv4HomeAddress => {
-                exact(d, 6, "option.ipv4_home_address.length")?;
                 O::Ipv4HomeAddress { bits: be16(d), address: arr(&d[2..]) }
             }
             OptionType::Ipv4AddressAcknowledgement => {
-                exact(d, 6, "option.ipv4_address_acknowledgement.length")?;
                 O::Ipv4AddressAcknowledgement { status: d[0], bits: d[1], address: arr(&d[2..]) }
             }
             OptionType::NatDetection => {
-                exact(d, 6, "option.nat_detection.length")?;
                 O::NatDetection { bits: be16(d), refresh_time: be32(&d[2..]) }
             }
             OptionType::Ipv4CareOfAddress => {
-                exact(d, 6, "option.ipv4_care_of_address.length")?;
                 O::Ipv4CareOfAddress { reserved: be16(d), address: arr(&d[2..]) }
             }
             OptionType::GreKey => {
-                exact(d, 6, "option.gre_key.length")?;
                 O::GreKey { reserved: be16(d), key: be32(&d[2..]) }
             }
             OptionType::Ipv4HomeAddressRequest => {
-                exact(d, 6, "option.ipv4_home_address_request.length")?;
                 O::Ipv4HomeAddressRequest { bits: be16(d), address: arr(&d[2..]) }
             }
             OptionType::Ipv4HomeAddressReply => {
-                exact(d, 6, "option.ipv4_home_address_reply.length")?;
                 O::Ipv4HomeAddressReply { status: d[0], bits: d[1], address: arr(&d[2..]) }
             }
             OptionType::Ipv4DefaultRouterAddress => {
-                exact(d, 6, "option.ipv4_default_router_address.length")?;
                 O::Ipv4DefaultRouterAddress { reserved: be16(d), address: arr(&d[2..]) }
             }
             OptionType::Ipv4DhcpSupportMode => {
-                exact(d, 2, "option.ipv4_dhcp_support_mode.length")?;
                 O::Ipv4DhcpSupportMode { bits: be16(d) }
             }
             OptionType::RestartCounter | OptionType::Unknown(_) => O::Unknown { kind, data: d },
@@ -700,10 +725,7 @@ impl Default for Options<'_> {
 impl<'a> Options<'a> {
     /// Validates every option in `b` (the rest of the Mobility Header after the fixed part).
     pub fn parse(b: &'a [u8]) -> Result<Self> {
-        let mut r = Reader::new(P, b);
-        while !r.is_empty() {
-            read_one(&mut r)?;
-        }
+        validate(b)?;
         Ok(Options::Wire(b))
     }
 
@@ -717,7 +739,27 @@ impl<'a> Options<'a> {
 
     /// The first option of type `kind`.
     pub fn find(&self, kind: OptionType) -> Option<MobOption<'a>> {
-        self.iter().find(|o| o.kind() == kind)
+        match self {
+            Options::Wire(b) => {
+                // Walk the type/length octets; decode only the match.
+                let want = kind.value();
+                let mut i = 0;
+                while let Some(&t) = b.get(i) {
+                    if t == 0 {
+                        i += 1;
+                        continue;
+                    }
+                    let len = *b.get(i + 1)? as usize;
+                    let data = b.get(i + 2..i + 2 + len)?;
+                    if t == want {
+                        return MobOption::from_type_data(t, data).ok();
+                    }
+                    i += 2 + len;
+                }
+                None
+            }
+            Options::List(v) => v.iter().find(|o| o.kind() == kind).copied(),
+        }
     }
 
     /// Appends the options. `mh_start` is the position in `out` where the Mobility Header
