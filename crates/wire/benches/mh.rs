@@ -8,15 +8,35 @@ use mobstrap_wire::mh::{bu_flags, BindingUpdate, Message, MobOption as O, Option
 
 fn pbu() -> Repr<'static> {
     Repr::new(
-        Message::BindingUpdate(BindingUpdate { seq: 1, flags: bu_flags::A | bu_flags::H | bu_flags::P, lifetime: 1000 }),
+        Message::BindingUpdate(BindingUpdate {
+            seq: 1,
+            flags: bu_flags::A | bu_flags::H | bu_flags::P,
+            lifetime: 1000,
+        }),
         vec![
-            O::MobileNodeIdentifier { subtype: 1, identifier: b"0232010000000000@example.com" },
-            O::HomeNetworkPrefix { reserved: 0, prefix_len: 0, prefix: [0; 16] },
-            O::HandoffIndicator { reserved: 0, indicator: 1 },
-            O::AccessTechnologyType { reserved: 0, att: 4 },
+            O::MobileNodeIdentifier {
+                subtype: 1,
+                identifier: b"0232010000000000@example.com",
+            },
+            O::HomeNetworkPrefix {
+                reserved: 0,
+                prefix_len: 0,
+                prefix: [0; 16],
+            },
+            O::HandoffIndicator {
+                reserved: 0,
+                indicator: 1,
+            },
+            O::AccessTechnologyType {
+                reserved: 0,
+                att: 4,
+            },
             O::Timestamp((1_700_000_000u64 << 16) | 0x8000),
             O::ServiceSelection(b"internet.example"),
-            O::Ipv4HomeAddressRequest { bits: 0, address: [0; 4] },
+            O::Ipv4HomeAddressRequest {
+                bits: 0,
+                address: [0; 4],
+            },
         ],
     )
 }
@@ -25,9 +45,12 @@ fn bench(c: &mut Criterion) {
     let (src, dst) = ([0x20; 16], [0x21; 16]);
     let repr = pbu();
     let mut wire = Vec::new();
-    repr.emit_with_checksum(&src, &dst, &mut wire).expect("emit");
+    repr.emit_with_checksum(&src, &dst, &mut wire)
+        .expect("emit");
 
-    c.bench_function("mh/pbu/parse", |b| b.iter(|| Repr::parse(black_box(&wire)).expect("parse")));
+    c.bench_function("mh/pbu/parse", |b| {
+        b.iter(|| Repr::parse(black_box(&wire)).expect("parse"))
+    });
     c.bench_function("mh/pbu/parse+find_options", |b| {
         b.iter(|| {
             let r = Repr::parse(black_box(&wire)).expect("parse");
@@ -38,7 +61,9 @@ fn bench(c: &mut Criterion) {
         })
     });
     c.bench_function("mh/pbu/verify_checksum", |b| {
-        b.iter(|| mobstrap_wire::mh::verify_checksum(black_box(&wire), &src, &dst).expect("checksum"))
+        b.iter(|| {
+            mobstrap_wire::mh::verify_checksum(black_box(&wire), &src, &dst).expect("checksum")
+        })
     });
     let mut out = Vec::with_capacity(256);
     c.bench_function("mh/pbu/emit", |b| {
@@ -51,7 +76,9 @@ fn bench(c: &mut Criterion) {
     c.bench_function("mh/pbu/emit_with_checksum", |b| {
         b.iter(|| {
             out.clear();
-            black_box(&repr).emit_with_checksum(&src, &dst, &mut out).expect("emit");
+            black_box(&repr)
+                .emit_with_checksum(&src, &dst, &mut out)
+                .expect("emit");
             black_box(out.len())
         })
     });

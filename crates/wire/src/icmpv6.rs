@@ -81,12 +81,22 @@ impl<'a> NdOption<'a> {
                 prefix: d.array("option.prefix_information.prefix")?,
             });
         }
-        Ok(NdOption::Unknown { kind, data: d.rest() })
+        Ok(NdOption::Unknown {
+            kind,
+            data: d.rest(),
+        })
     }
 
     pub fn emit(&self, out: &mut Vec<u8>) -> Result<()> {
         match *self {
-            NdOption::PrefixInformation { prefix_len, flags, valid_lifetime, preferred_lifetime, reserved2, prefix } => {
+            NdOption::PrefixInformation {
+                prefix_len,
+                flags,
+                valid_lifetime,
+                preferred_lifetime,
+                reserved2,
+                prefix,
+            } => {
                 out.put_u8(OPT_PREFIX_INFORMATION);
                 out.put_u8(4);
                 out.put_u8(prefix_len);
@@ -98,7 +108,7 @@ impl<'a> NdOption<'a> {
             }
             NdOption::Unknown { kind, data } => {
                 let total = data.len() + 2;
-                if total % 8 != 0 {
+                if !total.is_multiple_of(8) {
                     return Err(Error::bad_length(P, "option.length"));
                 }
                 if total / 8 > 255 {
@@ -114,23 +124,60 @@ impl<'a> NdOption<'a> {
 
     fn dissect(&self) -> Node {
         match *self {
-            NdOption::PrefixInformation { prefix_len, flags, valid_lifetime, preferred_lifetime, prefix, .. } => {
-                Node::new("Prefix information", format!("{}/{prefix_len}", ip_text(&prefix)))
-                    .with(Node::uint("Type", OPT_PREFIX_INFORMATION as u64, "icmpv6.opt.type"))
-                    .with(Node::uint("Length", 4, "icmpv6.opt.length"))
-                    .with(Node::uint("Prefix Length", prefix_len as u64, "icmpv6.opt.prefix.length"))
-                    .with(Node::new("Flag", format!("0x{flags:02x}")).field("icmpv6.opt.prefix.flag", format!("0x{flags:02x}")))
-                    .with(Node::uint("On-link (L)", (flags >> 7) as u64, "icmpv6.opt.prefix.flag.l"))
-                    .with(Node::uint("Autonomous (A)", ((flags >> 6) & 1) as u64, "icmpv6.opt.prefix.flag.a"))
-                    .with(Node::uint("Router address (R)", ((flags >> 5) & 1) as u64, "icmpv6.opt.prefix.flag.r"))
-                    .with(Node::uint("Valid Lifetime", valid_lifetime as u64, "icmpv6.opt.prefix.valid_lifetime"))
-                    .with(Node::uint(
-                        "Preferred Lifetime",
-                        preferred_lifetime as u64,
-                        "icmpv6.opt.prefix.preferred_lifetime",
-                    ))
-                    .with(Node::new("Prefix", ip_text(&prefix)).field("icmpv6.opt.prefix", ip_text(&prefix)))
-            }
+            NdOption::PrefixInformation {
+                prefix_len,
+                flags,
+                valid_lifetime,
+                preferred_lifetime,
+                prefix,
+                ..
+            } => Node::new(
+                "Prefix information",
+                format!("{}/{prefix_len}", ip_text(&prefix)),
+            )
+            .with(Node::uint(
+                "Type",
+                OPT_PREFIX_INFORMATION as u64,
+                "icmpv6.opt.type",
+            ))
+            .with(Node::uint("Length", 4, "icmpv6.opt.length"))
+            .with(Node::uint(
+                "Prefix Length",
+                prefix_len as u64,
+                "icmpv6.opt.prefix.length",
+            ))
+            .with(
+                Node::new("Flag", format!("0x{flags:02x}"))
+                    .field("icmpv6.opt.prefix.flag", format!("0x{flags:02x}")),
+            )
+            .with(Node::uint(
+                "On-link (L)",
+                (flags >> 7) as u64,
+                "icmpv6.opt.prefix.flag.l",
+            ))
+            .with(Node::uint(
+                "Autonomous (A)",
+                ((flags >> 6) & 1) as u64,
+                "icmpv6.opt.prefix.flag.a",
+            ))
+            .with(Node::uint(
+                "Router address (R)",
+                ((flags >> 5) & 1) as u64,
+                "icmpv6.opt.prefix.flag.r",
+            ))
+            .with(Node::uint(
+                "Valid Lifetime",
+                valid_lifetime as u64,
+                "icmpv6.opt.prefix.valid_lifetime",
+            ))
+            .with(Node::uint(
+                "Preferred Lifetime",
+                preferred_lifetime as u64,
+                "icmpv6.opt.prefix.preferred_lifetime",
+            ))
+            .with(
+                Node::new("Prefix", ip_text(&prefix)).field("icmpv6.opt.prefix", ip_text(&prefix)),
+            ),
             NdOption::Unknown { kind, data } => Node::new("Option", format!("type {kind}"))
                 .with(Node::uint("Type", kind as u64, "icmpv6.opt.type"))
                 .with(Node::bytes("Data", data, "")),
@@ -163,21 +210,44 @@ impl<'a> NdOptions<'a> {
     }
     pub fn iter(&self) -> impl Iterator<Item = NdOption<'a>> + 'a {
         let mut r = Reader::new(P, self.0);
-        core::iter::from_fn(move || if r.is_empty() { None } else { NdOption::read(&mut r).ok() })
+        core::iter::from_fn(move || {
+            if r.is_empty() {
+                None
+            } else {
+                NdOption::read(&mut r).ok()
+            }
+        })
     }
 }
 
 /// The message body after Type, Code and Checksum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Message<'a> {
-    HaadRequest { identifier: u16, reserved: u16 },
+    HaadRequest {
+        identifier: u16,
+        reserved: u16,
+    },
     /// `addresses`: a whole number of 16-octet home agent addresses, in preference order.
-    HaadReply { identifier: u16, reserved: u16, addresses: &'a [u8] },
-    MobilePrefixSolicitation { identifier: u16, reserved: u16 },
+    HaadReply {
+        identifier: u16,
+        reserved: u16,
+        addresses: &'a [u8],
+    },
+    MobilePrefixSolicitation {
+        identifier: u16,
+        reserved: u16,
+    },
     /// `flags`: M O and the 14 reserved bits, raw.
-    MobilePrefixAdvertisement { identifier: u16, flags: u16, options: NdOptions<'a> },
+    MobilePrefixAdvertisement {
+        identifier: u16,
+        flags: u16,
+        options: NdOptions<'a>,
+    },
     /// Any other type: the body verbatim.
-    Other { icmp_type: u8, body: &'a [u8] },
+    Other {
+        icmp_type: u8,
+        body: &'a [u8],
+    },
 }
 
 impl Message<'_> {
@@ -203,7 +273,11 @@ pub struct Repr<'a> {
 impl<'a> Repr<'a> {
     /// A message with code 0 and checksum 0 (fill it with [`Repr::emit_with_checksum`]).
     pub fn new(message: Message<'a>) -> Self {
-        Repr { code: 0, checksum: 0, message }
+        Repr {
+            code: 0,
+            checksum: 0,
+            message,
+        }
     }
 
     pub fn parse(b: &'a [u8]) -> Result<Self> {
@@ -220,10 +294,14 @@ impl<'a> Repr<'a> {
                 let identifier = r.u16("haad_reply.identifier")?;
                 let reserved = r.u16("haad_reply.reserved")?;
                 let addresses = r.rest();
-                if addresses.len() % 16 != 0 {
+                if !addresses.len().is_multiple_of(16) {
                     return Err(Error::bad_length(P, "haad_reply.home_agent_addresses"));
                 }
-                Message::HaadReply { identifier, reserved, addresses }
+                Message::HaadReply {
+                    identifier,
+                    reserved,
+                    addresses,
+                }
             }
             Icmpv6Type::MobilePrefixSolicitation => Message::MobilePrefixSolicitation {
                 identifier: r.u16("mps.identifier")?,
@@ -234,10 +312,17 @@ impl<'a> Repr<'a> {
                 flags: r.u16("mpa.flags")?,
                 options: NdOptions::parse(r.rest())?,
             },
-            Icmpv6Type::Unknown(t) => Message::Other { icmp_type: t, body: r.rest() },
+            Icmpv6Type::Unknown(t) => Message::Other {
+                icmp_type: t,
+                body: r.rest(),
+            },
         };
         r.finish("length")?;
-        Ok(Repr { code, checksum, message })
+        Ok(Repr {
+            code,
+            checksum,
+            message,
+        })
     }
 
     pub fn buffer_len(&self) -> usize {
@@ -255,19 +340,34 @@ impl<'a> Repr<'a> {
         out.put_u8(self.code);
         out.put_u16(self.checksum);
         match self.message {
-            Message::HaadRequest { identifier, reserved } | Message::MobilePrefixSolicitation { identifier, reserved } => {
+            Message::HaadRequest {
+                identifier,
+                reserved,
+            }
+            | Message::MobilePrefixSolicitation {
+                identifier,
+                reserved,
+            } => {
                 out.put_u16(identifier);
                 out.put_u16(reserved);
             }
-            Message::HaadReply { identifier, reserved, addresses } => {
-                if addresses.len() % 16 != 0 {
+            Message::HaadReply {
+                identifier,
+                reserved,
+                addresses,
+            } => {
+                if !addresses.len().is_multiple_of(16) {
                     return Err(Error::bad_length(P, "haad_reply.home_agent_addresses"));
                 }
                 out.put_u16(identifier);
                 out.put_u16(reserved);
                 out.put(addresses);
             }
-            Message::MobilePrefixAdvertisement { identifier, flags, options } => {
+            Message::MobilePrefixAdvertisement {
+                identifier,
+                flags,
+                options,
+            } => {
                 out.put_u16(identifier);
                 out.put_u16(flags);
                 out.put(options.bytes());
@@ -278,9 +378,18 @@ impl<'a> Repr<'a> {
     }
 
     /// Appends the message with its checksum computed for these IPv6 addresses.
-    pub fn emit_with_checksum(&self, src: &[u8; 16], dst: &[u8; 16], out: &mut Vec<u8>) -> Result<()> {
+    pub fn emit_with_checksum(
+        &self,
+        src: &[u8; 16],
+        dst: &[u8; 16],
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let start = out.len();
-        Repr { checksum: 0, ..*self }.emit(out)?;
+        Repr {
+            checksum: 0,
+            ..*self
+        }
+        .emit(out)?;
         let c = compute_checksum(&out[start..], src, dst);
         out.patch_u16(start + 2, c);
         Ok(())
@@ -294,23 +403,59 @@ impl<'a> Repr<'a> {
         let c = format!("0x{:04x}", self.checksum);
         n.push(Node::new("Checksum", c.clone()).field("icmpv6.checksum", c));
         match self.message {
-            Message::HaadRequest { identifier, .. } | Message::MobilePrefixSolicitation { identifier, .. } => {
-                n.push(Node::uint("Identifier", identifier as u64, "icmpv6.mip6.identifier"));
+            Message::HaadRequest { identifier, .. }
+            | Message::MobilePrefixSolicitation { identifier, .. } => {
+                n.push(Node::uint(
+                    "Identifier",
+                    identifier as u64,
+                    "icmpv6.mip6.identifier",
+                ));
             }
-            Message::HaadReply { identifier, addresses, .. } => {
-                n.push(Node::uint("Identifier", identifier as u64, "icmpv6.mip6.identifier"));
+            Message::HaadReply {
+                identifier,
+                addresses,
+                ..
+            } => {
+                n.push(Node::uint(
+                    "Identifier",
+                    identifier as u64,
+                    "icmpv6.mip6.identifier",
+                ));
                 for a in addresses.chunks_exact(16) {
                     let t = ip_text(a);
-                    n.push(Node::new("Home Agent Address", t.clone()).field("icmpv6.mip6.home_agent_address", t));
+                    n.push(
+                        Node::new("Home Agent Address", t.clone())
+                            .field("icmpv6.mip6.home_agent_address", t),
+                    );
                 }
             }
-            Message::MobilePrefixAdvertisement { identifier, flags, options } => {
-                n.push(Node::uint("Identifier", identifier as u64, "icmpv6.mip6.identifier"));
+            Message::MobilePrefixAdvertisement {
+                identifier,
+                flags,
+                options,
+            } => {
+                n.push(Node::uint(
+                    "Identifier",
+                    identifier as u64,
+                    "icmpv6.mip6.identifier",
+                ));
                 let f = format!("0x{flags:04x}");
                 n.push(Node::new("Flags", f.clone()).field("icmpv6.mip6.flag", f));
-                n.push(Node::uint("Managed (M)", (flags >> 15) as u64, "icmpv6.mip6.flag.m"));
-                n.push(Node::uint("Other (O)", ((flags >> 14) & 1) as u64, "icmpv6.mip6.flag.o"));
-                n.push(Node::uint("Reserved", (flags & 0x3fff) as u64, "icmpv6.mip6.flag.rsv"));
+                n.push(Node::uint(
+                    "Managed (M)",
+                    (flags >> 15) as u64,
+                    "icmpv6.mip6.flag.m",
+                ));
+                n.push(Node::uint(
+                    "Other (O)",
+                    ((flags >> 14) & 1) as u64,
+                    "icmpv6.mip6.flag.o",
+                ));
+                n.push(Node::uint(
+                    "Reserved",
+                    (flags & 0x3fff) as u64,
+                    "icmpv6.mip6.flag.rsv",
+                ));
                 for o in options.iter() {
                     n.push(o.dissect());
                 }
@@ -357,7 +502,12 @@ fn sample(name: &str, r: &Repr<'_>, src: &str, dst: &str) -> Sample {
         panic!("icmpv6 sample {name}: {e}");
     }
     let ip = |s: &str| IpAddr::V6(s.parse().unwrap_or(Ipv6Addr::UNSPECIFIED));
-    Sample::new(name, Frame::ip(ip(src), ip(dst), ip_proto::ICMPV6), &b, dissect)
+    Sample::new(
+        name,
+        Frame::ip(ip(src), ip(dst), ip_proto::ICMPV6),
+        &b,
+        dissect,
+    )
 }
 
 const MN_COA: &str = "2001:db8:bbbb::100";
@@ -390,25 +540,39 @@ pub fn samples() -> Vec<Sample> {
     vec![
         sample(
             "icmpv6/HAAD-Request",
-            &Repr::new(Message::HaadRequest { identifier: 0x1234, reserved: 0 }),
+            &Repr::new(Message::HaadRequest {
+                identifier: 0x1234,
+                reserved: 0,
+            }),
             MN_COA,
             HA_ANYCAST,
         ),
         sample(
             "icmpv6/HAAD-Reply",
-            &Repr::new(Message::HaadReply { identifier: 0x1234, reserved: 0, addresses: &addrs }),
+            &Repr::new(Message::HaadReply {
+                identifier: 0x1234,
+                reserved: 0,
+                addresses: &addrs,
+            }),
             HA1,
             MN_COA,
         ),
         sample(
             "icmpv6/MPS",
-            &Repr::new(Message::MobilePrefixSolicitation { identifier: 0x4321, reserved: 0 }),
+            &Repr::new(Message::MobilePrefixSolicitation {
+                identifier: 0x4321,
+                reserved: 0,
+            }),
             MN_HOA,
             HA1,
         ),
         sample(
             "icmpv6/MPA",
-            &Repr::new(Message::MobilePrefixAdvertisement { identifier: 0x4321, flags: mpa_flags::O, options }),
+            &Repr::new(Message::MobilePrefixAdvertisement {
+                identifier: 0x4321,
+                flags: mpa_flags::O,
+                options,
+            }),
             HA1,
             MN_HOA,
         ),
@@ -435,7 +599,10 @@ mod tests {
             verify_checksum(p.payload, &src, &dst).unwrap();
             let mut bad = p.payload.to_vec();
             bad[5] ^= 1;
-            assert_eq!(verify_checksum(&bad, &src, &dst).unwrap_err().field, "checksum");
+            assert_eq!(
+                verify_checksum(&bad, &src, &dst).unwrap_err().field,
+                "checksum"
+            );
         }
     }
 
@@ -445,19 +612,39 @@ mod tests {
         let b = [144, 0, 0xab, 0xcd, 0x12, 0x34, 0, 0];
         let r = Repr::parse(&b).unwrap();
         assert_eq!(r.checksum, 0xabcd);
-        assert_eq!(r.message, Message::HaadRequest { identifier: 0x1234, reserved: 0 });
+        assert_eq!(
+            r.message,
+            Message::HaadRequest {
+                identifier: 0x1234,
+                reserved: 0
+            }
+        );
     }
 
     #[test]
     fn errors_name_fields() {
-        assert_eq!(Repr::parse(&[144, 0, 0, 0, 1]).unwrap_err().field, "haad_request.identifier");
-        assert_eq!(Repr::parse(&[144, 0, 0, 0, 1, 2, 3, 4, 5]).unwrap_err().field, "length");
+        assert_eq!(
+            Repr::parse(&[144, 0, 0, 0, 1]).unwrap_err().field,
+            "haad_request.identifier"
+        );
+        assert_eq!(
+            Repr::parse(&[144, 0, 0, 0, 1, 2, 3, 4, 5])
+                .unwrap_err()
+                .field,
+            "length"
+        );
         let mut reply = vec![145, 0, 0, 0, 0, 1, 0, 0];
         reply.extend_from_slice(&[0; 15]);
-        assert_eq!(Repr::parse(&reply).unwrap_err().field, "haad_reply.home_agent_addresses");
+        assert_eq!(
+            Repr::parse(&reply).unwrap_err().field,
+            "haad_reply.home_agent_addresses"
+        );
         let mut mpa = vec![147, 0, 0, 0, 0, 1, 0, 0, 3, 3];
         mpa.extend_from_slice(&[0; 22]);
-        assert_eq!(Repr::parse(&mpa).unwrap_err().field, "option.prefix_information.length");
+        assert_eq!(
+            Repr::parse(&mpa).unwrap_err().field,
+            "option.prefix_information.length"
+        );
         let zero_len = [147, 0, 0, 0, 0, 1, 0, 0, 9, 0];
         assert_eq!(Repr::parse(&zero_len).unwrap_err().field, "option.length");
     }

@@ -113,7 +113,9 @@ pub fn locate(packet: &[u8]) -> Result<Located<'_>> {
                         let l = body.u8("ipv6.dstopt.length")? as usize;
                         let d = body.bytes(l, "ipv6.dstopt.length")?;
                         if t == HOME_ADDRESS_OPTION {
-                            src = d.try_into().map_err(|_| Error::bad_length(P, "ipv6.hao.length"))?;
+                            src = d
+                                .try_into()
+                                .map_err(|_| Error::bad_length(P, "ipv6.hao.length"))?;
                             hao = true;
                         }
                     }

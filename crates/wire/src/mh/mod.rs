@@ -238,18 +238,35 @@ pub enum Message<'a> {
     /// MH type 2 (§6.1.4).
     CareOfTestInit { reserved: u16, cookie: u64 },
     /// MH type 3 (§6.1.5).
-    HomeTest { nonce_index: u16, cookie: u64, token: u64 },
+    HomeTest {
+        nonce_index: u16,
+        cookie: u64,
+        token: u64,
+    },
     /// MH type 4 (§6.1.6).
-    CareOfTest { nonce_index: u16, cookie: u64, token: u64 },
+    CareOfTest {
+        nonce_index: u16,
+        cookie: u64,
+        token: u64,
+    },
     /// MH type 5.
     BindingUpdate(BindingUpdate),
     /// MH type 6.
     BindingAck(BindingAck),
     /// MH type 7 (§6.1.9).
-    BindingError { status: u8, reserved: u8, home_address: [u8; 16] },
+    BindingError {
+        status: u8,
+        reserved: u8,
+        home_address: [u8; 16],
+    },
     /// MH type 16 (RFC 5846 §6): `br_type` 1 = Indication (`code` is the Revocation Trigger),
     /// 2 = Acknowledgement (`code` is the Status). `flags` holds P V G and the reserved bits.
-    BindingRevocation { br_type: u8, code: u8, seq: u16, flags: u16 },
+    BindingRevocation {
+        br_type: u8,
+        code: u8,
+        seq: u16,
+        flags: u16,
+    },
     /// MH type 19 (RFC 7077 §4.1). `flags` holds A D and the reserved bits.
     UpdateNotification { seq: u16, reason: u8, flags: u8 },
     /// MH type 20 (RFC 7077 §4.2).
@@ -328,7 +345,9 @@ impl<'a> Repr<'a> {
         let mut r = Reader::new(P, b.get(6..).unwrap_or(&[]));
         use Message as M;
         let message = match pkt.mh_type() {
-            MhType::BindingRefreshRequest => M::BindingRefreshRequest { reserved: r.u16("BRR.reserved")? },
+            MhType::BindingRefreshRequest => M::BindingRefreshRequest {
+                reserved: r.u16("BRR.reserved")?,
+            },
             MhType::HomeTestInit => M::HomeTestInit {
                 reserved: r.u16("HoTI.reserved")?,
                 cookie: r.u64("HoTI.home_init_cookie")?,
@@ -379,7 +398,10 @@ impl<'a> Repr<'a> {
                 status: r.u8("UPA.status")?,
                 reserved: r.u8("UPA.reserved")?,
             },
-            MhType::Unknown(t) => M::Unknown { mh_type: t, data: r.rest() },
+            MhType::Unknown(t) => M::Unknown {
+                mh_type: t,
+                data: r.rest(),
+            },
         };
         let options = Options::parse(r.rest())?;
         Ok(Repr {
@@ -420,7 +442,16 @@ impl<'a> Repr<'a> {
                 out.put_u16(reserved);
                 out.put_u64(cookie);
             }
-            M::HomeTest { nonce_index, cookie, token } | M::CareOfTest { nonce_index, cookie, token } => {
+            M::HomeTest {
+                nonce_index,
+                cookie,
+                token,
+            }
+            | M::CareOfTest {
+                nonce_index,
+                cookie,
+                token,
+            } => {
                 out.put_u16(nonce_index);
                 out.put_u64(cookie);
                 out.put_u64(token);
@@ -436,12 +467,21 @@ impl<'a> Repr<'a> {
                 out.put_u16(ba.seq);
                 out.put_u16(ba.lifetime);
             }
-            M::BindingError { status, reserved, home_address } => {
+            M::BindingError {
+                status,
+                reserved,
+                home_address,
+            } => {
                 out.put_u8(status);
                 out.put_u8(reserved);
                 out.put(&home_address);
             }
-            M::BindingRevocation { br_type, code, seq, flags } => {
+            M::BindingRevocation {
+                br_type,
+                code,
+                seq,
+                flags,
+            } => {
                 out.put_u8(br_type);
                 out.put_u8(code);
                 out.put_u16(seq);
@@ -452,7 +492,11 @@ impl<'a> Repr<'a> {
                 out.put_u8(reason);
                 out.put_u8(flags);
             }
-            M::UpdateNotificationAck { seq, status, reserved } => {
+            M::UpdateNotificationAck {
+                seq,
+                status,
+                reserved,
+            } => {
                 out.put_u16(seq);
                 out.put_u8(status);
                 out.put_u8(reserved);
@@ -467,7 +511,7 @@ impl<'a> Repr<'a> {
             self.options.emit_at(out, start)?;
         }
         let total = out.len() - start;
-        if total % 8 != 0 {
+        if !total.is_multiple_of(8) {
             return Err(Error::bad_length(P, "MH.header_len"));
         }
         let units = total / 8 - 1;
@@ -481,7 +525,12 @@ impl<'a> Repr<'a> {
     /// Appends the Mobility Header with the checksum computed for these pseudo-header addresses
     /// (source: the home address when a Home Address option travels with it; destination: the
     /// final destination).
-    pub fn emit_with_checksum(&self, src: &[u8; 16], dst: &[u8; 16], out: &mut Vec<u8>) -> Result<()> {
+    pub fn emit_with_checksum(
+        &self,
+        src: &[u8; 16],
+        dst: &[u8; 16],
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let start = out.len();
         self.emit_checked(out, 0)?;
         let c = compute_checksum(&out[start..], src, dst);
@@ -549,81 +598,210 @@ fn dissect_repr(r: &Repr<'_>) -> Node {
         _ => "",
     };
     let mut root = Node::new("Mobile IPv6", format!("{proxy}{t}"));
-    let total = 6 + r.message.fixed_len()
+    let total = 6
+        + r.message.fixed_len()
         + match &r.options {
             Options::Wire(b) => b.len(),
             Options::List(_) => 0,
         };
-    root.push(Node::uint("Payload protocol", r.payload_proto as u64, "mip6.proto"));
-    root.push(Node::uint("Header length", (total / 8).saturating_sub(1) as u64, "mip6.hlen"));
-    root.push(Node::code("Mobility Header Type", t, t.value() as u64, "mip6.mhtype"));
+    root.push(Node::uint(
+        "Payload protocol",
+        r.payload_proto as u64,
+        "mip6.proto",
+    ));
+    root.push(Node::uint(
+        "Header length",
+        (total / 8).saturating_sub(1) as u64,
+        "mip6.hlen",
+    ));
+    root.push(Node::code(
+        "Mobility Header Type",
+        t,
+        t.value() as u64,
+        "mip6.mhtype",
+    ));
     root.push(Node::uint("Reserved", r.reserved as u64, "mip6.reserved"));
-    root.push(Node::new("Checksum", format!("0x{:04x}", r.checksum)).field("mip6.csum", format!("0x{:04x}", r.checksum)));
+    root.push(
+        Node::new("Checksum", format!("0x{:04x}", r.checksum))
+            .field("mip6.csum", format!("0x{:04x}", r.checksum)),
+    );
     use Message as M;
     let mut m = Node::branch(t.to_string());
     match r.message {
-        M::BindingRefreshRequest { reserved } => m.push(Node::uint("Reserved", reserved as u64, "")),
+        M::BindingRefreshRequest { reserved } => {
+            m.push(Node::uint("Reserved", reserved as u64, ""))
+        }
         M::HomeTestInit { reserved, cookie } => {
             m.push(Node::uint("Reserved", reserved as u64, ""));
             m.push(Node::uint("Home Init Cookie", cookie, "mip6.hoti.cookie"));
         }
         M::CareOfTestInit { reserved, cookie } => {
             m.push(Node::uint("Reserved", reserved as u64, ""));
-            m.push(Node::uint("Care-of Init Cookie", cookie, "mip6.coti.cookie"));
+            m.push(Node::uint(
+                "Care-of Init Cookie",
+                cookie,
+                "mip6.coti.cookie",
+            ));
         }
-        M::HomeTest { nonce_index, cookie, token } => {
-            m.push(Node::uint("Home Nonce Index", nonce_index as u64, "mip6.hot.nindex"));
+        M::HomeTest {
+            nonce_index,
+            cookie,
+            token,
+        } => {
+            m.push(Node::uint(
+                "Home Nonce Index",
+                nonce_index as u64,
+                "mip6.hot.nindex",
+            ));
             m.push(Node::uint("Home Init Cookie", cookie, "mip6.hot.cookie"));
             m.push(Node::uint("Home Keygen Token", token, "mip6.hot.token"));
         }
-        M::CareOfTest { nonce_index, cookie, token } => {
-            m.push(Node::uint("Care-of Nonce Index", nonce_index as u64, "mip6.cot.nindex"));
+        M::CareOfTest {
+            nonce_index,
+            cookie,
+            token,
+        } => {
+            m.push(Node::uint(
+                "Care-of Nonce Index",
+                nonce_index as u64,
+                "mip6.cot.nindex",
+            ));
             m.push(Node::uint("Care-of Init Cookie", cookie, "mip6.cot.cookie"));
             m.push(Node::uint("Care-of Keygen Token", token, ""));
         }
         M::BindingUpdate(bu) => {
             use bu_flags as F;
             let f = bu.flags;
-            m.push(Node::uint("Sequence number", bu.seq as u64, "mip6.bu.seqnr"));
+            m.push(Node::uint(
+                "Sequence number",
+                bu.seq as u64,
+                "mip6.bu.seqnr",
+            ));
             m.push(flag("Acknowledge (A)", f & F::A != 0, "mip6.bu.a_flag"));
-            m.push(flag("Home Registration (H)", f & F::H != 0, "mip6.bu.h_flag"));
-            m.push(flag("Link-Local Compatibility (L)", f & F::L != 0, "mip6.bu.l_flag"));
-            m.push(flag("Key Management Compatibility (K)", f & F::K != 0, "mip6.bu.k_flag"));
-            m.push(flag("MAP Registration (M)", f & F::M != 0, "mip6.bu.m_flag"));
-            m.push(flag("Mobile Router (R)", f & F::R != 0, "mip6.nemo.bu.r_flag"));
-            m.push(flag("Proxy Registration (P)", f & F::P != 0, "mip6.bu.p_flag"));
-            m.push(flag("Forcing UDP encapsulation (F)", f & F::F != 0, "mip6.bu.f_flag"));
-            m.push(flag("TLV-header format (T)", f & F::T != 0, "mip6.bu.t_flag"));
-            m.push(flag("Bulk Binding Update (B)", f & F::B != 0, "mip6.bu.b_flag"));
+            m.push(flag(
+                "Home Registration (H)",
+                f & F::H != 0,
+                "mip6.bu.h_flag",
+            ));
+            m.push(flag(
+                "Link-Local Compatibility (L)",
+                f & F::L != 0,
+                "mip6.bu.l_flag",
+            ));
+            m.push(flag(
+                "Key Management Compatibility (K)",
+                f & F::K != 0,
+                "mip6.bu.k_flag",
+            ));
+            m.push(flag(
+                "MAP Registration (M)",
+                f & F::M != 0,
+                "mip6.bu.m_flag",
+            ));
+            m.push(flag(
+                "Mobile Router (R)",
+                f & F::R != 0,
+                "mip6.nemo.bu.r_flag",
+            ));
+            m.push(flag(
+                "Proxy Registration (P)",
+                f & F::P != 0,
+                "mip6.bu.p_flag",
+            ));
+            m.push(flag(
+                "Forcing UDP encapsulation (F)",
+                f & F::F != 0,
+                "mip6.bu.f_flag",
+            ));
+            m.push(flag(
+                "TLV-header format (T)",
+                f & F::T != 0,
+                "mip6.bu.t_flag",
+            ));
+            m.push(flag(
+                "Bulk Binding Update (B)",
+                f & F::B != 0,
+                "mip6.bu.b_flag",
+            ));
             m.push(Node::new("Reserved bits", format!("0x{:04x}", f & 0x003f)));
-            m.push(Node::uint("Lifetime (units of 4 s)", bu.lifetime as u64, "mip6.bu.lifetime"));
+            m.push(Node::uint(
+                "Lifetime (units of 4 s)",
+                bu.lifetime as u64,
+                "mip6.bu.lifetime",
+            ));
         }
         M::BindingAck(ba) => {
             use ba_flags as F;
             let f = ba.flags;
-            m.push(Node::code("Status", ba_status_name(ba.status), ba.status as u64, "mip6.ba.status"));
-            m.push(flag("Key Management Compatibility (K)", f & F::K != 0, "mip6.ba.k_flag"));
-            m.push(flag("Mobile Router (R)", f & F::R != 0, "mip6.nemo.ba.r_flag"));
-            m.push(flag("Proxy Registration (P)", f & F::P != 0, "mip6.ba.p_flag"));
-            m.push(flag("TLV-header format (T)", f & F::T != 0, "mip6.ba.t_flag"));
-            m.push(flag("Bulk Binding Update (B)", f & F::B != 0, "mip6.ba.b_flag"));
+            m.push(Node::code(
+                "Status",
+                ba_status_name(ba.status),
+                ba.status as u64,
+                "mip6.ba.status",
+            ));
+            m.push(flag(
+                "Key Management Compatibility (K)",
+                f & F::K != 0,
+                "mip6.ba.k_flag",
+            ));
+            m.push(flag(
+                "Mobile Router (R)",
+                f & F::R != 0,
+                "mip6.nemo.ba.r_flag",
+            ));
+            m.push(flag(
+                "Proxy Registration (P)",
+                f & F::P != 0,
+                "mip6.ba.p_flag",
+            ));
+            m.push(flag(
+                "TLV-header format (T)",
+                f & F::T != 0,
+                "mip6.ba.t_flag",
+            ));
+            m.push(flag(
+                "Bulk Binding Update (B)",
+                f & F::B != 0,
+                "mip6.ba.b_flag",
+            ));
             m.push(Node::new("Reserved bits", format!("0x{:02x}", f & 0x07)));
-            m.push(Node::uint("Sequence number", ba.seq as u64, "mip6.ba.seqnr"));
-            m.push(Node::uint("Lifetime (units of 4 s)", ba.lifetime as u64, "mip6.ba.lifetime"));
+            m.push(Node::uint(
+                "Sequence number",
+                ba.seq as u64,
+                "mip6.ba.seqnr",
+            ));
+            m.push(Node::uint(
+                "Lifetime (units of 4 s)",
+                ba.lifetime as u64,
+                "mip6.ba.lifetime",
+            ));
         }
-        M::BindingError { status, reserved, home_address } => {
+        M::BindingError {
+            status,
+            reserved,
+            home_address,
+        } => {
             m.push(Node::uint("Status", status as u64, "mip6.be.status"));
             m.push(Node::uint("Reserved", reserved as u64, ""));
             let a = ip_text(&home_address);
             m.push(Node::new("Home Address", a.clone()).field("mip6.be.haddr", a));
         }
-        M::BindingRevocation { br_type, code, seq, flags } => {
+        M::BindingRevocation {
+            br_type,
+            code,
+            seq,
+            flags,
+        } => {
             m.push(Node::uint("B.R. Type", br_type as u64, "mip6.bri_br.type"));
             let ack = br_type == br_type::ACKNOWLEDGEMENT;
             if ack {
                 m.push(Node::uint("Status", code as u64, "mip6.bri_status"));
             } else {
-                m.push(Node::uint("Revocation Trigger", code as u64, "mip6.bri_r.trigger"));
+                m.push(Node::uint(
+                    "Revocation Trigger",
+                    code as u64,
+                    "mip6.bri_r.trigger",
+                ));
             }
             m.push(Node::uint("Sequence Number", seq as u64, "mip6.bri_seqnr"));
             let (p, v, g) = if ack {
@@ -632,17 +810,33 @@ fn dissect_repr(r: &Repr<'_>) -> Node {
                 ("mip6.bri_ip", "mip6.bri_iv", "mip6.bri_ig")
             };
             m.push(flag("Proxy Binding (P)", flags & br_flags::P != 0, p));
-            m.push(flag("IPv4 HoA Binding Only (V)", flags & br_flags::V != 0, v));
+            m.push(flag(
+                "IPv4 HoA Binding Only (V)",
+                flags & br_flags::V != 0,
+                v,
+            ));
             m.push(flag("Global (G)", flags & br_flags::G != 0, g));
-            m.push(Node::uint("Reserved", (flags & 0x1fff) as u64, "mip6.bri_res"));
+            m.push(Node::uint(
+                "Reserved",
+                (flags & 0x1fff) as u64,
+                "mip6.bri_res",
+            ));
         }
         M::UpdateNotification { seq, reason, flags } => {
             m.push(Node::uint("Sequence Number", seq as u64, ""));
             m.push(Node::uint("Notification Reason", reason as u64, ""));
             m.push(Node::uint("Acknowledge (A)", (flags >> 7) as u64, ""));
-            m.push(Node::uint("Deregistration (D)", ((flags >> 6) & 1) as u64, ""));
+            m.push(Node::uint(
+                "Deregistration (D)",
+                ((flags >> 6) & 1) as u64,
+                "",
+            ));
         }
-        M::UpdateNotificationAck { seq, status, reserved } => {
+        M::UpdateNotificationAck {
+            seq,
+            status,
+            reserved,
+        } => {
             m.push(Node::uint("Sequence Number", seq as u64, ""));
             m.push(Node::uint("Status", status as u64, ""));
             m.push(Node::uint("Reserved", reserved as u64, ""));

@@ -60,13 +60,25 @@ impl OptionType {
             MobileNetworkPrefix | HomeNetworkPrefix => (8, 4),
             VendorSpecific => (4, 2),
             MnLinkLayerIdentifier => (8, 2),
-            Ipv4HomeAddress | Ipv4AddressAcknowledgement | NatDetection | Ipv4CareOfAddress
-            | GreKey | Ipv4HomeAddressRequest | Ipv4HomeAddressReply
+            Ipv4HomeAddress
+            | Ipv4AddressAcknowledgement
+            | NatDetection
+            | Ipv4CareOfAddress
+            | GreKey
+            | Ipv4HomeAddressRequest
+            | Ipv4HomeAddressReply
             | Ipv4DefaultRouterAddress => (4, 0),
             _ => return None,
         })
     }
 }
+
+/// mobstrap's vendor id in Vendor-Specific options: IANA PEN 32473, the enterprise number for
+/// documentation (RFC 5612).
+pub const VENDOR_MOBSTRAP: u32 = 32473;
+/// mobstrap Vendor-Specific sub-type: the home PDN GW address of an s2b roaming chain
+/// (seed 002); data = the 16-octet IPv6 address (docs/protocols/mobility.md).
+pub const VSO_SUBTYPE_HOME_GW_ADDRESS: u8 = 1;
 
 /// RFC 4283 Mobile Node Identifier subtype for a Network Access Identifier.
 pub const MNID_SUBTYPE_NAI: u8 = 1;
@@ -82,55 +94,120 @@ pub enum MobOption<'a> {
     /// Refresh interval in units of 4 seconds (RFC 6275 §6.2.4).
     BindingRefreshAdvice(u16),
     AlternateCareOfAddress([u8; 16]),
-    NonceIndices { home: u16, care_of: u16 },
+    NonceIndices {
+        home: u16,
+        care_of: u16,
+    },
     /// The authenticator (RFC 6275 §6.2.7), opaque here.
     BindingAuthorizationData(&'a [u8]),
     /// RFC 3963 §4.3.
-    MobileNetworkPrefix { reserved: u8, prefix_len: u8, prefix: [u8; 16] },
+    MobileNetworkPrefix {
+        reserved: u8,
+        prefix_len: u8,
+        prefix: [u8; 16],
+    },
     /// RFC 5568 §6.4.3: Option-Code then the link-layer address (padding included).
-    LinkLayerAddress { code: u8, address: &'a [u8] },
+    LinkLayerAddress {
+        code: u8,
+        address: &'a [u8],
+    },
     /// RFC 4283: subtype (1 = NAI) and identifier.
-    MobileNodeIdentifier { subtype: u8, identifier: &'a [u8] },
+    MobileNodeIdentifier {
+        subtype: u8,
+        identifier: &'a [u8],
+    },
     /// RFC 4285 §5: subtype, mobility SPI, authentication data.
-    Authentication { subtype: u8, spi: u32, data: &'a [u8] },
+    Authentication {
+        subtype: u8,
+        spi: u32,
+        data: &'a [u8],
+    },
     /// RFC 4285 §6: 64-bit timestamp.
     ReplayProtection(u64),
     /// RFC 5094: vendor id (SMI PEN), sub-type, data.
-    VendorSpecific { vendor_id: u32, sub_type: u8, data: &'a [u8] },
+    VendorSpecific {
+        vendor_id: u32,
+        sub_type: u8,
+        data: &'a [u8],
+    },
     /// RFC 5149: identifier (e.g. an APN), UTF-8 by convention, kept as bytes.
     ServiceSelection(&'a [u8]),
     /// RFC 5213 §8.3.
-    HomeNetworkPrefix { reserved: u8, prefix_len: u8, prefix: [u8; 16] },
+    HomeNetworkPrefix {
+        reserved: u8,
+        prefix_len: u8,
+        prefix: [u8; 16],
+    },
     /// RFC 5213 §8.4.
-    HandoffIndicator { reserved: u8, indicator: u8 },
+    HandoffIndicator {
+        reserved: u8,
+        indicator: u8,
+    },
     /// RFC 5213 §8.5.
-    AccessTechnologyType { reserved: u8, att: u8 },
+    AccessTechnologyType {
+        reserved: u8,
+        att: u8,
+    },
     /// RFC 5213 §8.6.
-    MnLinkLayerIdentifier { reserved: u16, identifier: &'a [u8] },
+    MnLinkLayerIdentifier {
+        reserved: u16,
+        identifier: &'a [u8],
+    },
     /// RFC 5213 §8.7.
     LinkLocalAddress([u8; 16]),
     /// RFC 5213 §8.8: 48-bit seconds since 1970-01-01 UTC, then 16-bit 1/65536 fractions.
     Timestamp(u64),
     /// RFC 5555 §3.1.1: `Prefix-len (6) | P (1) | Reserved (9)` raw, then the address.
-    Ipv4HomeAddress { bits: u16, address: [u8; 4] },
+    Ipv4HomeAddress {
+        bits: u16,
+        address: [u8; 4],
+    },
     /// RFC 5555 §3.2.1: status, `Pref-len (6) | Reserved (2)` raw, address.
-    Ipv4AddressAcknowledgement { status: u8, bits: u8, address: [u8; 4] },
+    Ipv4AddressAcknowledgement {
+        status: u8,
+        bits: u8,
+        address: [u8; 4],
+    },
     /// RFC 5555 §3.2.2: `F (1) | Reserved (15)` raw, refresh time.
-    NatDetection { bits: u16, refresh_time: u32 },
+    NatDetection {
+        bits: u16,
+        refresh_time: u32,
+    },
     /// RFC 5555 §3.1.1.
-    Ipv4CareOfAddress { reserved: u16, address: [u8; 4] },
+    Ipv4CareOfAddress {
+        reserved: u16,
+        address: [u8; 4],
+    },
     /// RFC 5845 §3.1.
-    GreKey { reserved: u16, key: u32 },
+    GreKey {
+        reserved: u16,
+        key: u32,
+    },
     /// RFC 5844 §3.1.1: `Prefix-len (6) | Reserved (10)` raw, then the address (0.0.0.0 to ask).
-    Ipv4HomeAddressRequest { bits: u16, address: [u8; 4] },
+    Ipv4HomeAddressRequest {
+        bits: u16,
+        address: [u8; 4],
+    },
     /// RFC 5844 §3.1.2: status, `Prefix-len (6) | Reserved (2)` raw, address.
-    Ipv4HomeAddressReply { status: u8, bits: u8, address: [u8; 4] },
+    Ipv4HomeAddressReply {
+        status: u8,
+        bits: u8,
+        address: [u8; 4],
+    },
     /// RFC 5844 §3.2.
-    Ipv4DefaultRouterAddress { reserved: u16, address: [u8; 4] },
+    Ipv4DefaultRouterAddress {
+        reserved: u16,
+        address: [u8; 4],
+    },
     /// RFC 5844 §3.3: `Reserved (15) | S (1)` raw.
-    Ipv4DhcpSupportMode { bits: u16 },
+    Ipv4DhcpSupportMode {
+        bits: u16,
+    },
     /// Any other type, data kept verbatim.
-    Unknown { kind: u8, data: &'a [u8] },
+    Unknown {
+        kind: u8,
+        data: &'a [u8],
+    },
 }
 
 /// The length rule of a typed option: `(octets, exact, field)`; `None` for types with no rule
@@ -258,80 +335,92 @@ impl<'a> MobOption<'a> {
         Ok(match OptionType::from(kind) {
             OptionType::Pad1 => return Err(Error::bad_value(P, "option.type")),
             OptionType::PadN => O::PadN(d),
-            OptionType::BindingRefreshAdvice => {
-                O::BindingRefreshAdvice(be16(d))
-            }
-            OptionType::AlternateCareOfAddress => {
-                O::AlternateCareOfAddress(arr(d))
-            }
-            OptionType::NonceIndices => {
-                O::NonceIndices { home: be16(d), care_of: be16(&d[2..]) }
-            }
+            OptionType::BindingRefreshAdvice => O::BindingRefreshAdvice(be16(d)),
+            OptionType::AlternateCareOfAddress => O::AlternateCareOfAddress(arr(d)),
+            OptionType::NonceIndices => O::NonceIndices {
+                home: be16(d),
+                care_of: be16(&d[2..]),
+            },
             OptionType::BindingAuthorizationData => O::BindingAuthorizationData(d),
-            OptionType::MobileNetworkPrefix => {
-                O::MobileNetworkPrefix { reserved: d[0], prefix_len: d[1], prefix: arr(&d[2..]) }
-            }
-            OptionType::LinkLayerAddress => {
-                O::LinkLayerAddress { code: d[0], address: &d[1..] }
-            }
-            OptionType::MobileNodeIdentifier => {
-                O::MobileNodeIdentifier { subtype: d[0], identifier: &d[1..] }
-            }
-            OptionType::Authentication => {
-                O::Authentication { subtype: d[0], spi: be32(&d[1..]), data: &d[5..] }
-            }
-            OptionType::ReplayProtection => {
-                O::ReplayProtection(be64(d))
-            }
-            OptionType::VendorSpecific => {
-                O::VendorSpecific { vendor_id: be32(d), sub_type: d[4], data: &d[5..] }
-            }
+            OptionType::MobileNetworkPrefix => O::MobileNetworkPrefix {
+                reserved: d[0],
+                prefix_len: d[1],
+                prefix: arr(&d[2..]),
+            },
+            OptionType::LinkLayerAddress => O::LinkLayerAddress {
+                code: d[0],
+                address: &d[1..],
+            },
+            OptionType::MobileNodeIdentifier => O::MobileNodeIdentifier {
+                subtype: d[0],
+                identifier: &d[1..],
+            },
+            OptionType::Authentication => O::Authentication {
+                subtype: d[0],
+                spi: be32(&d[1..]),
+                data: &d[5..],
+            },
+            OptionType::ReplayProtection => O::ReplayProtection(be64(d)),
+            OptionType::VendorSpecific => O::VendorSpecific {
+                vendor_id: be32(d),
+                sub_type: d[4],
+                data: &d[5..],
+            },
             OptionType::ServiceSelection => O::ServiceSelection(d),
-            OptionType::HomeNetworkPrefix => {
-                O::HomeNetworkPrefix { reserved: d[0], prefix_len: d[1], prefix: arr(&d[2..]) }
-            }
-            OptionType::HandoffIndicator => {
-                O::HandoffIndicator { reserved: d[0], indicator: d[1] }
-            }
-            OptionType::AccessTechnologyType => {
-                O::AccessTechnologyType { reserved: d[0], att: d[1] }
-            }
-            OptionType::MnLinkLayerIdentifier => {
-                O::MnLinkLayerIdentifier { reserved: be16(d), identifier: &d[2..] }
-            }
-            OptionType::LinkLocalAddress => {
-                O::LinkLocalAddress(arr(d))
-            }
-            OptionType::Timestamp => {
-                O::Timestamp(be64(d))
-            }
-            OptionType::Ipv4HomeAddress => {
-                O::Ipv4HomeAddress { bits: be16(d), address: arr(&d[2..]) }
-            }
-            OptionType::Ipv4AddressAcknowledgement => {
-                O::Ipv4AddressAcknowledgement { status: d[0], bits: d[1], address: arr(&d[2..]) }
-            }
-            OptionType::NatDetection => {
-                O::NatDetection { bits: be16(d), refresh_time: be32(&d[2..]) }
-            }
-            OptionType::Ipv4CareOfAddress => {
-                O::Ipv4CareOfAddress { reserved: be16(d), address: arr(&d[2..]) }
-            }
-            OptionType::GreKey => {
-                O::GreKey { reserved: be16(d), key: be32(&d[2..]) }
-            }
-            OptionType::Ipv4HomeAddressRequest => {
-                O::Ipv4HomeAddressRequest { bits: be16(d), address: arr(&d[2..]) }
-            }
-            OptionType::Ipv4HomeAddressReply => {
-                O::Ipv4HomeAddressReply { status: d[0], bits: d[1], address: arr(&d[2..]) }
-            }
-            OptionType::Ipv4DefaultRouterAddress => {
-                O::Ipv4DefaultRouterAddress { reserved: be16(d), address: arr(&d[2..]) }
-            }
-            OptionType::Ipv4DhcpSupportMode => {
-                O::Ipv4DhcpSupportMode { bits: be16(d) }
-            }
+            OptionType::HomeNetworkPrefix => O::HomeNetworkPrefix {
+                reserved: d[0],
+                prefix_len: d[1],
+                prefix: arr(&d[2..]),
+            },
+            OptionType::HandoffIndicator => O::HandoffIndicator {
+                reserved: d[0],
+                indicator: d[1],
+            },
+            OptionType::AccessTechnologyType => O::AccessTechnologyType {
+                reserved: d[0],
+                att: d[1],
+            },
+            OptionType::MnLinkLayerIdentifier => O::MnLinkLayerIdentifier {
+                reserved: be16(d),
+                identifier: &d[2..],
+            },
+            OptionType::LinkLocalAddress => O::LinkLocalAddress(arr(d)),
+            OptionType::Timestamp => O::Timestamp(be64(d)),
+            OptionType::Ipv4HomeAddress => O::Ipv4HomeAddress {
+                bits: be16(d),
+                address: arr(&d[2..]),
+            },
+            OptionType::Ipv4AddressAcknowledgement => O::Ipv4AddressAcknowledgement {
+                status: d[0],
+                bits: d[1],
+                address: arr(&d[2..]),
+            },
+            OptionType::NatDetection => O::NatDetection {
+                bits: be16(d),
+                refresh_time: be32(&d[2..]),
+            },
+            OptionType::Ipv4CareOfAddress => O::Ipv4CareOfAddress {
+                reserved: be16(d),
+                address: arr(&d[2..]),
+            },
+            OptionType::GreKey => O::GreKey {
+                reserved: be16(d),
+                key: be32(&d[2..]),
+            },
+            OptionType::Ipv4HomeAddressRequest => O::Ipv4HomeAddressRequest {
+                bits: be16(d),
+                address: arr(&d[2..]),
+            },
+            OptionType::Ipv4HomeAddressReply => O::Ipv4HomeAddressReply {
+                status: d[0],
+                bits: d[1],
+                address: arr(&d[2..]),
+            },
+            OptionType::Ipv4DefaultRouterAddress => O::Ipv4DefaultRouterAddress {
+                reserved: be16(d),
+                address: arr(&d[2..]),
+            },
+            OptionType::Ipv4DhcpSupportMode => O::Ipv4DhcpSupportMode { bits: be16(d) },
             OptionType::RestartCounter | OptionType::Unknown(_) => O::Unknown { kind, data: d },
         })
     }
@@ -404,8 +493,16 @@ impl<'a> MobOption<'a> {
                 out.put_u16(home);
                 out.put_u16(care_of);
             }
-            MobileNetworkPrefix { reserved, prefix_len, prefix }
-            | HomeNetworkPrefix { reserved, prefix_len, prefix } => {
+            MobileNetworkPrefix {
+                reserved,
+                prefix_len,
+                prefix,
+            }
+            | HomeNetworkPrefix {
+                reserved,
+                prefix_len,
+                prefix,
+            } => {
                 out.put_u8(reserved);
                 out.put_u8(prefix_len);
                 out.put(&prefix);
@@ -414,7 +511,10 @@ impl<'a> MobOption<'a> {
                 out.put_u8(code);
                 out.put(address);
             }
-            MobileNodeIdentifier { subtype, identifier } => {
+            MobileNodeIdentifier {
+                subtype,
+                identifier,
+            } => {
                 out.put_u8(subtype);
                 out.put(identifier);
             }
@@ -424,12 +524,19 @@ impl<'a> MobOption<'a> {
                 out.put(data);
             }
             ReplayProtection(v) | Timestamp(v) => out.put_u64(v),
-            VendorSpecific { vendor_id, sub_type, data } => {
+            VendorSpecific {
+                vendor_id,
+                sub_type,
+                data,
+            } => {
                 out.put_u32(vendor_id);
                 out.put_u8(sub_type);
                 out.put(data);
             }
-            HandoffIndicator { reserved, indicator } => {
+            HandoffIndicator {
+                reserved,
+                indicator,
+            } => {
                 out.put_u8(reserved);
                 out.put_u8(indicator);
             }
@@ -437,17 +544,27 @@ impl<'a> MobOption<'a> {
                 out.put_u8(reserved);
                 out.put_u8(att);
             }
-            MnLinkLayerIdentifier { reserved, identifier } => {
+            MnLinkLayerIdentifier {
+                reserved,
+                identifier,
+            } => {
                 out.put_u16(reserved);
                 out.put(identifier);
             }
-            Ipv4HomeAddress { bits, address }
-            | Ipv4HomeAddressRequest { bits, address } => {
+            Ipv4HomeAddress { bits, address } | Ipv4HomeAddressRequest { bits, address } => {
                 out.put_u16(bits);
                 out.put(&address);
             }
-            Ipv4AddressAcknowledgement { status, bits, address }
-            | Ipv4HomeAddressReply { status, bits, address } => {
+            Ipv4AddressAcknowledgement {
+                status,
+                bits,
+                address,
+            }
+            | Ipv4HomeAddressReply {
+                status,
+                bits,
+                address,
+            } => {
                 out.put_u8(status);
                 out.put_u8(bits);
                 out.put(&address);
@@ -484,7 +601,11 @@ impl<'a> MobOption<'a> {
             return n;
         }
         n.push(Node::uint("Type", k.value() as u64, ""));
-        n.push(Node::uint("Length", self.data_len() as u64, "mip6.mobility_opt.len"));
+        n.push(Node::uint(
+            "Length",
+            self.data_len() as u64,
+            "mip6.mobility_opt.len",
+        ));
         match *self {
             Pad1 => {}
             PadN(d) => {
@@ -492,16 +613,34 @@ impl<'a> MobOption<'a> {
                     n.push(Node::bytes("PadN", d, "mip6.padn"));
                 }
             }
-            BindingRefreshAdvice(v) => n.push(Node::uint("Refresh interval", v as u64, "mip6.bra.interval")),
-            AlternateCareOfAddress(a) => n.push(addr6("Alternate care-of address", &a, "mip6.acoa.acoa")),
+            BindingRefreshAdvice(v) => n.push(Node::uint(
+                "Refresh interval",
+                v as u64,
+                "mip6.bra.interval",
+            )),
+            AlternateCareOfAddress(a) => {
+                n.push(addr6("Alternate care-of address", &a, "mip6.acoa.acoa"))
+            }
             NonceIndices { home, care_of } => {
                 n.push(Node::uint("Home nonce index", home as u64, "mip6.ni.hni"));
-                n.push(Node::uint("Care-of nonce index", care_of as u64, "mip6.ni.cni"));
+                n.push(Node::uint(
+                    "Care-of nonce index",
+                    care_of as u64,
+                    "mip6.ni.cni",
+                ));
             }
             BindingAuthorizationData(d) => n.push(Node::bytes("Authenticator", d, "mip6.bad.auth")),
-            MobileNetworkPrefix { reserved, prefix_len, prefix } => {
+            MobileNetworkPrefix {
+                reserved,
+                prefix_len,
+                prefix,
+            } => {
                 n.push(Node::uint("Reserved", reserved as u64, ""));
-                n.push(Node::uint("Prefix length", prefix_len as u64, "mip6.nemo.mnp.pfl"));
+                n.push(Node::uint(
+                    "Prefix length",
+                    prefix_len as u64,
+                    "mip6.nemo.mnp.pfl",
+                ));
                 n.push(addr6("Mobile Network Prefix", &prefix, "mip6.nemo.mnp.mnp"));
             }
             LinkLayerAddress { code, address } => {
@@ -509,24 +648,45 @@ impl<'a> MobOption<'a> {
                 let t = colon_hex(address);
                 n.push(Node::new("Link-layer address", t.clone()).field("mip6.lla", t));
             }
-            MobileNodeIdentifier { subtype, identifier } => {
+            MobileNodeIdentifier {
+                subtype,
+                identifier,
+            } => {
                 n.push(Node::uint("Subtype", subtype as u64, "mip6.mnid.subtype"));
                 let t = text(identifier);
                 let id = Node::new("Identifier", t.clone());
-                n.push(if subtype == MNID_SUBTYPE_NAI && core::str::from_utf8(identifier).is_ok() {
-                    id.field("mip6.mnid.identifier", t)
-                } else {
-                    id
-                });
+                n.push(
+                    if subtype == MNID_SUBTYPE_NAI && core::str::from_utf8(identifier).is_ok() {
+                        id.field("mip6.mnid.identifier", t)
+                    } else {
+                        id
+                    },
+                );
             }
             Authentication { subtype, spi, data } => {
                 n.push(Node::uint("Subtype", subtype as u64, "mip6.auth.subtype"));
-                n.push(Node::uint("Mobility SPI", spi as u64, "mip6.auth.mobility_spi"));
-                n.push(Node::bytes("Authentication Data", data, "mip6.auth.auth_data"));
+                n.push(Node::uint(
+                    "Mobility SPI",
+                    spi as u64,
+                    "mip6.auth.mobility_spi",
+                ));
+                n.push(Node::bytes(
+                    "Authentication Data",
+                    data,
+                    "mip6.auth.auth_data",
+                ));
             }
             ReplayProtection(v) => n.push(Node::new("Timestamp", format!("0x{v:016x}"))),
-            VendorSpecific { vendor_id, sub_type, data } => {
-                n.push(Node::uint("Vendor Id", vendor_id as u64, "mip6.vsm.vendorId"));
+            VendorSpecific {
+                vendor_id,
+                sub_type,
+                data,
+            } => {
+                n.push(Node::uint(
+                    "Vendor Id",
+                    vendor_id as u64,
+                    "mip6.vsm.vendorId",
+                ));
                 n.push(Node::uint("Subtype", sub_type as u64, "mip6.vsm.subtype"));
                 // Not tied to mip6.vsm.data: tshark 4.0 shows 2 octets too few of it (it takes
                 // Length as counting the Type and Length octets), as for mip6.auth.auth_data.
@@ -535,45 +695,106 @@ impl<'a> MobOption<'a> {
             ServiceSelection(d) => {
                 let t = text(d);
                 let id = Node::new("Identifier", t.clone());
-                n.push(if core::str::from_utf8(d).is_ok() { id.field("mip6.ss.identifier", t) } else { id });
+                n.push(if core::str::from_utf8(d).is_ok() {
+                    id.field("mip6.ss.identifier", t)
+                } else {
+                    id
+                });
             }
-            HomeNetworkPrefix { reserved, prefix_len, prefix } => {
+            HomeNetworkPrefix {
+                reserved,
+                prefix_len,
+                prefix,
+            } => {
                 n.push(Node::uint("Reserved", reserved as u64, ""));
-                n.push(Node::uint("Prefix length", prefix_len as u64, "mip6.nemo.mnp.pfl"));
+                n.push(Node::uint(
+                    "Prefix length",
+                    prefix_len as u64,
+                    "mip6.nemo.mnp.pfl",
+                ));
                 n.push(addr6("Home Network Prefix", &prefix, "mip6.nemo.mnp.mnp"));
             }
-            HandoffIndicator { reserved, indicator } => {
+            HandoffIndicator {
+                reserved,
+                indicator,
+            } => {
                 n.push(Node::uint("Reserved", reserved as u64, "mip6.hi.reserved"));
-                n.push(Node::code("Handoff Indicator", hi_name(indicator), indicator as u64, "mip6.hi"));
+                n.push(Node::code(
+                    "Handoff Indicator",
+                    hi_name(indicator),
+                    indicator as u64,
+                    "mip6.hi",
+                ));
             }
             AccessTechnologyType { reserved, att } => {
                 n.push(Node::uint("Reserved", reserved as u64, "mip6.att.reserved"));
-                n.push(Node::code("Access Technology Type", att_name(att), att as u64, "mip6.att"));
+                n.push(Node::code(
+                    "Access Technology Type",
+                    att_name(att),
+                    att as u64,
+                    "mip6.att",
+                ));
             }
-            MnLinkLayerIdentifier { reserved, identifier } => {
-                n.push(Node::uint("Reserved", reserved as u64, "mip6.mnlli.reserved"));
-                n.push(Node::bytes("Link-layer Identifier", identifier, "mip6.mnlli.lli"));
+            MnLinkLayerIdentifier {
+                reserved,
+                identifier,
+            } => {
+                n.push(Node::uint(
+                    "Reserved",
+                    reserved as u64,
+                    "mip6.mnlli.reserved",
+                ));
+                n.push(Node::bytes(
+                    "Link-layer Identifier",
+                    identifier,
+                    "mip6.mnlli.lli",
+                ));
             }
             LinkLocalAddress(a) => n.push(addr6("Link-local Address", &a, "mip6.lila_lla")),
-            Timestamp(v) => {
-                n.push(Node::new("Timestamp", timestamp_text(v)).field("mip6.timestamp_tmp", timestamp_text(v)))
-            }
+            Timestamp(v) => n.push(
+                Node::new("Timestamp", timestamp_text(v))
+                    .field("mip6.timestamp_tmp", timestamp_text(v)),
+            ),
             Ipv4HomeAddress { bits, address } => {
-                n.push(Node::uint("Prefix-len", (bits >> 10) as u64, "mip6.ipv4ha.preflen"));
-                n.push(Node::uint("P flag", ((bits >> 9) & 1) as u64, "mip6.ipv4ha.p_flag"));
+                n.push(Node::uint(
+                    "Prefix-len",
+                    (bits >> 10) as u64,
+                    "mip6.ipv4ha.preflen",
+                ));
+                n.push(Node::uint(
+                    "P flag",
+                    ((bits >> 9) & 1) as u64,
+                    "mip6.ipv4ha.p_flag",
+                ));
                 n.push(addr4("IPv4 Home Address", &address, "mip6.ipv4ha.ha"));
             }
-            Ipv4AddressAcknowledgement { status, bits, address } => {
+            Ipv4AddressAcknowledgement {
+                status,
+                bits,
+                address,
+            } => {
                 n.push(Node::uint("Status", status as u64, "mip6.ipv4aa.sts"));
                 n.push(Node::uint("Prefix-len", (bits >> 2) as u64, ""));
                 n.push(addr4("IPv4 Home Address", &address, "mip6.ipv4ha.ha"));
             }
             NatDetection { bits, refresh_time } => {
-                n.push(Node::uint("F flag", (bits >> 15) as u64, "mip6.natd.f_flag"));
-                n.push(Node::uint("Refresh time", refresh_time as u64, "mip6.natd.refresh_t"));
+                n.push(Node::uint(
+                    "F flag",
+                    (bits >> 15) as u64,
+                    "mip6.natd.f_flag",
+                ));
+                n.push(Node::uint(
+                    "Refresh time",
+                    refresh_time as u64,
+                    "mip6.natd.refresh_t",
+                ));
             }
             Ipv4CareOfAddress { reserved, address } => {
-                n.push(Node::uint("Reserved", reserved as u64, "mip6.ipv4coa.reserved"));
+                n.push(Node::uint(
+                    "Reserved",
+                    reserved as u64,
+                    "mip6.ipv4coa.reserved",
+                ));
                 n.push(addr4("IPv4 Care-of address", &address, "mip6.ipv4coa.addr"));
             }
             GreKey { reserved, key } => {
@@ -581,21 +802,45 @@ impl<'a> MobOption<'a> {
                 n.push(Node::uint("GRE Key", key as u64, "mip6.gre_key"));
             }
             Ipv4HomeAddressRequest { bits, address } => {
-                n.push(Node::uint("Prefix-len", (bits >> 10) as u64, "mip6.ipv4ha.preflen"));
+                n.push(Node::uint(
+                    "Prefix-len",
+                    (bits >> 10) as u64,
+                    "mip6.ipv4ha.preflen",
+                ));
                 n.push(addr4("IPv4 Home Address", &address, "mip6.ipv4ha.ha"));
             }
-            Ipv4HomeAddressReply { status, bits, address } => {
+            Ipv4HomeAddressReply {
+                status,
+                bits,
+                address,
+            } => {
                 n.push(Node::uint("Status", status as u64, "mip6.ipv4aa.sts"));
-                n.push(Node::uint("Prefix-len", (bits >> 2) as u64, "mip6.ipv4ha.preflen"));
+                n.push(Node::uint(
+                    "Prefix-len",
+                    (bits >> 2) as u64,
+                    "mip6.ipv4ha.preflen",
+                ));
                 n.push(addr4("IPv4 Home Address", &address, "mip6.ipv4ha.ha"));
             }
             Ipv4DefaultRouterAddress { reserved, address } => {
-                n.push(Node::uint("Reserved", reserved as u64, "mip6.ipv4dra.reserved"));
-                n.push(addr4("IPv4 Default-Router Address", &address, "mip6.ipv4dra.dra"));
+                n.push(Node::uint(
+                    "Reserved",
+                    reserved as u64,
+                    "mip6.ipv4dra.reserved",
+                ));
+                n.push(addr4(
+                    "IPv4 Default-Router Address",
+                    &address,
+                    "mip6.ipv4dra.dra",
+                ));
             }
             Ipv4DhcpSupportMode { bits } => {
                 n.push(Node::uint("Reserved", (bits >> 1) as u64, ""));
-                n.push(Node::uint("S flag", (bits & 1) as u64, "mip6.ipv4dsm.s_flag"));
+                n.push(Node::uint(
+                    "S flag",
+                    (bits & 1) as u64,
+                    "mip6.ipv4dsm.s_flag",
+                ));
             }
             Unknown { data, .. } => n.push(Node::bytes("Data", data, "")),
         }
@@ -671,9 +916,13 @@ pub(crate) fn utc_text(secs: i64, nanos: u32) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    const MON: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let mon = MON.get((m as usize).wrapping_sub(1)).copied().unwrap_or("???");
+    const MON: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mon = MON
+        .get((m as usize).wrapping_sub(1))
+        .copied()
+        .unwrap_or("???");
     format!(
         "{mon} {d:2}, {y} {:02}:{:02}:{:02}.{nanos:09} UTC",
         rem / 3600,

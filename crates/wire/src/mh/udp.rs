@@ -1,8 +1,8 @@
 //! Proxy Mobile IPv6 over an IPv4 transport network (RFC 5844 §4).
 //!
 //! Signalling goes to UDP port 5436, and the UDP payload is **an IPv6 packet**: the fixed IPv6
-//! header (source Proxy-CoA, destination LMAA) followed by the Mobility Header; the RFC's
-//! figure of the Proxy Binding Update is
+//! header (source Proxy-CoA, destination LMAA) followed by the Mobility Header. RFC 5844 §4
+//! draws the Proxy Binding Update over an IPv4 transport network as nested headers:
 //!
 //! ```text
 //!    IPv4 header (src= IPv4-Proxy-CoA, dst= IPv4-LMAA)
@@ -17,7 +17,7 @@
 //!             ...
 //! ```
 //!
-//! (figure as remembered from RFC 5844 §4; see docs/protocols/mobility.md for how it was checked).
+//! (see docs/protocols/mobility.md §2 for the provenance of this figure and the decision).
 //! The Mobility Header checksum uses the inner IPv6 addresses. tshark 4.0 decodes UDP 5436 as a
 //! Mobility Header directly after UDP: give it `-d udp.port==5436,ipv6` to read this layout.
 //!
@@ -50,7 +50,13 @@ pub struct Ipv4Transport<'a> {
 impl<'a> Ipv4Transport<'a> {
     /// Wraps `mh` in an IPv6 header with traffic class and flow label 0, hop limit 64.
     pub fn new(src: [u8; 16], dst: [u8; 16], mh: Repr<'a>) -> Self {
-        Ipv4Transport { version_class_flow: 0x6000_0000, hop_limit: 64, src, dst, mh }
+        Ipv4Transport {
+            version_class_flow: 0x6000_0000,
+            hop_limit: 64,
+            src,
+            dst,
+            mh,
+        }
     }
 
     /// Parses a UDP 5436 payload. The IPv6 payload length must cover exactly the Mobility
@@ -70,11 +76,21 @@ impl<'a> Ipv4Transport<'a> {
             return Err(Error::bad_value(P, "ipv6.next_header"));
         }
         if plen != r.remaining() {
-            let kind = if plen > r.remaining() { ErrorKind::Truncated } else { ErrorKind::TrailingBytes };
+            let kind = if plen > r.remaining() {
+                ErrorKind::Truncated
+            } else {
+                ErrorKind::TrailingBytes
+            };
             return Err(Error::new(P, "ipv6.payload_length", kind));
         }
         let mh = Repr::parse(r.rest())?;
-        Ok(Ipv4Transport { version_class_flow, hop_limit, src, dst, mh })
+        Ok(Ipv4Transport {
+            version_class_flow,
+            hop_limit,
+            src,
+            dst,
+            mh,
+        })
     }
 
     /// Appends the IPv6 header and the Mobility Header (its checksum as in `mh`).
@@ -123,7 +139,11 @@ impl<'a> Ipv4Transport<'a> {
     /// Renders the inner IPv6 header and the Mobility Header.
     pub fn dissect(&self) -> Node {
         let mut ip = Node::new("Inner IPv6 (RFC 5844 §4)", "");
-        ip.push(Node::uint("Version", (self.version_class_flow >> 28) as u64, ""));
+        ip.push(Node::uint(
+            "Version",
+            (self.version_class_flow >> 28) as u64,
+            "",
+        ));
         ip.push(Node::uint("Hop limit", self.hop_limit as u64, "ipv6.hlim"));
         ip.push(Node::uint("Next header", NEXT_HEADER as u64, "ipv6.nxt"));
         let s = ip_text(&self.src);
@@ -168,9 +188,14 @@ impl<'a> DataPacket<'a> {
             _ => return Err(Error::bad_value(P, "tunnel.ip.version")),
         };
         match len.cmp(&b.len()) {
-            core::cmp::Ordering::Equal => Ok(DataPacket { version: v, packet: b }),
+            core::cmp::Ordering::Equal => Ok(DataPacket {
+                version: v,
+                packet: b,
+            }),
             core::cmp::Ordering::Greater => Err(Error::truncated(P, "tunnel.ip.length")),
-            core::cmp::Ordering::Less => Err(Error::new(P, "tunnel.ip.length", ErrorKind::TrailingBytes)),
+            core::cmp::Ordering::Less => {
+                Err(Error::new(P, "tunnel.ip.length", ErrorKind::TrailingBytes))
+            }
         }
     }
 

@@ -38,10 +38,18 @@ pub enum AdvExtension<'a> {
     /// One-byte padding (type 0).
     Padding,
     /// Mobility Agent Advertisement (type 16).
-    MobilityAgent { sequence: u16, lifetime: u16, flags: u16, care_of_addresses: &'a [u8] },
+    MobilityAgent {
+        sequence: u16,
+        lifetime: u16,
+        flags: u16,
+        care_of_addresses: &'a [u8],
+    },
     /// Prefix-Lengths (type 19): one octet per router address.
     PrefixLengths(&'a [u8]),
-    Unknown { kind: u8, data: &'a [u8] },
+    Unknown {
+        kind: u8,
+        data: &'a [u8],
+    },
 }
 
 impl<'a> AdvExtension<'a> {
@@ -58,13 +66,21 @@ impl<'a> AdvExtension<'a> {
                 let lifetime = d.u16("mobility_agent.registration_lifetime")?;
                 let flags = d.u16("mobility_agent.flags")?;
                 let care_of_addresses = d.rest();
-                if care_of_addresses.len() % 4 != 0 {
+                if !care_of_addresses.len().is_multiple_of(4) {
                     return Err(Error::bad_length(P, "mobility_agent.length"));
                 }
-                AdvExtension::MobilityAgent { sequence, lifetime, flags, care_of_addresses }
+                AdvExtension::MobilityAgent {
+                    sequence,
+                    lifetime,
+                    flags,
+                    care_of_addresses,
+                }
             }
             19 => AdvExtension::PrefixLengths(d.rest()),
-            _ => AdvExtension::Unknown { kind, data: d.rest() },
+            _ => AdvExtension::Unknown {
+                kind,
+                data: d.rest(),
+            },
         })
     }
 
@@ -74,8 +90,10 @@ impl<'a> AdvExtension<'a> {
                 out.put_u8(0);
                 return Ok(());
             }
-            AdvExtension::MobilityAgent { care_of_addresses, .. } => {
-                if care_of_addresses.len() % 4 != 0 {
+            AdvExtension::MobilityAgent {
+                care_of_addresses, ..
+            } => {
+                if !care_of_addresses.len().is_multiple_of(4) {
                     return Err(Error::bad_length(P, "mobility_agent.length"));
                 }
                 (16, 6 + care_of_addresses.len())
@@ -94,7 +112,12 @@ impl<'a> AdvExtension<'a> {
         out.put_u8(kind);
         out.put_u8(len as u8);
         match *self {
-            AdvExtension::MobilityAgent { sequence, lifetime, flags, care_of_addresses } => {
+            AdvExtension::MobilityAgent {
+                sequence,
+                lifetime,
+                flags,
+                care_of_addresses,
+            } => {
                 out.put_u16(sequence);
                 out.put_u16(lifetime);
                 out.put_u16(flags);
@@ -109,15 +132,37 @@ impl<'a> AdvExtension<'a> {
     fn dissect(&self) -> Node {
         match *self {
             AdvExtension::Padding => Node::new("One-byte Padding", ""),
-            AdvExtension::MobilityAgent { sequence, lifetime, flags, care_of_addresses } => {
+            AdvExtension::MobilityAgent {
+                sequence,
+                lifetime,
+                flags,
+                care_of_addresses,
+            } => {
                 use adv_flags as F;
-                let f = |label: &str, m: u16, field: &str| Node::uint(label, (flags & m != 0) as u64, field);
+                let f = |label: &str, m: u16, field: &str| {
+                    Node::uint(label, (flags & m != 0) as u64, field)
+                };
                 let mut n = Node::branch("Mobility Agent Advertisement Extension")
                     .with(Node::uint("Extension Type", 16, "icmp.mip.type"))
-                    .with(Node::uint("Length", 6 + care_of_addresses.len() as u64, "icmp.mip.length"))
-                    .with(Node::uint("Sequence Number", sequence as u64, "icmp.mip.seq"))
-                    .with(Node::uint("Registration Lifetime", lifetime as u64, "icmp.mip.life"))
-                    .with(Node::new("Flags", format!("0x{flags:04x}")).field("icmp.mip.flags", format!("0x{flags:04x}")))
+                    .with(Node::uint(
+                        "Length",
+                        6 + care_of_addresses.len() as u64,
+                        "icmp.mip.length",
+                    ))
+                    .with(Node::uint(
+                        "Sequence Number",
+                        sequence as u64,
+                        "icmp.mip.seq",
+                    ))
+                    .with(Node::uint(
+                        "Registration Lifetime",
+                        lifetime as u64,
+                        "icmp.mip.life",
+                    ))
+                    .with(
+                        Node::new("Flags", format!("0x{flags:04x}"))
+                            .field("icmp.mip.flags", format!("0x{flags:04x}")),
+                    )
                     .with(f("Registration Required (R)", F::R, "icmp.mip.r"))
                     .with(f("Busy (B)", F::B, "icmp.mip.b"))
                     .with(f("Home Agent (H)", F::H, "icmp.mip.h"))
@@ -138,7 +183,11 @@ impl<'a> AdvExtension<'a> {
                     .with(Node::uint("Extension Type", 19, "icmp.mip.type"))
                     .with(Node::uint("Length", d.len() as u64, "icmp.mip.length"));
                 for p in d {
-                    n.push(Node::uint("Prefix Length", *p as u64, "icmp.mip.prefixlength"));
+                    n.push(Node::uint(
+                        "Prefix Length",
+                        *p as u64,
+                        "icmp.mip.prefixlength",
+                    ));
                 }
                 n
             }
@@ -183,7 +232,14 @@ impl<'a> AgentAdvertisement<'a> {
         while !e.is_empty() {
             AdvExtension::read(&mut e)?;
         }
-        Ok(AgentAdvertisement { code, checksum, lifetime, entry_size, entries, extensions })
+        Ok(AgentAdvertisement {
+            code,
+            checksum,
+            lifetime,
+            entry_size,
+            entries,
+            extensions,
+        })
     }
 
     pub fn num_addrs(&self) -> usize {
@@ -192,16 +248,23 @@ impl<'a> AgentAdvertisement<'a> {
 
     pub fn extensions(&self) -> impl Iterator<Item = AdvExtension<'a>> + 'a {
         let mut r = Reader::new(P, self.extensions);
-        core::iter::from_fn(move || if r.is_empty() { None } else { AdvExtension::read(&mut r).ok() })
+        core::iter::from_fn(move || {
+            if r.is_empty() {
+                None
+            } else {
+                AdvExtension::read(&mut r).ok()
+            }
+        })
     }
 
     /// Appends the message with [`AgentAdvertisement::checksum`] as is.
     pub fn emit(&self, out: &mut Vec<u8>) -> Result<()> {
         let unit = self.entry_size as usize * 4;
-        if unit == 0 || self.entries.len() % unit != 0 {
+        if unit == 0 || !self.entries.len().is_multiple_of(unit) {
             return Err(Error::bad_length(P, "icmp.num_addrs"));
         }
-        let n = u8::try_from(self.entries.len() / unit).map_err(|_| Error::too_long(P, "icmp.num_addrs"))?;
+        let n = u8::try_from(self.entries.len() / unit)
+            .map_err(|_| Error::too_long(P, "icmp.num_addrs"))?;
         out.put_u8(ICMP_ROUTER_ADVERTISEMENT);
         out.put_u8(self.code);
         out.put_u16(self.checksum);
@@ -216,7 +279,11 @@ impl<'a> AgentAdvertisement<'a> {
     /// Appends the message with the ICMP checksum computed.
     pub fn emit_with_checksum(&self, out: &mut Vec<u8>) -> Result<()> {
         let start = out.len();
-        AgentAdvertisement { checksum: 0, ..self.clone() }.emit(out)?;
+        AgentAdvertisement {
+            checksum: 0,
+            ..self.clone()
+        }
+        .emit(out)?;
         let mut c = Checksum::new();
         c.add(&out[start..]);
         let v = c.finish();
@@ -236,19 +303,44 @@ impl<'a> AgentAdvertisement<'a> {
     }
 
     pub fn dissect(&self) -> Node {
-        let mut n = Node::new("Internet Control Message Protocol", "Mobile IP Agent Advertisement");
-        n.push(Node::uint("Type", ICMP_ROUTER_ADVERTISEMENT as u64, "icmp.type"));
+        let mut n = Node::new(
+            "Internet Control Message Protocol",
+            "Mobile IP Agent Advertisement",
+        );
+        n.push(Node::uint(
+            "Type",
+            ICMP_ROUTER_ADVERTISEMENT as u64,
+            "icmp.type",
+        ));
         n.push(Node::uint("Code", self.code as u64, "icmp.code"));
         let c = format!("0x{:04x}", self.checksum);
         n.push(Node::new("Checksum", c.clone()).field("icmp.checksum", c));
-        n.push(Node::uint("Number of addresses", self.num_addrs() as u64, "icmp.num_addrs"));
-        n.push(Node::uint("Address entry size", self.entry_size as u64, "icmp.addr_entry_size"));
-        n.push(Node::uint("Lifetime", self.lifetime as u64, "icmp.lifetime"));
-        for e in self.entries.chunks_exact(self.entry_size.max(2) as usize * 4) {
+        n.push(Node::uint(
+            "Number of addresses",
+            self.num_addrs() as u64,
+            "icmp.num_addrs",
+        ));
+        n.push(Node::uint(
+            "Address entry size",
+            self.entry_size as u64,
+            "icmp.addr_entry_size",
+        ));
+        n.push(Node::uint(
+            "Lifetime",
+            self.lifetime as u64,
+            "icmp.lifetime",
+        ));
+        for e in self
+            .entries
+            .chunks_exact(self.entry_size.max(2) as usize * 4)
+        {
             let a = ip_text(&e[..4]);
             let pref = i32::from_be_bytes([e[4], e[5], e[6], e[7]]);
             n.push(Node::new("Router address", a.clone()).field("icmp.router_address", a));
-            n.push(Node::new("Preference level", pref.to_string()).field("icmp.pref_level", pref.to_string()));
+            n.push(
+                Node::new("Preference level", pref.to_string())
+                    .field("icmp.pref_level", pref.to_string()),
+            );
         }
         for e in self.extensions() {
             n.push(e.dissect());

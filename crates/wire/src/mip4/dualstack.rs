@@ -68,14 +68,21 @@ impl DualStack {
     /// The address octets.
     pub fn value(&self) -> &[u8] {
         match self {
-            DualStack::Ipv6HomeAddress(a) | DualStack::Ipv6HomeAgentAddress(a) | DualStack::Ipv6CareOfAddress(a) => a,
+            DualStack::Ipv6HomeAddress(a)
+            | DualStack::Ipv6HomeAgentAddress(a)
+            | DualStack::Ipv6CareOfAddress(a) => a,
             DualStack::TemporaryIpv4HomeAddress(a) | DualStack::ForeignHomeAgentAddress(a) => a,
         }
     }
 
     /// The NVSE that carries this field (borrowing the address from `self`).
     pub fn to_extension(&self) -> Extension<'_> {
-        Extension::Nvse { reserved: 0, vendor_id: VENDOR_MOBSTRAP, vendor_type: self.vendor_type(), value: self.value() }
+        Extension::Nvse {
+            reserved: 0,
+            vendor_id: VENDOR_MOBSTRAP,
+            vendor_type: self.vendor_type(),
+            value: self.value(),
+        }
     }
 
     /// Decodes a mobstrap vendor extension value; `None` when the vendor or type is not ours.
@@ -90,8 +97,16 @@ impl DualStack {
         if vendor_id != VENDOR_MOBSTRAP {
             return Ok(None);
         }
-        let v6 = || -> Result<[u8; 16]> { value.try_into().map_err(|_| Error::bad_length(P, "nvse.mobstrap.ipv6_address")) };
-        let v4 = || -> Result<[u8; 4]> { value.try_into().map_err(|_| Error::bad_length(P, "nvse.mobstrap.ipv4_address")) };
+        let v6 = || -> Result<[u8; 16]> {
+            value
+                .try_into()
+                .map_err(|_| Error::bad_length(P, "nvse.mobstrap.ipv6_address"))
+        };
+        let v4 = || -> Result<[u8; 4]> {
+            value
+                .try_into()
+                .map_err(|_| Error::bad_length(P, "nvse.mobstrap.ipv4_address"))
+        };
         Ok(Some(match vendor_type {
             IPV6_HOME_ADDRESS => DualStack::Ipv6HomeAddress(v6()?),
             IPV6_HOME_AGENT_ADDRESS => DualStack::Ipv6HomeAgentAddress(v6()?),
@@ -105,9 +120,18 @@ impl DualStack {
     /// Decodes an extension; `None` when it is not a mobstrap NVSE/CVSE.
     pub fn from_extension(e: &Extension<'_>) -> Option<DualStack> {
         match *e {
-            Extension::Nvse { vendor_id, vendor_type, value, .. } | Extension::Cvse { vendor_id, vendor_type, value, .. } => {
-                Self::from_vendor(vendor_id, vendor_type, value)
+            Extension::Nvse {
+                vendor_id,
+                vendor_type,
+                value,
+                ..
             }
+            | Extension::Cvse {
+                vendor_id,
+                vendor_type,
+                value,
+                ..
+            } => Self::from_vendor(vendor_id, vendor_type, value),
             _ => None,
         }
     }

@@ -46,20 +46,42 @@ pub fn is_long_form(kind: u8) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Extension<'a> {
     /// MN-HA (32), MN-FA (33) or FA-HA (34) authentication: SPI and authenticator.
-    Auth { kind: u8, spi: u32, authenticator: &'a [u8] },
+    Auth {
+        kind: u8,
+        spi: u32,
+        authenticator: &'a [u8],
+    },
     /// Generalized authentication (36); subtype 1 is MN-AAA.
-    GeneralizedAuth { subtype: u8, spi: u32, authenticator: &'a [u8] },
+    GeneralizedAuth {
+        subtype: u8,
+        spi: u32,
+        authenticator: &'a [u8],
+    },
     /// CVSE (38, RFC 3115 §3.1).
-    Cvse { reserved: u8, vendor_id: u32, vendor_type: u16, value: &'a [u8] },
+    Cvse {
+        reserved: u8,
+        vendor_id: u32,
+        vendor_type: u16,
+        value: &'a [u8],
+    },
     /// Long-format extension with a subtype: the AAA key generation extensions (40–43, RFC 3957)
     /// and PMIPv4 non-skippable (47). `data` is everything after the length, kept raw.
-    LongForm { kind: u8, subtype: u8, data: &'a [u8] },
+    LongForm {
+        kind: u8,
+        subtype: u8,
+        data: &'a [u8],
+    },
     /// Mobile Node NAI (131, RFC 2794).
     Nai(&'a [u8]),
     /// MN-FA Challenge (132, RFC 3012).
     Challenge(&'a [u8]),
     /// NVSE (134, RFC 3115 §3.2).
-    Nvse { reserved: u16, vendor_id: u32, vendor_type: u16, value: &'a [u8] },
+    Nvse {
+        reserved: u16,
+        vendor_id: u32,
+        vendor_type: u16,
+        value: &'a [u8],
+    },
     /// Any other type, as `Type | Length (1) | data`.
     Unknown { kind: u8, data: &'a [u8] },
 }
@@ -67,7 +89,9 @@ pub enum Extension<'a> {
 impl<'a> Extension<'a> {
     pub fn kind(&self) -> u8 {
         match self {
-            Extension::Auth { kind, .. } | Extension::LongForm { kind, .. } | Extension::Unknown { kind, .. } => *kind,
+            Extension::Auth { kind, .. }
+            | Extension::LongForm { kind, .. }
+            | Extension::Unknown { kind, .. } => *kind,
             Extension::GeneralizedAuth { .. } => 36,
             Extension::Cvse { .. } => 38,
             Extension::Nai(_) => 131,
@@ -85,7 +109,11 @@ impl<'a> Extension<'a> {
                 let len = r.u16("extension.generalized_auth.length")? as usize;
                 let mut d = r.sub(len, "extension.generalized_auth.length")?;
                 let spi = d.u32("extension.generalized_auth.spi")?;
-                Extension::GeneralizedAuth { subtype, spi, authenticator: d.rest() }
+                Extension::GeneralizedAuth {
+                    subtype,
+                    spi,
+                    authenticator: d.rest(),
+                }
             }
             38 => {
                 let reserved = r.u8("extension.cvse.reserved")?;
@@ -93,13 +121,22 @@ impl<'a> Extension<'a> {
                 let mut d = r.sub(len, "extension.cvse.length")?;
                 let vendor_id = d.u32("extension.cvse.vendor_id")?;
                 let vendor_type = d.u16("extension.cvse.vendor_type")?;
-                Extension::Cvse { reserved, vendor_id, vendor_type, value: d.rest() }
+                Extension::Cvse {
+                    reserved,
+                    vendor_id,
+                    vendor_type,
+                    value: d.rest(),
+                }
             }
             40..=43 | 47 => {
                 let subtype = r.u8("extension.long.subtype")?;
                 let len = r.u16("extension.long.length")? as usize;
                 let data = r.bytes(len, "extension.long.length")?;
-                Extension::LongForm { kind, subtype, data }
+                Extension::LongForm {
+                    kind,
+                    subtype,
+                    data,
+                }
             }
             _ => {
                 let len = r.u8("extension.length")? as usize;
@@ -108,7 +145,11 @@ impl<'a> Extension<'a> {
                     32..=34 => {
                         let mut d = Reader::new(P, data);
                         let spi = d.u32("extension.auth.spi")?;
-                        Extension::Auth { kind, spi, authenticator: d.rest() }
+                        Extension::Auth {
+                            kind,
+                            spi,
+                            authenticator: d.rest(),
+                        }
                     }
                     131 => Extension::Nai(data),
                     132 => Extension::Challenge(data),
@@ -161,12 +202,20 @@ impl<'a> Extension<'a> {
             u16::try_from(len).map_err(|_| Error::too_long(P, field))
         };
         match *self {
-            Extension::Auth { kind, spi, authenticator } => {
+            Extension::Auth {
+                kind,
+                spi,
+                authenticator,
+            } => {
                 short(out, kind, 4 + authenticator.len(), "extension.length")?;
                 out.put_u32(spi);
                 out.put(authenticator);
             }
-            Extension::GeneralizedAuth { subtype, spi, authenticator } => {
+            Extension::GeneralizedAuth {
+                subtype,
+                spi,
+                authenticator,
+            } => {
                 let l = long_len(4 + authenticator.len(), "extension.generalized_auth.length")?;
                 out.put_u8(36);
                 out.put_u8(subtype);
@@ -174,7 +223,12 @@ impl<'a> Extension<'a> {
                 out.put_u32(spi);
                 out.put(authenticator);
             }
-            Extension::Cvse { reserved, vendor_id, vendor_type, value } => {
+            Extension::Cvse {
+                reserved,
+                vendor_id,
+                vendor_type,
+                value,
+            } => {
                 let l = long_len(6 + value.len(), "extension.cvse.length")?;
                 out.put_u8(38);
                 out.put_u8(reserved);
@@ -183,7 +237,11 @@ impl<'a> Extension<'a> {
                 out.put_u16(vendor_type);
                 out.put(value);
             }
-            Extension::LongForm { kind, subtype, data } => {
+            Extension::LongForm {
+                kind,
+                subtype,
+                data,
+            } => {
                 if !is_long_form(kind) || matches!(kind, 36 | 38) {
                     return Err(Error::bad_value(P, "extension.type"));
                 }
@@ -201,7 +259,12 @@ impl<'a> Extension<'a> {
                 short(out, 132, d.len(), "extension.length")?;
                 out.put(d);
             }
-            Extension::Nvse { reserved, vendor_id, vendor_type, value } => {
+            Extension::Nvse {
+                reserved,
+                vendor_id,
+                vendor_type,
+                value,
+            } => {
                 short(out, 134, 8 + value.len(), "extension.length")?;
                 out.put_u16(reserved);
                 out.put_u32(vendor_id);
@@ -226,25 +289,63 @@ impl<'a> Extension<'a> {
         n.push(Node::uint("Type", t.value() as u64, "mip.ext.type"));
         let len = (self.buffer_len() - if is_long_form(self.kind()) { 4 } else { 2 }) as u64;
         match *self {
-            Extension::Auth { spi, authenticator, .. } => {
+            Extension::Auth {
+                spi, authenticator, ..
+            } => {
                 n.push(Node::uint("Length", len, "mip.ext.len"));
                 n.push(Node::uint("SPI", spi as u64, "mip.auth.spi"));
                 n.push(Node::bytes("Authenticator", authenticator, "mip.auth.auth"));
             }
-            Extension::GeneralizedAuth { subtype, spi, authenticator } => {
-                let st = if subtype == GEN_AUTH_MN_AAA { "MN-AAA Authentication" } else { "Unknown" };
-                n.push(Node::code("Subtype", st, subtype as u64, "mip.ext.auth.subtype"));
+            Extension::GeneralizedAuth {
+                subtype,
+                spi,
+                authenticator,
+            } => {
+                let st = if subtype == GEN_AUTH_MN_AAA {
+                    "MN-AAA Authentication"
+                } else {
+                    "Unknown"
+                };
+                n.push(Node::code(
+                    "Subtype",
+                    st,
+                    subtype as u64,
+                    "mip.ext.auth.subtype",
+                ));
                 n.push(Node::uint("Length", len, "mip.ext.len"));
                 n.push(Node::uint("SPI", spi as u64, "mip.auth.spi"));
                 n.push(Node::bytes("Authenticator", authenticator, "mip.auth.auth"));
             }
-            Extension::Cvse { reserved, vendor_id, vendor_type, value } => {
-                n.push(Node::uint("Reserved", reserved as u64, "mip.ext.cvse.reserved"));
+            Extension::Cvse {
+                reserved,
+                vendor_id,
+                vendor_type,
+                value,
+            } => {
+                n.push(Node::uint(
+                    "Reserved",
+                    reserved as u64,
+                    "mip.ext.cvse.reserved",
+                ));
                 n.push(Node::uint("Length", len, "mip.ext.len"));
-                n.push(Node::uint("Vendor/Org ID", vendor_id as u64, "mip.ext.cvse.vendor_id"));
-                n.push(Node::uint("Vendor CVSE Type", vendor_type as u64, "mip.ext.cvse.vendor_type"));
-                n.push(Node::bytes("Vendor CVSE Value", value, "mip.ext.cvse.vendor_value"));
-                if let Some(d) = super::dualstack::DualStack::from_vendor(vendor_id, vendor_type, value) {
+                n.push(Node::uint(
+                    "Vendor/Org ID",
+                    vendor_id as u64,
+                    "mip.ext.cvse.vendor_id",
+                ));
+                n.push(Node::uint(
+                    "Vendor CVSE Type",
+                    vendor_type as u64,
+                    "mip.ext.cvse.vendor_type",
+                ));
+                n.push(Node::bytes(
+                    "Vendor CVSE Value",
+                    value,
+                    "mip.ext.cvse.vendor_value",
+                ));
+                if let Some(d) =
+                    super::dualstack::DualStack::from_vendor(vendor_id, vendor_type, value)
+                {
                     n.push(d.dissect());
                 }
             }
@@ -257,19 +358,46 @@ impl<'a> Extension<'a> {
                 n.push(Node::uint("Length", len, "mip.ext.len"));
                 let t = text(d);
                 let node = Node::new("NAI", t.clone());
-                n.push(if core::str::from_utf8(d).is_ok() { node.field("mip.nai", t) } else { node });
+                n.push(if core::str::from_utf8(d).is_ok() {
+                    node.field("mip.nai", t)
+                } else {
+                    node
+                });
             }
             Extension::Challenge(d) => {
                 n.push(Node::uint("Length", len, "mip.ext.len"));
                 n.push(Node::bytes("Challenge", d, ""));
             }
-            Extension::Nvse { reserved, vendor_id, vendor_type, value } => {
+            Extension::Nvse {
+                reserved,
+                vendor_id,
+                vendor_type,
+                value,
+            } => {
                 n.push(Node::uint("Length", len, "mip.ext.len"));
-                n.push(Node::uint("Reserved", reserved as u64, "mip.ext.nvse.reserved"));
-                n.push(Node::uint("Vendor ID", vendor_id as u64, "mip.ext.nvse.vendor_id"));
-                n.push(Node::uint("Vendor Type", vendor_type as u64, "mip.ext.nvse.vendor_type"));
-                n.push(Node::bytes("Vendor Value", value, "mip.ext.nvse.vendor_value"));
-                if let Some(d) = super::dualstack::DualStack::from_vendor(vendor_id, vendor_type, value) {
+                n.push(Node::uint(
+                    "Reserved",
+                    reserved as u64,
+                    "mip.ext.nvse.reserved",
+                ));
+                n.push(Node::uint(
+                    "Vendor ID",
+                    vendor_id as u64,
+                    "mip.ext.nvse.vendor_id",
+                ));
+                n.push(Node::uint(
+                    "Vendor Type",
+                    vendor_type as u64,
+                    "mip.ext.nvse.vendor_type",
+                ));
+                n.push(Node::bytes(
+                    "Vendor Value",
+                    value,
+                    "mip.ext.nvse.vendor_value",
+                ));
+                if let Some(d) =
+                    super::dualstack::DualStack::from_vendor(vendor_id, vendor_type, value)
+                {
                     n.push(d.dissect());
                 }
             }

@@ -112,7 +112,13 @@ pub enum Message<'a> {
         care_of_address: [u8; 4],
         identification: u64,
     },
-    Reply { code: u8, lifetime: u16, home_address: [u8; 4], home_agent: [u8; 4], identification: u64 },
+    Reply {
+        code: u8,
+        lifetime: u16,
+        home_address: [u8; 4],
+        home_agent: [u8; 4],
+        identification: u64,
+    },
     /// Any other message type: everything after the type octet, verbatim.
     Other { msg_type: u8, body: &'a [u8] },
 }
@@ -144,7 +150,10 @@ pub struct Repr<'a> {
 
 impl<'a> Repr<'a> {
     pub fn new(message: Message<'a>, extensions: Vec<Extension<'a>>) -> Self {
-        Repr { message, extensions: Extensions::List(extensions) }
+        Repr {
+            message,
+            extensions: Extensions::List(extensions),
+        }
     }
 
     pub fn parse(b: &'a [u8]) -> Result<Self> {
@@ -166,10 +175,16 @@ impl<'a> Repr<'a> {
                 home_agent: r.array("rrp.home_agent")?,
                 identification: r.u64("rrp.identification")?,
             },
-            MessageType::Unknown(t) => Message::Other { msg_type: t, body: r.rest() },
+            MessageType::Unknown(t) => Message::Other {
+                msg_type: t,
+                body: r.rest(),
+            },
         };
         let extensions = Extensions::parse(r.rest())?;
-        Ok(Repr { message, extensions })
+        Ok(Repr {
+            message,
+            extensions,
+        })
     }
 
     pub fn buffer_len(&self) -> usize {
@@ -180,7 +195,14 @@ impl<'a> Repr<'a> {
         let start = out.len();
         out.put_u8(self.message.msg_type().value());
         match self.message {
-            Message::Request { flags, lifetime, home_address, home_agent, care_of_address, identification } => {
+            Message::Request {
+                flags,
+                lifetime,
+                home_address,
+                home_agent,
+                care_of_address,
+                identification,
+            } => {
                 out.put_u8(flags);
                 out.put_u16(lifetime);
                 out.put(&home_address);
@@ -188,7 +210,13 @@ impl<'a> Repr<'a> {
                 out.put(&care_of_address);
                 out.put_u64(identification);
             }
-            Message::Reply { code, lifetime, home_address, home_agent, identification } => {
+            Message::Reply {
+                code,
+                lifetime,
+                home_address,
+                home_agent,
+                identification,
+            } => {
                 out.put_u8(code);
                 out.put_u16(lifetime);
                 out.put(&home_address);
@@ -212,7 +240,9 @@ impl<'a> Repr<'a> {
 
     /// The seed-004 fields carried in the message's vendor extensions.
     pub fn dual_stack(&self) -> impl Iterator<Item = DualStack> + '_ {
-        self.extensions.iter().filter_map(|e| DualStack::from_extension(&e))
+        self.extensions
+            .iter()
+            .filter_map(|e| DualStack::from_extension(&e))
     }
 
     pub fn dissect(&self) -> Node {
@@ -224,8 +254,18 @@ impl<'a> Repr<'a> {
             Node::new(label, s.clone()).field(field, s)
         };
         match self.message {
-            Message::Request { flags: f, lifetime, home_address, home_agent, care_of_address, identification } => {
-                n.push(Node::new("Flags", format!("0x{f:02x}")).field("mip.flags", format!("0x{f:02x}")));
+            Message::Request {
+                flags: f,
+                lifetime,
+                home_address,
+                home_agent,
+                care_of_address,
+                identification,
+            } => {
+                n.push(
+                    Node::new("Flags", format!("0x{f:02x}"))
+                        .field("mip.flags", format!("0x{f:02x}")),
+                );
                 for (label, m, field) in [
                     ("Simultaneous Bindings (S)", flags::S, "mip.s"),
                     ("Broadcast Datagrams (B)", flags::B, "mip.b"),
@@ -244,8 +284,19 @@ impl<'a> Repr<'a> {
                 n.push(addr("Care of Address", &care_of_address, "mip.coa"));
                 n.push(ident(identification));
             }
-            Message::Reply { code, lifetime, home_address, home_agent, identification } => {
-                n.push(Node::code("Reply Code", reply_code_name(code), code as u64, "mip.code"));
+            Message::Reply {
+                code,
+                lifetime,
+                home_address,
+                home_agent,
+                identification,
+            } => {
+                n.push(Node::code(
+                    "Reply Code",
+                    reply_code_name(code),
+                    code as u64,
+                    "mip.code",
+                ));
                 n.push(Node::uint("Lifetime", lifetime as u64, "mip.life"));
                 n.push(addr("Home Address", &home_address, "mip.homeaddr"));
                 n.push(addr("Home Agent", &home_agent, "mip.haaddr"));

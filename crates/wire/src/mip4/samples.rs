@@ -19,7 +19,9 @@ pub(crate) const NAI: &[u8] = b"mn1@example.com";
 pub(crate) const IDENT: u64 = ((1_700_000_000u64 + 2_208_988_800) << 32) | 0x8000_0000;
 
 fn v6(s: &str) -> [u8; 16] {
-    s.parse::<core::net::Ipv6Addr>().map(|a| a.octets()).unwrap_or([0; 16])
+    s.parse::<core::net::Ipv6Addr>()
+        .map(|a| a.octets())
+        .unwrap_or([0; 16])
 }
 
 fn udp(name: &str, r: &Repr<'_>, src: [u8; 4], dst: [u8; 4]) -> Sample {
@@ -28,7 +30,12 @@ fn udp(name: &str, r: &Repr<'_>, src: [u8; 4], dst: [u8; 4]) -> Sample {
         panic!("mip4 sample {name}: {e}");
     }
     let ip = |a: [u8; 4]| IpAddr::V4(Ipv4Addr::from(a));
-    Sample::new(name, Frame::udp(ip(src), ip(dst), PORT, PORT), &b, super::dissect)
+    Sample::new(
+        name,
+        Frame::udp(ip(src), ip(dst), PORT, PORT),
+        &b,
+        super::dissect,
+    )
 }
 
 /// The seed-004 requests of a registration: all-zero addresses ask the FHA to assign.
@@ -52,10 +59,17 @@ pub(crate) fn assignments() -> [DualStack; 5] {
 }
 
 /// RFC 3957 key generation nonce request (MN-HA, AAA subtype); data = the MN's SPI, opaque here.
-pub(crate) const KEYGEN_REQUEST: E<'static> = E::LongForm { kind: 42, subtype: KEYGEN_SUBTYPE_AAA, data: &[0, 0, 0x01, 0x01] };
+pub(crate) const KEYGEN_REQUEST: E<'static> = E::LongForm {
+    kind: 42,
+    subtype: KEYGEN_SUBTYPE_AAA,
+    data: &[0, 0, 0x01, 0x01],
+};
 /// RFC 3957 key generation nonce reply (MN-HA, AAA subtype); data = lifetime and nonce, opaque here.
-pub(crate) const KEYGEN_REPLY: E<'static> =
-    E::LongForm { kind: 43, subtype: KEYGEN_SUBTYPE_AAA, data: &[0, 0, 0x0e, 0x10, 0x5a, 0x5a, 0x5a, 0x5a] };
+pub(crate) const KEYGEN_REPLY: E<'static> = E::LongForm {
+    kind: 43,
+    subtype: KEYGEN_SUBTYPE_AAA,
+    data: &[0, 0, 0x0e, 0x10, 0x5a, 0x5a, 0x5a, 0x5a],
+};
 
 /// Co-located CoA registration straight to the FHA (seed 004 §4.1.1), authenticated to AAA.
 /// `keygen` adds the RFC 3957 key request, which tshark 4.0 cannot read (it takes every type it
@@ -68,7 +82,11 @@ pub(crate) fn rrq_ccoa_extensions<'a>(req: &'a [DualStack; 3], keygen: bool) -> 
     }
     v.extend([
         E::Challenge(&[0x3c; 16]),
-        E::GeneralizedAuth { subtype: GEN_AUTH_MN_AAA, spi: 2, authenticator: &[0xc3; 16] },
+        E::GeneralizedAuth {
+            subtype: GEN_AUTH_MN_AAA,
+            spi: 2,
+            authenticator: &[0xc3; 16],
+        },
     ]);
     v
 }
@@ -94,9 +112,19 @@ pub(crate) fn rrp<'a>(asg: &'a [DualStack; 5], keygen: bool) -> Repr<'a> {
     if keygen {
         ext.push(KEYGEN_REPLY);
     }
-    ext.push(E::Auth { kind: 32, spi: 0x101, authenticator: &[0x55; 16] });
+    ext.push(E::Auth {
+        kind: 32,
+        spi: 0x101,
+        authenticator: &[0x55; 16],
+    });
     Repr::new(
-        Message::Reply { code: 0, lifetime: 1800, home_address: THOA, home_agent: FHA, identification: IDENT },
+        Message::Reply {
+            code: 0,
+            lifetime: 1800,
+            home_address: THOA,
+            home_agent: FHA,
+            identification: IDENT,
+        },
         ext,
     )
 }
@@ -106,16 +134,33 @@ pub fn samples() -> Vec<Sample> {
     let req = requests();
     let asg = assignments();
     let mut v = Vec::new();
-    v.push(udp("mip4/RRQ-ccoa-FHA", &rrq_ccoa(&req, false), MN_CCOA, FHA));
+    v.push(udp(
+        "mip4/RRQ-ccoa-FHA",
+        &rrq_ccoa(&req, false),
+        MN_CCOA,
+        FHA,
+    ));
 
     // Relayed by a foreign agent (seed 004 §4.1.2): MN-HA and MN-FA authentication by the MN,
     // FA-HA authentication appended by the FA.
     let mut relayed = vec![E::Nai(NAI)];
     relayed.extend(req.iter().map(|d| d.to_extension()));
     relayed.extend([
-        E::Auth { kind: 32, spi: 0x100, authenticator: &[0x11; 16] },
-        E::Auth { kind: 33, spi: 0x101, authenticator: &[0x22; 16] },
-        E::Auth { kind: 34, spi: 0x102, authenticator: &[0x33; 16] },
+        E::Auth {
+            kind: 32,
+            spi: 0x100,
+            authenticator: &[0x11; 16],
+        },
+        E::Auth {
+            kind: 33,
+            spi: 0x101,
+            authenticator: &[0x22; 16],
+        },
+        E::Auth {
+            kind: 34,
+            spi: 0x102,
+            authenticator: &[0x33; 16],
+        },
     ]);
     let rrq_fa = Repr::new(
         Message::Request {
@@ -145,8 +190,17 @@ pub fn samples() -> Vec<Sample> {
         },
         vec![
             E::Nai(NAI),
-            E::Cvse { reserved: 0, vendor_id, vendor_type, value: crit.value() },
-            E::Auth { kind: 32, spi: 0x100, authenticator: &[0x44; 16] },
+            E::Cvse {
+                reserved: 0,
+                vendor_id,
+                vendor_type,
+                value: crit.value(),
+            },
+            E::Auth {
+                kind: 32,
+                spi: 0x100,
+                authenticator: &[0x44; 16],
+            },
         ],
     );
     v.push(udp("mip4/RRQ-CVSE", &rrq_crit, MN_CCOA, FHA));
@@ -154,7 +208,13 @@ pub fn samples() -> Vec<Sample> {
     v.push(udp("mip4/RRP", &rrp(&asg, false), FHA, MN_CCOA));
 
     let denied = Repr::new(
-        Message::Reply { code: 131, lifetime: 0, home_address: [0; 4], home_agent: FHA, identification: IDENT },
+        Message::Reply {
+            code: 131,
+            lifetime: 0,
+            home_address: [0; 4],
+            home_agent: FHA,
+            identification: IDENT,
+        },
         vec![E::Nai(NAI)],
     );
     v.push(udp("mip4/RRP-denied", &denied, FHA, MN_CCOA));
@@ -180,7 +240,14 @@ pub fn samples() -> Vec<Sample> {
     let mut entries = Vec::new();
     entries.extend_from_slice(&FA);
     entries.extend_from_slice(&0i32.to_be_bytes());
-    let adv = AgentAdvertisement { code: 0, checksum: 0, lifetime: 1800, entry_size: 2, entries: &entries, extensions: &exts };
+    let adv = AgentAdvertisement {
+        code: 0,
+        checksum: 0,
+        lifetime: 1800,
+        entry_size: 2,
+        entries: &entries,
+        extensions: &exts,
+    };
     let mut b = Vec::new();
     if let Err(e) = adv.emit_with_checksum(&mut b) {
         panic!("mip4 agent sample: {e}");
