@@ -49,8 +49,9 @@ enum_with_unknown! {
 }
 
 impl OptionType {
-    /// The alignment rule `(x, y)` of "xn+y" the sender must meet, `None` where the defining RFC
-    /// states none. See docs/protocols/mobility.md for the source of each value.
+    /// The alignment rule `(x, y)` of "xn+y" the sender must meet (x a power of two), `None`
+    /// where none is applied. See docs/protocols/mobility.md for the source of each value.
+    #[inline]
     pub fn alignment(&self) -> Option<(usize, usize)> {
         use OptionType::*;
         Some(match self {
@@ -293,6 +294,7 @@ fn be64(b: &[u8]) -> u64 {
 
 impl<'a> MobOption<'a> {
     /// The option type.
+    #[inline]
     pub fn kind(&self) -> OptionType {
         use MobOption::*;
         match self {
@@ -434,6 +436,7 @@ impl<'a> MobOption<'a> {
     }
 
     /// Length of the data part (after Type and Length); 0 for Pad1.
+    #[inline]
     pub fn data_len(&self) -> usize {
         use MobOption::*;
         match self {
@@ -463,6 +466,7 @@ impl<'a> MobOption<'a> {
     }
 
     /// Bytes on the wire.
+    #[inline]
     pub fn buffer_len(&self) -> usize {
         match self {
             MobOption::Pad1 => 1,
@@ -1024,14 +1028,14 @@ impl<'a> Options<'a> {
             Options::List(v) => {
                 for o in v {
                     if let Some((x, y)) = o.kind().alignment() {
+                        // x is a power of two: mask instead of dividing.
                         let off = out.len().saturating_sub(mh_start);
-                        let want = (x + y - off % x) % x;
-                        put_padding(out, want);
+                        put_padding(out, y.wrapping_sub(off) & (x - 1));
                     }
                     o.emit(out)?;
                 }
                 let off = out.len().saturating_sub(mh_start);
-                put_padding(out, crate::codec::pad_to(off, 8));
+                put_padding(out, off.wrapping_neg() & 7);
                 Ok(())
             }
         }
@@ -1046,6 +1050,7 @@ impl<'a> Options<'a> {
 }
 
 /// Pad1 for one byte, PadN for more (RFC 6275 §6.2.2: zeros).
+#[inline]
 pub fn put_padding(out: &mut Vec<u8>, n: usize) {
     match n {
         0 => {}
