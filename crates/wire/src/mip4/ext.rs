@@ -207,6 +207,9 @@ impl<'a> Extension<'a> {
                 spi,
                 authenticator,
             } => {
+                if !(32..=34).contains(&kind) {
+                    return Err(Error::bad_value(P, "extension.type"));
+                }
                 short(out, kind, 4 + authenticator.len(), "extension.length")?;
                 out.put_u32(spi);
                 out.put(authenticator);
@@ -287,7 +290,9 @@ impl<'a> Extension<'a> {
         let t = ExtType::from(self.kind());
         let mut n = Node::new("Extension", format!("{t} ({})", t.value()));
         n.push(Node::uint("Type", t.value() as u64, "mip.ext.type"));
-        let len = (self.buffer_len() - if is_long_form(self.kind()) { 4 } else { 2 }) as u64;
+        let len = self
+            .buffer_len()
+            .saturating_sub(if is_long_form(self.kind()) { 4 } else { 2 }) as u64;
         match *self {
             Extension::Auth {
                 spi, authenticator, ..
