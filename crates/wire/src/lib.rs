@@ -26,6 +26,9 @@ pub mod dissect;
 pub mod esp;
 pub mod frame;
 pub mod ikev2;
+pub mod icmpv6;
+pub mod mh;
+pub mod mip4;
 pub mod sample;
 
 pub use codec::{Reader, Writer};

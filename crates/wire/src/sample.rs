@@ -64,5 +64,8 @@ pub fn all() -> Vec<Sample> {
     let mut v: Vec<Sample> = Vec::new();
     v.extend(crate::ikev2::samples());
     v.extend(crate::esp::samples());
+    v.extend(crate::mh::samples());
+    v.extend(crate::icmpv6::samples());
+    v.extend(crate::mip4::samples());
     v
 }
