@@ -62,5 +62,6 @@ impl Sample {
 pub fn all() -> Vec<Sample> {
     #[allow(unused_mut)]
     let mut v: Vec<Sample> = Vec::new();
+    v.extend(crate::diameter::samples());
     v
 }
