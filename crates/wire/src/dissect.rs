@@ -63,7 +63,12 @@ impl Node {
     }
 
     /// A code point shown as `Name (n)`; tshark prints the number.
-    pub fn code(label: impl Into<String>, name: impl core::fmt::Display, v: u64, field: &str) -> Self {
+    pub fn code(
+        label: impl Into<String>,
+        name: impl core::fmt::Display,
+        v: u64,
+        field: &str,
+    ) -> Self {
         let n = Node::new(label, format!("{name} ({v})"));
         if field.is_empty() {
             n

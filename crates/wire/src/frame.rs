@@ -21,8 +21,16 @@ pub mod ip_proto {
 /// How a message travels above IP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
-    Udp { src: u16, dst: u16 },
-    Tcp { src: u16, dst: u16, seq: u32, ack: u32 },
+    Udp {
+        src: u16,
+        dst: u16,
+    },
+    Tcp {
+        src: u16,
+        dst: u16,
+        seq: u32,
+        ack: u32,
+    },
     /// Directly over IP with this protocol number (Mobility Header, ICMPv6, ESP).
     Ip(u8),
 }
@@ -37,13 +45,33 @@ pub struct Frame {
 
 impl Frame {
     pub fn udp(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Self {
-        Frame { src, dst, transport: Transport::Udp { src: sport, dst: dport } }
+        Frame {
+            src,
+            dst,
+            transport: Transport::Udp {
+                src: sport,
+                dst: dport,
+            },
+        }
     }
     pub fn tcp(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u32, ack: u32) -> Self {
-        Frame { src, dst, transport: Transport::Tcp { src: sport, dst: dport, seq, ack } }
+        Frame {
+            src,
+            dst,
+            transport: Transport::Tcp {
+                src: sport,
+                dst: dport,
+                seq,
+                ack,
+            },
+        }
     }
     pub fn ip(src: IpAddr, dst: IpAddr, proto: u8) -> Self {
-        Frame { src, dst, transport: Transport::Ip(proto) }
+        Frame {
+            src,
+            dst,
+            transport: Transport::Ip(proto),
+        }
     }
 
     /// A raw IP packet (pcap LINKTYPE_RAW) carrying `payload`, checksums filled in.
@@ -85,7 +113,8 @@ pub struct Peeled<'a> {
 /// Splits a raw IP packet (no link layer) into its [`Frame`] and transport payload.
 pub fn peel_ip(packet: &[u8]) -> Result<Peeled<'_>> {
     const P: &str = "frame";
-    let ip = IpSlice::from_slice(packet).map_err(|_| Error::new(P, "ip header", ErrorKind::BadValue))?;
+    let ip =
+        IpSlice::from_slice(packet).map_err(|_| Error::new(P, "ip header", ErrorKind::BadValue))?;
     let src = ip.source_addr();
     let dst = ip.destination_addr();
     let pl = ip.payload();
@@ -95,7 +124,10 @@ pub fn peel_ip(packet: &[u8]) -> Result<Peeled<'_>> {
         ip_proto::UDP => {
             let u = UdpSlice::from_slice(data).map_err(|_| Error::truncated(P, "udp header"))?;
             (
-                Transport::Udp { src: u.source_port(), dst: u.destination_port() },
+                Transport::Udp {
+                    src: u.source_port(),
+                    dst: u.destination_port(),
+                },
                 u.payload(),
             )
         }
@@ -113,7 +145,14 @@ pub fn peel_ip(packet: &[u8]) -> Result<Peeled<'_>> {
         }
         other => (Transport::Ip(other), data),
     };
-    Ok(Peeled { frame: Frame { src, dst, transport }, payload })
+    Ok(Peeled {
+        frame: Frame {
+            src,
+            dst,
+            transport,
+        },
+        payload,
+    })
 }
 
 /// pcap link types mobstrap reads.
@@ -156,7 +195,12 @@ mod tests {
 
     #[test]
     fn build_and_peel_udp_v4() {
-        let f = Frame::udp("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap(), 1812, 40000);
+        let f = Frame::udp(
+            "192.0.2.1".parse().unwrap(),
+            "192.0.2.2".parse().unwrap(),
+            1812,
+            40000,
+        );
         let pkt = f.build(b"hello").unwrap();
         assert_eq!(pkt[0] >> 4, 4);
         let p = peel_ip(&pkt).unwrap();
@@ -166,13 +210,24 @@ mod tests {
 
     #[test]
     fn build_and_peel_raw_v6_and_tcp() {
-        let f = Frame::ip("2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap(), 135);
+        let f = Frame::ip(
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+            135,
+        );
         let pkt = f.build(&[59, 0, 5, 0, 0, 0, 0, 0]).unwrap();
         let p = peel_ip(&pkt).unwrap();
         assert_eq!(p.frame.transport, Transport::Ip(135));
         assert_eq!(p.payload.len(), 8);
 
-        let t = Frame::tcp("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap(), 3868, 5000, 7, 9);
+        let t = Frame::tcp(
+            "127.0.0.1".parse().unwrap(),
+            "127.0.0.2".parse().unwrap(),
+            3868,
+            5000,
+            7,
+            9,
+        );
         let pkt = t.build(&[1, 2, 3]).unwrap();
         assert_eq!(peel_ip(&pkt).unwrap().frame, t);
     }

@@ -27,7 +27,6 @@ pub mod dissect;
 pub mod frame;
 pub mod sample;
 
-
 pub use codec::{Reader, Writer};
 
 /// What went wrong while parsing or emitting.

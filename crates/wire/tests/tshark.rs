@@ -77,7 +77,9 @@ fn values_match(ours: &str, theirs: &str) -> bool {
 
 /// Checks one sample alone, so that a failure names it.
 fn check(s: &Sample) -> Result<usize, String> {
-    let tree = s.decode().map_err(|e| format!("our decoder rejects the sample: {e}"))?;
+    let tree = s
+        .decode()
+        .map_err(|e| format!("our decoder rejects the sample: {e}"))?;
     let file = scratch(&format!("{}.pcap", s.name.replace('/', "_")));
     std::fs::write(&file, pcap_bytes(&[&s.packet])).map_err(|e| e.to_string())?;
 
@@ -114,7 +116,16 @@ fn check(s: &Sample) -> Result<usize, String> {
     if names.is_empty() {
         return Err("our dissector ties no field to Wireshark".into());
     }
-    let mut args = vec!["-T", "fields", "-E", "occurrence=a", "-E", "aggregator=\u{1f}", "-E", "separator=\u{1e}"];
+    let mut args = vec![
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=\u{1f}",
+        "-E",
+        "separator=\u{1e}",
+    ];
     for n in &names {
         args.push("-e");
         args.push(n);
@@ -168,6 +179,14 @@ fn tshark_agrees_with_every_sample() {
     let file = scratch("all.pcap");
     let pkts: Vec<&[u8]> = samples.iter().map(|s| s.packet.as_slice()).collect();
     std::fs::write(&file, pcap_bytes(&pkts)).expect("write pcap");
-    eprintln!("{} samples, {total} field values compared; pcap at {}", samples.len(), file.display());
-    assert!(failures.is_empty(), "tshark disagrees:\n{}", failures.join("\n"));
+    eprintln!(
+        "{} samples, {total} field values compared; pcap at {}",
+        samples.len(),
+        file.display()
+    );
+    assert!(
+        failures.is_empty(),
+        "tshark disagrees:\n{}",
+        failures.join("\n")
+    );
 }

@@ -88,7 +88,12 @@ impl<'a> Address<'a> {
     pub fn parse(data: &'a [u8]) -> Result<Self, (ErrorKind, &'static str)> {
         let (fam, addr) = match data {
             [a, b, rest @ ..] => (u16::from_be_bytes([*a, *b]), rest),
-            _ => return Err((ErrorKind::BadLength, "Address shorter than its 2-byte family")),
+            _ => {
+                return Err((
+                    ErrorKind::BadLength,
+                    "Address shorter than its 2-byte family",
+                ))
+            }
         };
         match fam {
             Self::FAMILY_IPV4 => <[u8; 4]>::try_from(addr)
@@ -209,7 +214,10 @@ impl<'a> Avp<'a> {
 
     #[inline]
     pub(crate) fn split_detailed(buf: &'a [u8]) -> Result<(Avp<'a>, &'a [u8]), SplitError<'a>> {
-        let fail = |field, kind, avp| SplitError { error: Error::new(PROTO, field, kind), avp };
+        let fail = |field, kind, avp| SplitError {
+            error: Error::new(PROTO, field, kind),
+            avp,
+        };
         if buf.len() < AVP_HEADER_LEN {
             return Err(fail("AVP.header", ErrorKind::Truncated, None));
         }
@@ -217,26 +225,56 @@ impl<'a> Avp<'a> {
         let flags = buf[4];
         let len = u32::from_be_bytes([0, buf[5], buf[6], buf[7]]) as usize;
         let vendor = flags & flags::VENDOR != 0;
-        let hdr = if vendor { AVP_VENDOR_HEADER_LEN } else { AVP_HEADER_LEN };
+        let hdr = if vendor {
+            AVP_VENDOR_HEADER_LEN
+        } else {
+            AVP_HEADER_LEN
+        };
         if buf.len() < hdr {
-            return Err(fail("AVP.vendor-id", ErrorKind::Truncated, Some((code, 0, buf))));
+            return Err(fail(
+                "AVP.vendor-id",
+                ErrorKind::Truncated,
+                Some((code, 0, buf)),
+            ));
         }
         let vendor_id = if vendor { be32(buf, 8) } else { 0 };
         let whole = |n: usize| &buf[..n.min(buf.len())];
         if len < hdr {
-            return Err(fail("AVP.length", ErrorKind::BadLength, Some((code, vendor_id, whole(hdr)))));
+            return Err(fail(
+                "AVP.length",
+                ErrorKind::BadLength,
+                Some((code, vendor_id, whole(hdr))),
+            ));
         }
         if len > buf.len() {
-            return Err(fail("AVP.length", ErrorKind::Truncated, Some((code, vendor_id, whole(len)))));
+            return Err(fail(
+                "AVP.length",
+                ErrorKind::Truncated,
+                Some((code, vendor_id, whole(len))),
+            ));
         }
         let padded = len + crate::codec::pad_to(len, 4);
         if padded > buf.len() {
-            return Err(fail("AVP.padding", ErrorKind::Truncated, Some((code, vendor_id, whole(len)))));
+            return Err(fail(
+                "AVP.padding",
+                ErrorKind::Truncated,
+                Some((code, vendor_id, whole(len))),
+            ));
         }
         if buf[len..padded].iter().any(|&b| b != 0) {
-            return Err(fail("AVP.padding", ErrorKind::BadChecksum, Some((code, vendor_id, whole(padded)))));
+            return Err(fail(
+                "AVP.padding",
+                ErrorKind::BadChecksum,
+                Some((code, vendor_id, whole(padded))),
+            ));
         }
-        let avp = Avp { code, flags, vendor_id, data: &buf[hdr..len], raw: &buf[..padded] };
+        let avp = Avp {
+            code,
+            flags,
+            vendor_id,
+            data: &buf[hdr..len],
+            raw: &buf[..padded],
+        };
         Ok((avp, &buf[padded..]))
     }
 
@@ -278,7 +316,11 @@ impl<'a> Avp<'a> {
     }
     /// The AVP Length field: header plus data, without padding.
     pub fn length(&self) -> usize {
-        let hdr = if self.is_vendor_specific() { AVP_VENDOR_HEADER_LEN } else { AVP_HEADER_LEN };
+        let hdr = if self.is_vendor_specific() {
+            AVP_VENDOR_HEADER_LEN
+        } else {
+            AVP_HEADER_LEN
+        };
         hdr + self.data.len()
     }
     /// The data, without header and padding.
@@ -304,7 +346,13 @@ impl<'a> Avp<'a> {
     }
 
     fn err(&self, kind: ErrorKind, reason: &'static str) -> AvpError {
-        AvpError { code: self.code, vendor: self.vendor_id, name: self.name(), kind, reason }
+        AvpError {
+            code: self.code,
+            vendor: self.vendor_id,
+            name: self.name(),
+            kind,
+            reason,
+        }
     }
 
     fn fixed<const N: usize>(&self, reason: &'static str) -> Result<[u8; N], AvpError> {
@@ -341,7 +389,8 @@ impl<'a> Avp<'a> {
     }
     /// UTF8String, DiameterIdentity, DiameterURI, IPFilterRule: the text.
     pub fn utf8(&self) -> Result<&'a str, AvpError> {
-        core::str::from_utf8(self.data).map_err(|_| self.err(ErrorKind::BadValue, "data is not UTF-8"))
+        core::str::from_utf8(self.data)
+            .map_err(|_| self.err(ErrorKind::BadValue, "data is not UTF-8"))
     }
     pub fn identity(&self) -> Result<&'a str, AvpError> {
         self.utf8()
@@ -452,7 +501,11 @@ pub struct FaultyAvp<'a> {
 
 impl<'a> Fault<'a> {
     pub(crate) fn new(error: Error, result_code: u32) -> Self {
-        Fault { error, result_code, avp: None }
+        Fault {
+            error,
+            result_code,
+            avp: None,
+        }
     }
 }
 
@@ -460,7 +513,13 @@ impl fmt::Display for Fault<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} (Result-Code {})", self.error, self.result_code)?;
         if let Some(a) = &self.avp {
-            write!(f, " in AVP {} (code {}, vendor {})", a.name.unwrap_or("unknown"), a.code, a.vendor)?;
+            write!(
+                f,
+                " in AVP {} (code {}, vendor {})",
+                a.name.unwrap_or("unknown"),
+                a.code,
+                a.vendor
+            )?;
         }
         Ok(())
     }
@@ -518,16 +577,32 @@ pub(crate) fn validate(buf: &[u8], depth: usize) -> Result<(), Fault<'_>> {
         };
         rest = r;
         let Some(def) = avp.def() else { continue };
-        let faulty = || FaultyAvp { code: avp.code, vendor: avp.vendor_id, name: Some(def.name), bytes: avp.raw };
+        // Failed-AVP carries the offending AVP as received: it may be malformed by design.
+        if def.code == dict::FAILED_AVP.code && def.vendor == 0 {
+            continue;
+        }
+        let faulty = || FaultyAvp {
+            code: avp.code,
+            vendor: avp.vendor_id,
+            name: Some(def.name),
+            bytes: avp.raw,
+        };
         if def.ty == DataType::Grouped {
             if depth + 1 >= MAX_DEPTH {
-                let mut f = Fault::new(Error::bad_value(PROTO, "Grouped.depth"), rc::INVALID_AVP_VALUE);
+                let mut f = Fault::new(
+                    Error::bad_value(PROTO, "Grouped.depth"),
+                    rc::INVALID_AVP_VALUE,
+                );
                 f.avp = Some(faulty());
                 return Err(f);
             }
             validate(avp.data, depth + 1)?;
         } else if let Err((kind, _)) = check_value(def, avp.data) {
-            let code = if kind == ErrorKind::BadLength { rc::INVALID_AVP_LENGTH } else { rc::INVALID_AVP_VALUE };
+            let code = if kind == ErrorKind::BadLength {
+                rc::INVALID_AVP_LENGTH
+            } else {
+                rc::INVALID_AVP_VALUE
+            };
             let mut f = Fault::new(Error::new(PROTO, def.name, kind), code);
             f.avp = Some(faulty());
             return Err(f);

@@ -140,9 +140,10 @@ impl AvpDef {
 
 /// AVPs whose name in Wireshark's dictionary differs from the specification's: Wireshark
 /// prefixes the TS 29.229 SIP AVPs with "3GPP-" to tell them from RFC 4740's, and keeps the
-/// RFC 3588 name of AVP 50.
+/// RFC 3588 name of AVP 50 and the RADIUS name of AVP 68.
 pub static WIRESHARK_NAMES: &[(u32, u32, &str)] = &[
     (0, 50, "Accounting-Multi-Session-Id"),
+    (0, 68, "Tunnel-Connection-ID"),
     (10415, 607, "3GPP-SIP-Number-Auth-Items"),
     (10415, 608, "3GPP-SIP-Authentication-Scheme"),
     (10415, 609, "3GPP-SIP-Authenticate"),
@@ -263,12 +264,19 @@ pub static EXPERIMENTAL_RESULT_CODES: &[(u32, &str)] = &[
     (5454, "DIAMETER_ERROR_TIMED_OUT_REQUEST"),
 ];
 
-static AUTH_REQUEST_TYPE: &[(u32, &str)] =
-    &[(1, "AUTHENTICATE_ONLY"), (2, "AUTHORIZE_ONLY"), (3, "AUTHORIZE_AUTHENTICATE")];
+static AUTH_REQUEST_TYPE: &[(u32, &str)] = &[
+    (1, "AUTHENTICATE_ONLY"),
+    (2, "AUTHORIZE_ONLY"),
+    (3, "AUTHORIZE_AUTHENTICATE"),
+];
 static AUTH_SESSION_STATE: &[(u32, &str)] = &[(0, "STATE_MAINTAINED"), (1, "NO_STATE_MAINTAINED")];
-static RE_AUTH_REQUEST_TYPE: &[(u32, &str)] = &[(0, "AUTHORIZE_ONLY"), (1, "AUTHORIZE_AUTHENTICATE")];
-static DISCONNECT_CAUSE: &[(u32, &str)] =
-    &[(0, "REBOOTING"), (1, "BUSY"), (2, "DO_NOT_WANT_TO_TALK_TO_YOU")];
+static RE_AUTH_REQUEST_TYPE: &[(u32, &str)] =
+    &[(0, "AUTHORIZE_ONLY"), (1, "AUTHORIZE_AUTHENTICATE")];
+static DISCONNECT_CAUSE: &[(u32, &str)] = &[
+    (0, "REBOOTING"),
+    (1, "BUSY"),
+    (2, "DO_NOT_WANT_TO_TALK_TO_YOU"),
+];
 static TERMINATION_CAUSE: &[(u32, &str)] = &[
     (1, "DIAMETER_LOGOUT"),
     (2, "DIAMETER_SERVICE_NOT_PROVIDED"),
@@ -294,10 +302,17 @@ static SESSION_SERVER_FAILOVER: &[(u32, &str)] = &[
     (2, "ALLOW_SERVICE"),
     (3, "TRY_AGAIN_ALLOW_SERVICE"),
 ];
-static ACCOUNTING_RECORD_TYPE: &[(u32, &str)] =
-    &[(1, "EVENT_RECORD"), (2, "START_RECORD"), (3, "INTERIM_RECORD"), (4, "STOP_RECORD")];
-static ACCOUNTING_REALTIME_REQUIRED: &[(u32, &str)] =
-    &[(1, "DELIVER_AND_GRANT"), (2, "GRANT_AND_STORE"), (3, "GRANT_AND_LOSE")];
+static ACCOUNTING_RECORD_TYPE: &[(u32, &str)] = &[
+    (1, "EVENT_RECORD"),
+    (2, "START_RECORD"),
+    (3, "INTERIM_RECORD"),
+    (4, "STOP_RECORD"),
+];
+static ACCOUNTING_REALTIME_REQUIRED: &[(u32, &str)] = &[
+    (1, "DELIVER_AND_GRANT"),
+    (2, "GRANT_AND_STORE"),
+    (3, "GRANT_AND_LOSE"),
+];
 static INBAND_SECURITY_ID: &[(u32, &str)] = &[(0, "NO_INBAND_SECURITY"), (1, "TLS")];
 static SUBSCRIPTION_ID_TYPE: &[(u32, &str)] = &[
     (0, "END_USER_E164"),
@@ -317,10 +332,20 @@ static SERVICE_TYPE: &[(u32, &str)] = &[
     (8, "Authenticate-Only"),
     (9, "Callback-NAS-Prompt"),
 ];
-static FRAMED_PROTOCOL: &[(u32, &str)] =
-    &[(1, "PPP"), (2, "SLIP"), (3, "ARAP"), (4, "Gandalf"), (5, "Xylogics"), (6, "X.75")];
-static FRAMED_ROUTING: &[(u32, &str)] =
-    &[(0, "None"), (1, "Send"), (2, "Listen"), (3, "Send-and-Listen")];
+static FRAMED_PROTOCOL: &[(u32, &str)] = &[
+    (1, "PPP"),
+    (2, "SLIP"),
+    (3, "ARAP"),
+    (4, "Gandalf"),
+    (5, "Xylogics"),
+    (6, "X.75"),
+];
+static FRAMED_ROUTING: &[(u32, &str)] = &[
+    (0, "None"),
+    (1, "Send"),
+    (2, "Listen"),
+    (3, "Send-and-Listen"),
+];
 static FRAMED_COMPRESSION: &[(u32, &str)] = &[
     (0, "None"),
     (1, "VJ-TCP-IP-header-compression"),
@@ -357,7 +382,7 @@ static TUNNEL_TYPE: &[(u32, &str)] = &[
     (10, "GRE"),
 ];
 static TUNNEL_MEDIUM_TYPE: &[(u32, &str)] = &[(1, "IPv4"), (2, "IPv6")];
-static MIP6_AUTH_MODE: &[(u32, &str)] = &[(0, "IP6_AUTH_MN_AAA")];
+static MIP6_AUTH_MODE: &[(u32, &str)] = &[(1, "MIP6_AUTH_MN_AAA")];
 static KEY_TYPE: &[(u32, &str)] = &[(0, "DSRK"), (1, "rRK"), (2, "rMSK")];
 static RAT_TYPE: &[(u32, &str)] = &[
     (0, "WLAN"),
@@ -391,10 +416,14 @@ static QOS_CLASS_IDENTIFIER: &[(u32, &str)] = &[
     (8, "QCI_8"),
     (9, "QCI_9"),
 ];
-static PRE_EMPTION_CAPABILITY: &[(u32, &str)] =
-    &[(0, "PRE-EMPTION_CAPABILITY_ENABLED"), (1, "PRE-EMPTION_CAPABILITY_DISABLED")];
-static PRE_EMPTION_VULNERABILITY: &[(u32, &str)] =
-    &[(0, "PRE-EMPTION_VULNERABILITY_ENABLED"), (1, "PRE-EMPTION_VULNERABILITY_DISABLED")];
+static PRE_EMPTION_CAPABILITY: &[(u32, &str)] = &[
+    (0, "PRE-EMPTION_CAPABILITY_ENABLED"),
+    (1, "PRE-EMPTION_CAPABILITY_DISABLED"),
+];
+static PRE_EMPTION_VULNERABILITY: &[(u32, &str)] = &[
+    (0, "PRE-EMPTION_VULNERABILITY_ENABLED"),
+    (1, "PRE-EMPTION_VULNERABILITY_DISABLED"),
+];
 static SERVER_ASSIGNMENT_TYPE: &[(u32, &str)] = &[
     (0, "NO_ASSIGNMENT"),
     (1, "REGISTRATION"),
@@ -419,8 +448,10 @@ static REASON_CODE: &[(u32, &str)] = &[
     (3, "REMOVE_S-CSCF"),
 ];
 static AN_TRUSTED: &[(u32, &str)] = &[(0, "TRUSTED"), (1, "UNTRUSTED")];
-static NON_3GPP_IP_ACCESS: &[(u32, &str)] =
-    &[(0, "NON_3GPP_SUBSCRIPTION_ALLOWED"), (1, "NON_3GPP_SUBSCRIPTION_BARRED")];
+static NON_3GPP_IP_ACCESS: &[(u32, &str)] = &[
+    (0, "NON_3GPP_SUBSCRIPTION_ALLOWED"),
+    (1, "NON_3GPP_SUBSCRIPTION_BARRED"),
+];
 static NON_3GPP_IP_ACCESS_APN: &[(u32, &str)] =
     &[(0, "Non_3GPP_APNS_ENABLE"), (1, "Non_3GPP_APNS_DISABLE")];
 static TRANSPORT_ACCESS_TYPE: &[(u32, &str)] = &[(0, "BBF")];
@@ -531,7 +562,7 @@ avp_dictionary! {
     FRAMED_POOL = (88, 0, "Framed-Pool", OctetString, Must);
     TUNNEL_CLIENT_AUTH_ID = (90, 0, "Tunnel-Client-Auth-Id", UTF8String, Must);
     TUNNEL_SERVER_AUTH_ID = (91, 0, "Tunnel-Server-Auth-Id", UTF8String, Must);
-    ORIGINATING_LINE_INFO = (94, 0, "Originating-Line-Info", OctetString, MustNot);
+    ORIGINATING_LINE_INFO = (94, 0, "Originating-Line-Info", OctetString, May);
     NAS_IPV6_ADDRESS = (95, 0, "NAS-IPv6-Address", OctetString, Must);
     FRAMED_INTERFACE_ID = (96, 0, "Framed-Interface-Id", Unsigned64, Must);
     FRAMED_IPV6_PREFIX = (97, 0, "Framed-IPv6-Prefix", OctetString, Must);
@@ -678,7 +709,10 @@ mod tests {
             assert!(keys.insert((d.vendor, d.code)), "duplicate {} ", d.name);
             assert!(names.insert(d.name), "duplicate name {}", d.name);
             assert_eq!(lookup(d.vendor, d.code).map(|x| x.name), Some(d.name));
-            assert_eq!(by_name(d.name).map(|x| (x.vendor, x.code)), Some((d.vendor, d.code)));
+            assert_eq!(
+                by_name(d.name).map(|x| (x.vendor, x.code)),
+                Some((d.vendor, d.code))
+            );
             if !d.values.is_empty() {
                 assert!(
                     matches!(d.ty, DataType::Enumerated | DataType::Unsigned32),
@@ -693,7 +727,10 @@ mod tests {
         assert!(lookup(VENDOR_3GPP, 263).is_none());
         assert!(by_name("session-id").is_none());
         assert_eq!(RESULT_CODE.value_name(2001), Some("DIAMETER_SUCCESS"));
-        assert_eq!(EXPERIMENTAL_RESULT_CODE.value_name(5451), Some("DIAMETER_ERROR_USER_NO_APN_SUBSCRIPTION"));
+        assert_eq!(
+            EXPERIMENTAL_RESULT_CODE.value_name(5451),
+            Some("DIAMETER_ERROR_USER_NO_APN_SUBSCRIPTION")
+        );
         assert_eq!(SESSION_ID.flags(), 0x40);
         assert_eq!(RAT_TYPE_AVP.flags(), 0x80);
         assert_eq!(APN_CONFIGURATION.flags(), 0xc0);

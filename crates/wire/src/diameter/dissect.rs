@@ -23,22 +23,39 @@ pub fn dissect(data: &[u8]) -> crate::Result<Node> {
     };
     let mut root = Node::branch("Diameter Protocol");
     root.push(Node::new("Version", "1").field("diameter.version", "0x01"));
-    root.push(Node::uint("Length", m.buffer_len() as u64, "diameter.length"));
-    let mut fl = Node::new("Flags", format!("0x{:02x}", h.flags)).field("diameter.flags", format!("0x{:02x}", h.flags));
+    root.push(Node::uint(
+        "Length",
+        m.buffer_len() as u64,
+        "diameter.length",
+    ));
+    let mut fl = Node::new("Flags", format!("0x{:02x}", h.flags))
+        .field("diameter.flags", format!("0x{:02x}", h.flags));
     for (bit, label, field) in [
         (flags::REQUEST, "Request", "diameter.flags.request"),
         (flags::PROXIABLE, "Proxyable", "diameter.flags.proxyable"),
         (flags::ERROR, "Error", "diameter.flags.error"),
-        (flags::RETRANSMITTED, "T (potentially re-transmitted)", "diameter.flags.T"),
+        (
+            flags::RETRANSMITTED,
+            "T (potentially re-transmitted)",
+            "diameter.flags.T",
+        ),
     ] {
         let v = if h.flags & bit != 0 { "1" } else { "0" };
         fl.push(Node::new(label, v).field(field, v));
     }
     if h.flags & flags::RESERVED != 0 {
-        fl.push(Node::new("Reserved bits", format!("0x{:x}", h.flags & flags::RESERVED)));
+        fl.push(Node::new(
+            "Reserved bits",
+            format!("0x{:x}", h.flags & flags::RESERVED),
+        ));
     }
     root.push(fl);
-    root.push(Node::code("Command Code", cmd, h.command_code as u64, "diameter.cmd.code"));
+    root.push(Node::code(
+        "Command Code",
+        cmd,
+        h.command_code as u64,
+        "diameter.cmd.code",
+    ));
     root.push(Node::code(
         "ApplicationId",
         app::name(h.application_id).unwrap_or("Unknown"),
@@ -73,12 +90,27 @@ fn avp_node(a: Avp<'_>, depth: usize) -> Node {
         if a.is_mandatory() { 'M' } else { '-' },
         if a.is_protected() { 'P' } else { '-' },
     );
-    let mut n = Node::branch(format!("AVP: {name}({}) l={} f={flag_text}", a.code(), a.length()));
+    let mut n = Node::branch(format!(
+        "AVP: {name}({}) l={} f={flag_text}",
+        a.code(),
+        a.length()
+    ));
     n.push(Node::uint("AVP Code", a.code() as u64, "diameter.avp.code"));
-    n.push(Node::new("AVP Flags", format!("0x{fl:02x}")).field("diameter.avp.flags", format!("0x{fl:02x}")));
-    n.push(Node::uint("AVP Length", a.length() as u64, "diameter.avp.len"));
+    n.push(
+        Node::new("AVP Flags", format!("0x{fl:02x}"))
+            .field("diameter.avp.flags", format!("0x{fl:02x}")),
+    );
+    n.push(Node::uint(
+        "AVP Length",
+        a.length() as u64,
+        "diameter.avp.len",
+    ));
     if let Some(v) = a.vendor_id() {
-        n.push(Node::uint("AVP Vendor Id", v as u64, "diameter.avp.vendorId"));
+        n.push(Node::uint(
+            "AVP Vendor Id",
+            v as u64,
+            "diameter.avp.vendorId",
+        ));
     }
     let Some(def) = def else {
         n.push(Node::bytes("Value", a.data(), ""));
@@ -92,7 +124,8 @@ fn avp_node(a: Avp<'_>, depth: usize) -> Node {
     };
     match def.ty {
         DataType::Grouped => {
-            let mut g = Node::new(name, format!("{} bytes", a.data().len())).field(f, hex(a.data()));
+            let mut g =
+                Node::new(name, format!("{} bytes", a.data().len())).field(f, hex(a.data()));
             if depth + 1 < MAX_DEPTH {
                 if let Ok(inner) = a.grouped() {
                     avps(&mut g, inner, depth + 1);
@@ -132,16 +165,29 @@ fn avp_node(a: Avp<'_>, depth: usize) -> Node {
         }
         DataType::Time => {
             if let Ok(t) = a.time() {
-                n.push(Node::new(name, format!("{} (NTP {})", utc_text(t.unix()), t.0)).field(f, tshark_time(t.unix())));
+                n.push(
+                    Node::new(name, format!("{} (NTP {})", utc_text(t.unix()), t.0))
+                        .field(f, tshark_time(t.unix())),
+                );
             }
         }
         DataType::Address => {
             if let Ok(addr) = a.address() {
                 let mut x = Node::new(name, addr.to_string()).field(f, hex(a.data()));
-                x.push(Node::uint("Address Family", addr.family() as u64, &format!("{field}.addr_family")));
+                x.push(Node::uint(
+                    "Address Family",
+                    addr.family() as u64,
+                    &format!("{field}.addr_family"),
+                ));
                 match addr {
-                    Address::V4(ip) => x.push(Node::new("Address", ip.to_string()).field(format!("{field}.IPv4"), ip.to_string())),
-                    Address::V6(ip) => x.push(Node::new("Address", ip.to_string()).field(format!("{field}.IPv6"), ip.to_string())),
+                    Address::V4(ip) => x.push(
+                        Node::new("Address", ip.to_string())
+                            .field(format!("{field}.IPv4"), ip.to_string()),
+                    ),
+                    Address::V6(ip) => x.push(
+                        Node::new("Address", ip.to_string())
+                            .field(format!("{field}.IPv6"), ip.to_string()),
+                    ),
                     Address::Other { addr, .. } => x.push(Node::bytes("Address", addr, "")),
                 }
                 n.push(x);
@@ -185,7 +231,9 @@ fn utc_text(unix: i64) -> String {
 /// What tshark prints for an FT_ABSOLUTE_TIME field with `-T fields` (in UTC, as the tshark
 /// harness runs with TZ unset): `Jan  2, 2024 03:04:05.000000000 UTC`.
 fn tshark_time(unix: i64) -> String {
-    const M: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const M: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let (y, mo, d, h, mi, s) = utc_parts(unix);
     let mon = M.get(mo as usize - 1).copied().unwrap_or("???");
     format!("{mon} {d:>2}, {y} {h:02}:{mi:02}:{s:02}.000000000 UTC")
@@ -199,7 +247,10 @@ mod tests {
     fn dates() {
         assert_eq!(utc_text(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc_text(1_700_000_000), "2023-11-14 22:13:20 UTC");
-        assert_eq!(tshark_time(1_704_164_645), "Jan  2, 2024 03:04:05.000000000 UTC");
+        assert_eq!(
+            tshark_time(1_704_164_645),
+            "Jan  2, 2024 03:04:05.000000000 UTC"
+        );
         assert_eq!(utc_text(951_782_400), "2000-02-29 00:00:00 UTC");
     }
 }

@@ -52,17 +52,29 @@ impl<T: AsRef<[u8]>> Packet<T> {
     fn check(&self) -> core::result::Result<usize, Fault<'static>> {
         let b = self.buffer.as_ref();
         if b.len() < HEADER_LEN {
-            return Err(Fault::new(Error::truncated(PROTO, "header"), rc::INVALID_MESSAGE_LENGTH));
+            return Err(Fault::new(
+                Error::truncated(PROTO, "header"),
+                rc::INVALID_MESSAGE_LENGTH,
+            ));
         }
         if b[0] != VERSION {
-            return Err(Fault::new(Error::bad_value(PROTO, "header.version"), rc::UNSUPPORTED_VERSION));
+            return Err(Fault::new(
+                Error::bad_value(PROTO, "header.version"),
+                rc::UNSUPPORTED_VERSION,
+            ));
         }
         let len = self.length() as usize;
         if len < HEADER_LEN || len % 4 != 0 {
-            return Err(Fault::new(Error::bad_length(PROTO, "header.length"), rc::INVALID_MESSAGE_LENGTH));
+            return Err(Fault::new(
+                Error::bad_length(PROTO, "header.length"),
+                rc::INVALID_MESSAGE_LENGTH,
+            ));
         }
         if len > b.len() {
-            return Err(Fault::new(Error::truncated(PROTO, "header.length"), rc::INVALID_MESSAGE_LENGTH));
+            return Err(Fault::new(
+                Error::truncated(PROTO, "header.length"),
+                rc::INVALID_MESSAGE_LENGTH,
+            ));
         }
         Ok(len)
     }
@@ -144,7 +156,13 @@ impl Header {
     }
     /// "DER", "CEA", ...; `None` for unknown commands.
     pub fn abbreviation(&self) -> Option<&'static str> {
-        self.command().map(|c| if self.is_request() { c.request } else { c.answer })
+        self.command().map(|c| {
+            if self.is_request() {
+                c.request
+            } else {
+                c.answer
+            }
+        })
     }
 
     /// Writes the header with a zero length; returns the offset of the length field.
@@ -199,7 +217,10 @@ impl<'a> Message<'a> {
         }
         let avps = &data[HEADER_LEN..];
         avp::validate(avps, 0)?;
-        Ok(Message { header: p.header(), avps })
+        Ok(Message {
+            header: p.header(),
+            avps,
+        })
     }
 
     /// The top-level AVPs, in order.
@@ -216,7 +237,8 @@ impl<'a> Message<'a> {
     }
     /// The first top-level AVP with this code and vendor (0 for IETF).
     pub fn find(&self, code: u32, vendor: u32) -> Option<Avp<'a>> {
-        self.avps().find(|a| a.code() == code && a.vendor() == vendor)
+        self.avps()
+            .find(|a| a.code() == code && a.vendor() == vendor)
     }
     pub fn session_id(&self) -> Option<&'a str> {
         self.get(&dict::SESSION_ID).and_then(|a| a.utf8().ok())
@@ -228,7 +250,9 @@ impl<'a> Message<'a> {
     pub fn experimental_result(&self) -> Option<(u32, u32)> {
         let g = self.get(&dict::EXPERIMENTAL_RESULT)?.grouped().ok()?;
         let v = g.get(&dict::VENDOR_ID).and_then(|a| a.u32().ok())?;
-        let c = g.get(&dict::EXPERIMENTAL_RESULT_CODE).and_then(|a| a.u32().ok())?;
+        let c = g
+            .get(&dict::EXPERIMENTAL_RESULT_CODE)
+            .and_then(|a| a.u32().ok())?;
         Some((v, c))
     }
     pub fn is_request(&self) -> bool {

@@ -36,7 +36,11 @@ impl Value<'_> {
         match self {
             Value::Octets(b) => b.len(),
             Value::Text(s) => s.len(),
-            Value::Integer32(_) | Value::Unsigned32(_) | Value::Float32(_) | Value::Time(_) | Value::Enumerated(_) => 4,
+            Value::Integer32(_)
+            | Value::Unsigned32(_)
+            | Value::Float32(_)
+            | Value::Time(_)
+            | Value::Enumerated(_) => 4,
             Value::Integer64(_) | Value::Unsigned64(_) | Value::Float64(_) => 8,
             Value::Address(a) => a.len(),
             Value::Grouped(v) => v.iter().map(AvpRepr::buffer_len).sum(),
@@ -68,7 +72,12 @@ impl<'a> AvpRepr<'a> {
     }
     /// An AVP the dictionary need not know.
     pub fn raw(code: u32, vendor_id: Option<u32>, flags: u8, data: &'a [u8]) -> Self {
-        AvpRepr { code, vendor_id, flags: flags & !self::flags::VENDOR, value: Value::Octets(data) }
+        AvpRepr {
+            code,
+            vendor_id,
+            flags: flags & !self::flags::VENDOR,
+            value: Value::Octets(data),
+        }
     }
     pub fn u32(def: &AvpDef, v: u32) -> Self {
         Self::new(def, Value::Unsigned32(v))
@@ -131,16 +140,12 @@ impl<'a> AvpRepr<'a> {
                 | DataType::IPFilterRule
                 | DataType::QoSFilterRule,
             ) => Value::Text(avp.utf8()?),
-            Some(DataType::Grouped) => {
-                if depth + 1 >= MAX_DEPTH {
-                    return Err(Error::bad_value(PROTO, "Grouped.depth"));
-                }
-                let mut v = Vec::new();
-                for a in avp.grouped()? {
-                    v.push(Self::parse_at(a, depth + 1)?);
-                }
-                Value::Grouped(v)
-            }
+            Some(DataType::Grouped) => match Self::parse_grouped(avp, depth) {
+                Ok(v) => Value::Grouped(v),
+                // Failed-AVP carries the offending AVP as received, well-formed or not.
+                Err(_) if avp.is(&dict::FAILED_AVP) => Value::Octets(avp.data()),
+                Err(e) => return Err(e),
+            },
         };
         Ok(AvpRepr {
             code: avp.code(),
@@ -148,6 +153,17 @@ impl<'a> AvpRepr<'a> {
             flags: avp.flags() & !flags::VENDOR,
             value,
         })
+    }
+
+    fn parse_grouped(avp: Avp<'a>, depth: usize) -> Result<Vec<Self>> {
+        if depth + 1 >= MAX_DEPTH {
+            return Err(Error::bad_value(PROTO, "Grouped.depth"));
+        }
+        let mut v = Vec::new();
+        for a in avp.grouped()? {
+            v.push(Self::parse_at(a, depth + 1)?);
+        }
+        Ok(v)
     }
 
     fn header_len(&self) -> usize {
@@ -171,7 +187,11 @@ impl<'a> AvpRepr<'a> {
     fn emit_at(&self, out: &mut Vec<u8>, depth: usize) -> Result<()> {
         let start = out.len();
         out.put_u32(self.code);
-        let v = if self.vendor_id.is_some() { flags::VENDOR } else { 0 };
+        let v = if self.vendor_id.is_some() {
+            flags::VENDOR
+        } else {
+            0
+        };
         out.put_u8((self.flags & !flags::VENDOR) | v);
         out.put_u24(0);
         if let Some(id) = self.vendor_id {
@@ -221,7 +241,13 @@ impl<'a> MessageRepr<'a> {
             f |= message::flags::PROXIABLE;
         }
         MessageRepr {
-            header: Header { flags: f, command_code, application_id, hop_by_hop: 0, end_to_end: 0 },
+            header: Header {
+                flags: f,
+                command_code,
+                application_id,
+                hop_by_hop: 0,
+                end_to_end: 0,
+            },
             avps: Vec::new(),
         }
     }
@@ -237,7 +263,8 @@ impl<'a> MessageRepr<'a> {
             avps: Vec::new(),
         };
         if let Some(s) = req.get(&dict::SESSION_ID) {
-            a.avps.push(AvpRepr::raw(s.code(), s.vendor_id(), s.flags(), s.data()));
+            a.avps
+                .push(AvpRepr::raw(s.code(), s.vendor_id(), s.flags(), s.data()));
         }
         a
     }
@@ -246,7 +273,8 @@ impl<'a> MessageRepr<'a> {
     /// the answer's own AVPs.
     pub fn push_proxy_info(&mut self, req: &Message<'a>) -> &mut Self {
         for p in req.avps().all(&dict::PROXY_INFO) {
-            self.avps.push(AvpRepr::raw(p.code(), p.vendor_id(), p.flags(), p.data()));
+            self.avps
+                .push(AvpRepr::raw(p.code(), p.vendor_id(), p.flags(), p.data()));
         }
         self
     }
@@ -257,9 +285,11 @@ impl<'a> MessageRepr<'a> {
         if (3000..4000).contains(&fault.result_code) {
             self.header.flags |= message::flags::ERROR;
         }
-        self.avps.push(AvpRepr::u32(&dict::RESULT_CODE, fault.result_code));
+        self.avps
+            .push(AvpRepr::u32(&dict::RESULT_CODE, fault.result_code));
         if let Some(a) = &fault.avp {
-            self.avps.push(AvpRepr::new(&dict::FAILED_AVP, Value::Octets(a.bytes)));
+            self.avps
+                .push(AvpRepr::new(&dict::FAILED_AVP, Value::Octets(a.bytes)));
         }
         self
     }
@@ -288,7 +318,10 @@ impl<'a> MessageRepr<'a> {
         for a in m.avps() {
             avps.push(AvpRepr::parse(a)?);
         }
-        Ok(MessageRepr { header: m.header, avps })
+        Ok(MessageRepr {
+            header: m.header,
+            avps,
+        })
     }
 
     pub fn buffer_len(&self) -> usize {

@@ -46,12 +46,18 @@ const NOW: i64 = 1_700_000_000;
 fn vsai(app_id: u32) -> A<'static> {
     A::grouped(
         &d::VENDOR_SPECIFIC_APPLICATION_ID,
-        vec![A::u32(&d::VENDOR_ID, VENDOR_3GPP), A::u32(&d::AUTH_APPLICATION_ID, app_id)],
+        vec![
+            A::u32(&d::VENDOR_ID, VENDOR_3GPP),
+            A::u32(&d::AUTH_APPLICATION_ID, app_id),
+        ],
     )
 }
 
 fn origin(host: &'static str) -> [A<'static>; 2] {
-    [A::utf8(&d::ORIGIN_HOST, host), A::utf8(&d::ORIGIN_REALM, REALM)]
+    [
+        A::utf8(&d::ORIGIN_HOST, host),
+        A::utf8(&d::ORIGIN_REALM, REALM),
+    ]
 }
 
 fn supported_features() -> A<'static> {
@@ -76,7 +82,10 @@ fn mip6_agent_info() -> A<'static> {
             A::ip(&d::MIP_HOME_AGENT_ADDRESS, v6("2001:db8:100::1")),
             A::grouped(
                 &d::MIP_HOME_AGENT_HOST,
-                vec![A::utf8(&d::DESTINATION_REALM, REALM), A::utf8(&d::DESTINATION_HOST, PGW)],
+                vec![
+                    A::utf8(&d::DESTINATION_REALM, REALM),
+                    A::utf8(&d::DESTINATION_HOST, PGW),
+                ],
             ),
         ],
     )
@@ -172,13 +181,26 @@ struct Exchange {
     port: u16,
 }
 
-fn pair(out: &mut Vec<Sample>, ex: &Exchange, names: [&str; 2], req: MessageRepr<'_>, ans: MessageRepr<'_>) {
+fn pair(
+    out: &mut Vec<Sample>,
+    ex: &Exchange,
+    names: [&str; 2],
+    req: MessageRepr<'_>,
+    ans: MessageRepr<'_>,
+) {
     let rq = req.to_vec().unwrap_or_default();
     let an = ans.to_vec().unwrap_or_default();
     let seq_c = 1_000;
     let seq_s = 5_000;
     let f1 = Frame::tcp(ex.client, ex.server, ex.port, PORT, seq_c, seq_s);
-    let f2 = Frame::tcp(ex.server, ex.client, PORT, ex.port, seq_s, seq_c + rq.len() as u32);
+    let f2 = Frame::tcp(
+        ex.server,
+        ex.client,
+        PORT,
+        ex.port,
+        seq_s,
+        seq_c + rq.len() as u32,
+    );
     for (name, frame, bytes) in [(names[0], f1, rq), (names[1], f2, an)] {
         // Without desegmentation tshark reports a truncated PDU instead of holding it back.
         out.push(
@@ -195,10 +217,26 @@ fn sid(n: u32) -> String {
 /// The sample set checked by the tshark harness.
 pub fn samples() -> Vec<Sample> {
     let mut v = Vec::new();
-    let epdg_aaa = |port| Exchange { client: v4(IP_EPDG), server: v4(IP_AAA), port };
-    let aaa_epdg = |port| Exchange { client: v4(IP_AAA), server: v4(IP_EPDG), port };
-    let aaa_hss = |port| Exchange { client: v4(IP_AAA), server: v4(IP_HSS), port };
-    let hss_aaa = |port| Exchange { client: v4(IP_HSS), server: v4(IP_AAA), port };
+    let epdg_aaa = |port| Exchange {
+        client: v4(IP_EPDG),
+        server: v4(IP_AAA),
+        port,
+    };
+    let aaa_epdg = |port| Exchange {
+        client: v4(IP_AAA),
+        server: v4(IP_EPDG),
+        port,
+    };
+    let aaa_hss = |port| Exchange {
+        client: v4(IP_AAA),
+        server: v4(IP_HSS),
+        port,
+    };
+    let hss_aaa = |port| Exchange {
+        client: v4(IP_HSS),
+        server: v4(IP_AAA),
+        port,
+    };
 
     // CER / CEA
     let caps = |host: &'static str, ip: [u8; 4]| {
@@ -219,9 +257,17 @@ pub fn samples() -> Vec<Sample> {
         a.push(A::u32(&d::FIRMWARE_REVISION, 1));
         a
     };
-    let mut cer = MessageRepr::request(cmd::CAPABILITIES_EXCHANGE, app::COMMON).hop_by_hop(0x1000).end_to_end(0x5000_0001);
+    let mut cer = MessageRepr::request(cmd::CAPABILITIES_EXCHANGE, app::COMMON)
+        .hop_by_hop(0x1000)
+        .end_to_end(0x5000_0001);
     cer.avps = caps(EPDG, IP_EPDG);
-    let mut cea = MessageRepr { header: super::Header { flags: 0, ..cer.header }, avps: vec![A::u32(&d::RESULT_CODE, 2001)] };
+    let mut cea = MessageRepr {
+        header: super::Header {
+            flags: 0,
+            ..cer.header
+        },
+        avps: vec![A::u32(&d::RESULT_CODE, 2001)],
+    };
     cea.avps.extend(caps(AAA_HOST, IP_AAA));
     pair(&mut v, &epdg_aaa(40001), ["CER", "CEA"], cer, cea);
 
@@ -232,15 +278,29 @@ pub fn samples() -> Vec<Sample> {
         .with(A::utf8(&d::ORIGIN_HOST, EPDG))
         .with(A::utf8(&d::ORIGIN_REALM, REALM))
         .with(A::u32(&d::ORIGIN_STATE_ID, NOW as u32));
-    let mut dwa = MessageRepr { header: super::Header { flags: 0, ..dwr.header }, avps: vec![A::u32(&d::RESULT_CODE, 2001)] };
+    let mut dwa = MessageRepr {
+        header: super::Header {
+            flags: 0,
+            ..dwr.header
+        },
+        avps: vec![A::u32(&d::RESULT_CODE, 2001)],
+    };
     dwa.avps.extend(origin(AAA_HOST));
     pair(&mut v, &epdg_aaa(40002), ["DWR", "DWA"], dwr, dwa);
 
     // DPR / DPA
-    let mut dpr = MessageRepr::request(cmd::DISCONNECT_PEER, app::COMMON).hop_by_hop(0x1002).end_to_end(0x5000_0003);
+    let mut dpr = MessageRepr::request(cmd::DISCONNECT_PEER, app::COMMON)
+        .hop_by_hop(0x1002)
+        .end_to_end(0x5000_0003);
     dpr.avps.extend(origin(EPDG));
     dpr.push(A::enumerated(&d::DISCONNECT_CAUSE_AVP, 2));
-    let mut dpa = MessageRepr { header: super::Header { flags: 0, ..dpr.header }, avps: vec![A::u32(&d::RESULT_CODE, 2001)] };
+    let mut dpa = MessageRepr {
+        header: super::Header {
+            flags: 0,
+            ..dpr.header
+        },
+        avps: vec![A::u32(&d::RESULT_CODE, 2001)],
+    };
     dpa.avps.extend(origin(AAA_HOST));
     pair(&mut v, &epdg_aaa(40003), ["DPR", "DPA"], dpr, dpa);
 
@@ -256,7 +316,13 @@ pub fn samples() -> Vec<Sample> {
     dea1.avps.extend(origin(AAA_HOST));
     dea1.push(A::octets(&d::EAP_PAYLOAD, &challenge));
     dea1.push(A::u32(&d::MULTI_ROUND_TIME_OUT, 30));
-    pair(&mut v, &epdg_aaa(40004), ["SWm-DER", "SWm-DEA-challenge"], der.clone(), dea1);
+    pair(
+        &mut v,
+        &epdg_aaa(40004),
+        ["SWm-DER", "SWm-DEA-challenge"],
+        der.clone(),
+        dea1,
+    );
 
     // SWm DEA success with MSK, APN configuration, agent info
     let mut dea = answer(&der, &s);
@@ -279,7 +345,13 @@ pub fn samples() -> Vec<Sample> {
     let mut der2 = der.clone();
     der2.header.hop_by_hop += 1;
     dea.header.hop_by_hop = der2.header.hop_by_hop;
-    pair(&mut v, &epdg_aaa(40005), ["SWm-DER-2", "SWm-DEA-success"], der2, dea);
+    pair(
+        &mut v,
+        &epdg_aaa(40005),
+        ["SWm-DER-2", "SWm-DEA-success"],
+        der2,
+        dea,
+    );
 
     // STa DER / DEA (trusted WLAN)
     let s = format!("twan.{REALM};{NOW};7");
@@ -288,7 +360,10 @@ pub fn samples() -> Vec<Sample> {
         .end_to_end(0x6000_0001)
         .with(A::utf8(&d::SESSION_ID, &s))
         .with(A::u32(&d::AUTH_APPLICATION_ID, app::STA))
-        .with(A::utf8(&d::ORIGIN_HOST, "twan.epc.mnc001.mcc001.3gppnetwork.org"))
+        .with(A::utf8(
+            &d::ORIGIN_HOST,
+            "twan.epc.mnc001.mcc001.3gppnetwork.org",
+        ))
         .with(A::utf8(&d::ORIGIN_REALM, REALM))
         .with(A::utf8(&d::DESTINATION_REALM, REALM))
         .with(A::enumerated(&d::AUTH_REQUEST_TYPE_AVP, 3))
@@ -310,7 +385,17 @@ pub fn samples() -> Vec<Sample> {
     dea.push(A::octets(&d::FULL_NETWORK_NAME, b"\x80mobstrap"));
     dea.push(A::octets(&d::SHORT_NETWORK_NAME, b"\x80mbs"));
     dea.push(A::u32(&d::SESSION_TIMEOUT, 3600));
-    pair(&mut v, &Exchange { client: v4([192, 0, 2, 50]), server: v4(IP_AAA), port: 40006 }, ["STa-DER", "STa-DEA"], der, dea);
+    pair(
+        &mut v,
+        &Exchange {
+            client: v4([192, 0, 2, 50]),
+            server: v4(IP_AAA),
+            port: 40006,
+        },
+        ["STa-DER", "STa-DEA"],
+        der,
+        dea,
+    );
 
     // EAP application DER rejected: 5004 with Failed-AVP and EAP-Reissued-Payload
     let s = sid(9);
@@ -337,7 +422,13 @@ pub fn samples() -> Vec<Sample> {
     dea.push(A::octets(&d::EAP_REISSUED_PAYLOAD, &challenge));
     dea.push(A::utf8(&d::ERROR_MESSAGE, "EAP-Response too short"));
     dea.push(A::utf8(&d::ERROR_REPORTING_HOST, AAA_HOST));
-    pair(&mut v, &epdg_aaa(40007), ["EAP-DER", "EAP-DEA-error"], der, dea);
+    pair(
+        &mut v,
+        &epdg_aaa(40007),
+        ["EAP-DER", "EAP-DEA-error"],
+        der,
+        dea,
+    );
 
     // SWm AAR / AAA
     let s = sid(1);
@@ -375,8 +466,18 @@ pub fn samples() -> Vec<Sample> {
     aaa.push(A::u64(&d::MIP6_FEATURE_VECTOR, MIP6_FV));
     aaa.push(A::u32(&d::SESSION_TIMEOUT, 86_400));
     aaa.push(A::enumerated(&d::AUTH_SESSION_STATE_AVP, 0));
-    let pgw_aaa = |port| Exchange { client: v4(IP_PGW), server: v4(IP_AAA), port };
-    pair(&mut v, &pgw_aaa(40009), ["S6b-AAR", "S6b-AAA"], aar.clone(), aaa);
+    let pgw_aaa = |port| Exchange {
+        client: v4(IP_PGW),
+        server: v4(IP_AAA),
+        port,
+    };
+    pair(
+        &mut v,
+        &pgw_aaa(40009),
+        ["S6b-AAR", "S6b-AAA"],
+        aar.clone(),
+        aaa,
+    );
 
     // S6b AAA error: Experimental-Result 5451 with Failed-AVP
     let mut aar_ims = aar.clone();
@@ -392,10 +493,22 @@ pub fn samples() -> Vec<Sample> {
     err.avps.extend(origin(AAA_HOST));
     err.push(A::grouped(
         &d::EXPERIMENTAL_RESULT,
-        vec![A::u32(&d::VENDOR_ID, VENDOR_3GPP), A::u32(&d::EXPERIMENTAL_RESULT_CODE, 5451)],
+        vec![
+            A::u32(&d::VENDOR_ID, VENDOR_3GPP),
+            A::u32(&d::EXPERIMENTAL_RESULT_CODE, 5451),
+        ],
     ));
-    err.push(A::grouped(&d::FAILED_AVP, vec![A::utf8(&d::SERVICE_SELECTION, "ims")]));
-    pair(&mut v, &pgw_aaa(40010), ["S6b-AAR-ims", "S6b-AAA-error"], aar_ims, err);
+    err.push(A::grouped(
+        &d::FAILED_AVP,
+        vec![A::utf8(&d::SERVICE_SELECTION, "ims")],
+    ));
+    pair(
+        &mut v,
+        &pgw_aaa(40010),
+        ["S6b-AAR-ims", "S6b-AAA-error"],
+        aar_ims,
+        err,
+    );
 
     // NASREQ AAR / AAA for a PMIPv6 MAG (RFC 7155 + RFC 5779)
     let s = format!("mag.{REALM};{NOW};4");
@@ -404,7 +517,10 @@ pub fn samples() -> Vec<Sample> {
         .end_to_end(0x7000_0001)
         .with(A::utf8(&d::SESSION_ID, &s))
         .with(A::u32(&d::AUTH_APPLICATION_ID, app::NASREQ))
-        .with(A::utf8(&d::ORIGIN_HOST, "mag.epc.mnc001.mcc001.3gppnetwork.org"))
+        .with(A::utf8(
+            &d::ORIGIN_HOST,
+            "mag.epc.mnc001.mcc001.3gppnetwork.org",
+        ))
         .with(A::utf8(&d::ORIGIN_REALM, REALM))
         .with(A::utf8(&d::DESTINATION_REALM, REALM))
         .with(A::enumerated(&d::AUTH_REQUEST_TYPE_AVP, 3))
@@ -435,13 +551,19 @@ pub fn samples() -> Vec<Sample> {
     aaa.push(A::enumerated(&d::FRAMED_PROTOCOL_AVP, 1));
     aaa.push(A::octets(&d::FRAMED_IP_ADDRESS, &[198, 51, 100, 201]));
     aaa.push(A::octets(&d::FRAMED_IP_NETMASK, &[255, 255, 255, 0]));
-    aaa.push(A::octets(&d::FRAMED_IPV6_PREFIX, &[0, 64, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x42, 0, 0]));
+    aaa.push(A::octets(
+        &d::FRAMED_IPV6_PREFIX,
+        &[0, 64, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x42, 0, 0],
+    ));
     aaa.push(A::u64(&d::FRAMED_INTERFACE_ID, 0x0200_5eff_fe10_0001));
     aaa.push(A::u32(&d::FRAMED_MTU, 1400));
     aaa.push(A::u32(&d::IDLE_TIMEOUT, 600));
     aaa.push(A::u32(&d::SESSION_TIMEOUT, 86_400));
     aaa.push(A::utf8(&d::REPLY_MESSAGE, "welcome"));
-    aaa.push(A::utf8(&d::NAS_FILTER_RULE, "permit in ip from any to 198.51.100.0/24"));
+    aaa.push(A::utf8(
+        &d::NAS_FILTER_RULE,
+        "permit in ip from any to 198.51.100.0/24",
+    ));
     aaa.push(A::utf8(&d::MOBILE_NODE_IDENTIFIER, NAI));
     aaa.push(A::utf8(&d::SERVICE_SELECTION, "internet"));
     aaa.push(A::grouped(
@@ -449,23 +571,40 @@ pub fn samples() -> Vec<Sample> {
         vec![A::ip(&d::MIP_HOME_AGENT_ADDRESS, v6("2001:db8:100::1"))],
     ));
     let mut hlp = vec![64u8];
-    hlp.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0x00, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    hlp.extend_from_slice(&[
+        0x20, 0x01, 0x0d, 0xb8, 0x00, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     aaa.push(A::octets(&d::MIP6_HOME_LINK_PREFIX, &hlp));
     aaa.push(A::ip(&d::PMIP6_IPV4_HOME_ADDRESS, v4([198, 51, 100, 201])));
     aaa.push(A::ip(&d::PMIP6_DHCP_SERVER_ADDRESS, v4(IP_PGW)));
     aaa.push(A::grouped(
         &d::SERVICE_CONFIGURATION,
         vec![
-            A::grouped(&d::MIP6_AGENT_INFO, vec![A::ip(&d::MIP_HOME_AGENT_ADDRESS, v4(IP_PGW))]),
+            A::grouped(
+                &d::MIP6_AGENT_INFO,
+                vec![A::ip(&d::MIP_HOME_AGENT_ADDRESS, v4(IP_PGW))],
+            ),
             A::utf8(&d::SERVICE_SELECTION, "ims"),
         ],
     ));
     aaa.push(A::enumerated(&d::AUTH_SESSION_STATE_AVP, 0));
-    pair(&mut v, &Exchange { client: v4(IP_MAG), server: v4(IP_AAA), port: 40011 }, ["NASREQ-AAR", "NASREQ-AAA"], aar, aaa);
+    pair(
+        &mut v,
+        &Exchange {
+            client: v4(IP_MAG),
+            server: v4(IP_AAA),
+            port: 40011,
+        },
+        ["NASREQ-AAR", "NASREQ-AAA"],
+        aar,
+        aaa,
+    );
 
     // STR / STA (SWm)
     let s = sid(1);
-    let mut str_ = MessageRepr::request(cmd::SESSION_TERMINATION, app::SWM).hop_by_hop(0x1020).end_to_end(0x5000_0020);
+    let mut str_ = MessageRepr::request(cmd::SESSION_TERMINATION, app::SWM)
+        .hop_by_hop(0x1020)
+        .end_to_end(0x5000_0020);
     str_.push(A::utf8(&d::SESSION_ID, &s));
     str_.avps.extend(origin(EPDG));
     str_.push(A::utf8(&d::DESTINATION_REALM, REALM));
@@ -478,7 +617,9 @@ pub fn samples() -> Vec<Sample> {
     pair(&mut v, &epdg_aaa(40012), ["STR", "STA"], str_, sta);
 
     // ASR / ASA (AAA → ePDG)
-    let mut asr = MessageRepr::request(cmd::ABORT_SESSION, app::SWM).hop_by_hop(0x4001).end_to_end(0x8000_0001);
+    let mut asr = MessageRepr::request(cmd::ABORT_SESSION, app::SWM)
+        .hop_by_hop(0x4001)
+        .end_to_end(0x8000_0001);
     asr.push(A::utf8(&d::SESSION_ID, &s));
     asr.avps.extend(origin(AAA_HOST));
     asr.push(A::utf8(&d::DESTINATION_REALM, REALM));
@@ -492,7 +633,9 @@ pub fn samples() -> Vec<Sample> {
     pair(&mut v, &aaa_epdg(40013), ["ASR", "ASA"], asr, asa);
 
     // RAR / RAA (AAA → ePDG)
-    let mut rar = MessageRepr::request(cmd::RE_AUTH, app::SWM).hop_by_hop(0x4002).end_to_end(0x8000_0002);
+    let mut rar = MessageRepr::request(cmd::RE_AUTH, app::SWM)
+        .hop_by_hop(0x4002)
+        .end_to_end(0x8000_0002);
     rar.push(A::utf8(&d::SESSION_ID, &s));
     rar.avps.extend(origin(AAA_HOST));
     rar.push(A::utf8(&d::DESTINATION_REALM, REALM));
@@ -511,7 +654,10 @@ pub fn samples() -> Vec<Sample> {
     let mar = swx_request(cmd::MULTIMEDIA_AUTH, &s, 0x5001)
         .with(A::utf8(&d::USER_NAME, IMSI))
         .with(A::u32(&d::SIP_NUMBER_AUTH_ITEMS, 1))
-        .with(A::grouped(&d::SIP_AUTH_DATA_ITEM, vec![A::utf8(&d::SIP_AUTHENTICATION_SCHEME, "EAP-AKA")]))
+        .with(A::grouped(
+            &d::SIP_AUTH_DATA_ITEM,
+            vec![A::utf8(&d::SIP_AUTHENTICATION_SCHEME, "EAP-AKA")],
+        ))
         .with(A::enumerated(&d::RAT_TYPE_AVP, 0))
         .with(supported_features());
     let mut maa = swx_answer(&mar, &s);
@@ -537,7 +683,10 @@ pub fn samples() -> Vec<Sample> {
         .with(A::utf8(&d::SERVICE_SELECTION, "internet"))
         .with(A::u32(&d::CONTEXT_IDENTIFIER, 1))
         .with(mip6_agent_info())
-        .with(A::octets(&d::VISITED_NETWORK_IDENTIFIER, b"mnc002.mcc001.3gppnetwork.org"))
+        .with(A::octets(
+            &d::VISITED_NETWORK_IDENTIFIER,
+            b"mnc002.mcc001.3gppnetwork.org",
+        ))
         .with(A::u32(&d::AAA_FAILURE_INDICATION, 0))
         .with(supported_features());
     let mut saa = swx_answer(&sar, &s);
@@ -566,7 +715,10 @@ pub fn samples() -> Vec<Sample> {
         .with(A::utf8(&d::USER_NAME, IMSI))
         .with(A::grouped(
             &d::DEREGISTRATION_REASON,
-            vec![A::enumerated(&d::REASON_CODE_AVP, 0), A::utf8(&d::REASON_INFO, "subscription withdrawn")],
+            vec![
+                A::enumerated(&d::REASON_CODE_AVP, 0),
+                A::utf8(&d::REASON_INFO, "subscription withdrawn"),
+            ],
         ));
     set_origin(&mut rtr, HSS);
     let mut rta = swx_answer(&rtr, &s3);
@@ -575,7 +727,9 @@ pub fn samples() -> Vec<Sample> {
 
     // ACR / ACA (base accounting)
     let s = sid(1);
-    let mut acr = MessageRepr::request(cmd::ACCOUNTING, app::BASE_ACCOUNTING).hop_by_hop(0x1030).end_to_end(0x5000_0030);
+    let mut acr = MessageRepr::request(cmd::ACCOUNTING, app::BASE_ACCOUNTING)
+        .hop_by_hop(0x1030)
+        .end_to_end(0x5000_0030);
     acr.push(A::utf8(&d::SESSION_ID, &s));
     acr.avps.extend(origin(EPDG));
     acr.push(A::utf8(&d::DESTINATION_REALM, REALM));
@@ -589,7 +743,10 @@ pub fn samples() -> Vec<Sample> {
     acr.push(A::u32(&d::ACCT_INTERIM_INTERVAL, 600));
     acr.push(A::enumerated(&d::ACCOUNTING_REALTIME_REQUIRED_AVP, 1));
     acr.push(A::u32(&d::ORIGIN_STATE_ID, NOW as u32));
-    acr.push(A::time(&d::EVENT_TIMESTAMP, Time::from_unix(NOW + 3600).unwrap_or(Time(0))));
+    acr.push(A::time(
+        &d::EVENT_TIMESTAMP,
+        Time::from_unix(NOW + 3600).unwrap_or(Time(0)),
+    ));
     acr.push(A::u32(&d::ACCT_SESSION_TIME, 3600));
     acr.push(A::u64(&d::ACCOUNTING_INPUT_OCTETS, 12_345_678));
     acr.push(A::u64(&d::ACCOUNTING_OUTPUT_OCTETS, 87_654_321));
@@ -612,22 +769,43 @@ pub fn samples() -> Vec<Sample> {
     let mut der = swm_der(&s, &eap_id);
     der.header.hop_by_hop = 0x9001;
     der.header.flags |= super::message::flags::RETRANSMITTED;
-    der.push(A::utf8(&d::ROUTE_RECORD, "dra.epc.mnc001.mcc001.3gppnetwork.org"));
+    der.push(A::utf8(
+        &d::ROUTE_RECORD,
+        "dra.epc.mnc001.mcc001.3gppnetwork.org",
+    ));
     der.push(A::grouped(
         &d::PROXY_INFO,
-        vec![A::utf8(&d::PROXY_HOST, "dra.epc.mnc001.mcc001.3gppnetwork.org"), A::octets(&d::PROXY_STATE, &[1, 2, 3, 4])],
+        vec![
+            A::utf8(&d::PROXY_HOST, "dra.epc.mnc001.mcc001.3gppnetwork.org"),
+            A::octets(&d::PROXY_STATE, &[1, 2, 3, 4]),
+        ],
     ));
     let mut ans = answer(&der, &s);
     ans.header.flags = super::message::flags::PROXIABLE | super::message::flags::ERROR;
     ans.push(A::u32(&d::RESULT_CODE, 3002));
-    ans.push(A::utf8(&d::ORIGIN_HOST, "dra.epc.mnc001.mcc001.3gppnetwork.org"));
+    ans.push(A::utf8(
+        &d::ORIGIN_HOST,
+        "dra.epc.mnc001.mcc001.3gppnetwork.org",
+    ));
     ans.push(A::utf8(&d::ORIGIN_REALM, REALM));
-    ans.push(A::utf8(&d::ERROR_REPORTING_HOST, "dra.epc.mnc001.mcc001.3gppnetwork.org"));
+    ans.push(A::utf8(
+        &d::ERROR_REPORTING_HOST,
+        "dra.epc.mnc001.mcc001.3gppnetwork.org",
+    ));
     ans.push(A::grouped(
         &d::PROXY_INFO,
-        vec![A::utf8(&d::PROXY_HOST, "dra.epc.mnc001.mcc001.3gppnetwork.org"), A::octets(&d::PROXY_STATE, &[1, 2, 3, 4])],
+        vec![
+            A::utf8(&d::PROXY_HOST, "dra.epc.mnc001.mcc001.3gppnetwork.org"),
+            A::octets(&d::PROXY_STATE, &[1, 2, 3, 4]),
+        ],
     ));
-    pair(&mut v, &epdg_aaa(40020), ["SWm-DER-routed", "SWm-DEA-3002"], der, ans);
+    pair(
+        &mut v,
+        &epdg_aaa(40020),
+        ["SWm-DER-routed", "SWm-DEA-3002"],
+        der,
+        ans,
+    );
 
     v
 }
@@ -648,7 +826,10 @@ pub fn erp_samples() -> Vec<Sample> {
         .with(A::utf8(&d::DESTINATION_REALM, REALM))
         .with(A::enumerated(&d::AUTH_REQUEST_TYPE_AVP, 3))
         .with(A::octets(&d::EAP_PAYLOAD, &eap_id))
-        .with(A::grouped(&d::ERP_RK_REQUEST, vec![A::utf8(&d::ERP_REALM, REALM)]));
+        .with(A::grouped(
+            &d::ERP_RK_REQUEST,
+            vec![A::utf8(&d::ERP_REALM, REALM)],
+        ));
     let mut dea = answer(&der, &s);
     dea.push(A::u32(&d::AUTH_APPLICATION_ID, app::EAP));
     dea.push(A::enumerated(&d::AUTH_REQUEST_TYPE_AVP, 3));
@@ -667,7 +848,17 @@ pub fn erp_samples() -> Vec<Sample> {
             A::u32(&d::KEY_SPI, 0x0000_1234),
         ],
     ));
-    pair(&mut v, &Exchange { client: v4(IP_EPDG), server: v4(IP_AAA), port: 40030 }, ["ERP-DER", "ERP-DEA"], der, dea);
+    pair(
+        &mut v,
+        &Exchange {
+            client: v4(IP_EPDG),
+            server: v4(IP_AAA),
+            port: 40030,
+        },
+        ["ERP-DER", "ERP-DEA"],
+        der,
+        dea,
+    );
     v
 }
 
@@ -689,9 +880,15 @@ fn swm_der<'a>(s: &'a str, eap: &'a [u8]) -> MessageRepr<'a> {
         .with(A::ip(&d::UE_LOCAL_IP_ADDRESS, v4([203, 0, 113, 7])))
         .with(A::grouped(
             &d::TERMINAL_INFORMATION,
-            vec![A::utf8(&d::IMEI, "35693803564380"), A::utf8(&d::SOFTWARE_VERSION, "12")],
+            vec![
+                A::utf8(&d::IMEI, "35693803564380"),
+                A::utf8(&d::SOFTWARE_VERSION, "12"),
+            ],
         ))
-        .with(A::octets(&d::VISITED_NETWORK_IDENTIFIER, b"mnc001.mcc001.3gppnetwork.org"))
+        .with(A::octets(
+            &d::VISITED_NETWORK_IDENTIFIER,
+            b"mnc001.mcc001.3gppnetwork.org",
+        ))
         .with(A::u32(&d::EMERGENCY_SERVICES, 0))
         .with(supported_features())
 }
@@ -716,7 +913,9 @@ fn s6b_aar(s: &str) -> MessageRepr<'_> {
 }
 
 fn swx_request<'a>(code: u32, s: &'a str, hbh: u32) -> MessageRepr<'a> {
-    let mut m = MessageRepr::request(code, app::SWX).hop_by_hop(hbh).end_to_end(0xb000_0000 | hbh);
+    let mut m = MessageRepr::request(code, app::SWX)
+        .hop_by_hop(hbh)
+        .end_to_end(0xb000_0000 | hbh);
     m.push(A::utf8(&d::SESSION_ID, s));
     m.push(vsai(app::SWX));
     m.push(A::enumerated(&d::AUTH_SESSION_STATE_AVP, 1));
@@ -745,6 +944,8 @@ fn set_origin(m: &mut MessageRepr<'_>, host: &'static str) {
 fn answer<'a>(req: &MessageRepr<'a>, s: &'a str) -> MessageRepr<'a> {
     let mut h = req.header;
     h.flags &= super::message::flags::PROXIABLE;
-    MessageRepr { header: h, avps: vec![A::utf8(&d::SESSION_ID, s)] }
+    MessageRepr {
+        header: h,
+        avps: vec![A::utf8(&d::SESSION_ID, s)],
+    }
 }
-
