@@ -466,16 +466,40 @@ impl<'a> Iterator for Avps<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        match Avp::split_detailed(self.rest) {
-            Ok((a, r)) => {
-                self.rest = r;
-                Some(a)
-            }
-            Err(_) => {
-                self.rest = &[];
-                None
-            }
+        // The bytes were validated when this iterator was made (or, inside Failed-AVP, may
+        // not be): read the header with bounds checks only and stop at anything odd.
+        let buf = self.rest;
+        let hdr_ok = buf.len() >= AVP_HEADER_LEN;
+        let (flags, len) = if hdr_ok {
+            (
+                buf[4],
+                u32::from_be_bytes([0, buf[5], buf[6], buf[7]]) as usize,
+            )
+        } else {
+            (0, 0)
+        };
+        let hdr = if flags & flags::VENDOR != 0 {
+            AVP_VENDOR_HEADER_LEN
+        } else {
+            AVP_HEADER_LEN
+        };
+        let padded = len + crate::codec::pad_to(len, 4);
+        if !hdr_ok || len < hdr || padded > buf.len() {
+            self.rest = &[];
+            return None;
         }
+        self.rest = &buf[padded..];
+        Some(Avp {
+            code: be32(buf, 0),
+            flags,
+            vendor_id: if hdr == AVP_VENDOR_HEADER_LEN {
+                be32(buf, 8)
+            } else {
+                0
+            },
+            data: &buf[hdr..len],
+            raw: &buf[..padded],
+        })
     }
 }
 
@@ -533,6 +557,20 @@ pub(crate) mod rc {
     pub const INVALID_MESSAGE_LENGTH: u32 = 5015;
 }
 
+/// UTF-8 validity with a word-at-a-time ASCII fast path (identities and NAIs are ASCII).
+#[inline]
+pub(crate) fn is_utf8(b: &[u8]) -> bool {
+    let mut chunks = b.chunks_exact(8);
+    let mut acc = 0u64;
+    for c in &mut chunks {
+        acc |= u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    }
+    for &x in chunks.remainder() {
+        acc |= x as u64;
+    }
+    acc & 0x8080_8080_8080_8080 == 0 || core::str::from_utf8(b).is_ok()
+}
+
 /// Checks the value of a known AVP against its data type (not Grouped; that is recursive).
 #[inline]
 pub(crate) fn check_value(def: &AvpDef, data: &[u8]) -> Result<(), (ErrorKind, &'static str)> {
@@ -543,9 +581,13 @@ pub(crate) fn check_value(def: &AvpDef, data: &[u8]) -> Result<(), (ErrorKind, &
         return Ok(());
     }
     match def.ty {
-        t if t.is_text() => core::str::from_utf8(data)
-            .map(|_| ())
-            .map_err(|_| (ErrorKind::BadValue, "data is not UTF-8")),
+        t if t.is_text() => {
+            if is_utf8(data) {
+                Ok(())
+            } else {
+                Err((ErrorKind::BadValue, "data is not UTF-8"))
+            }
+        }
         DataType::Address => Address::parse(data).map(|_| ()),
         _ => Ok(()),
     }

@@ -64,7 +64,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
             ));
         }
         let len = self.length() as usize;
-        if len < HEADER_LEN || len % 4 != 0 {
+        if len < HEADER_LEN || len & 3 != 0 {
             return Err(Fault::new(
                 Error::bad_length(PROTO, "header.length"),
                 rc::INVALID_MESSAGE_LENGTH,

@@ -345,15 +345,15 @@ impl<'a> MessageRepr<'a> {
 }
 
 /// Iterates every AVP of a sequence depth-first (Grouped AVPs the dictionary knows are
-/// entered), calling `f(depth, avp)`. Stops at [`MAX_DEPTH`]. Allocates nothing.
+/// entered), calling `f(depth, avp)`. Stops at [`MAX_DEPTH`], and inside a Grouped AVP at
+/// the first framing error (none in a [`Message`], which is validated). Allocates nothing.
 pub fn walk<'a>(avps: Avps<'a>, f: &mut impl FnMut(usize, Avp<'a>)) {
     fn go<'a>(avps: Avps<'a>, depth: usize, f: &mut impl FnMut(usize, Avp<'a>)) {
         for a in avps {
             f(depth, a);
             if depth + 1 < MAX_DEPTH && a.def().is_some_and(|d| d.ty == DataType::Grouped) {
-                if let Ok(inner) = a.grouped() {
-                    go(inner, depth + 1, f);
-                }
+                // The iterator stops quietly at a framing error, so no pre-check is needed.
+                go(Avps::trusted(a.data()), depth + 1, f);
             }
         }
     }
