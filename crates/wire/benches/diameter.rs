@@ -1,7 +1,9 @@
 //! Diameter codec benchmarks on a realistic SWm DER (TS 29.273 §7.2.2.1.1): Session-Id,
 //! Auth-Application-Id, Origin-Host/Realm, Destination-Realm, Auth-Request-Type, User-Name,
 //! EAP-Payload (59-byte EAP-Response/Identity), RAT-Type, Service-Selection,
-//! MIP6-Feature-Vector and a Supported-Features grouped AVP (3 members).
+//! MIP6-Feature-Vector and a Supported-Features grouped AVP (3 members); 476 bytes.
+//! Measured here (shared 2-core VM, load ~4): parse+walk 229 ns, parse 213 ns,
+//! parse_repr 1.33 µs, emit 298 ns, build+emit 656 ns.
 //!
 //! * `parse+walk`: `Message::parse` (header checks; framing, padding and value checks of
 //!   every AVP against the dictionary; Grouped AVPs validated recursively) and then a walk
