@@ -650,7 +650,7 @@ avp_dictionary! {
     CG_ADDRESS = (846, 10415, "CG-Address", Address, Must);
     SERVED_PARTY_IP_ADDRESS = (848, 10415, "Served-Party-IP-Address", Address, Must);
     QOS_CLASS_IDENTIFIER_AVP = (1028, 10415, "QoS-Class-Identifier", Enumerated, Must, QOS_CLASS_IDENTIFIER);
-    RAT_TYPE_AVP = (1032, 10415, "RAT-Type", Enumerated, May, RAT_TYPE);
+    RAT_TYPE_AVP = (1032, 10415, "RAT-Type", Enumerated, MustNot, RAT_TYPE);
     ALLOCATION_RETENTION_PRIORITY = (1034, 10415, "Allocation-Retention-Priority", Grouped, Must);
     PRIORITY_LEVEL = (1046, 10415, "Priority-Level", Unsigned32, Must);
     PRE_EMPTION_CAPABILITY_AVP = (1047, 10415, "Pre-emption-Capability", Enumerated, Must, PRE_EMPTION_CAPABILITY);
@@ -675,9 +675,9 @@ avp_dictionary! {
     NON_3GPP_USER_DATA = (1500, 10415, "Non-3GPP-User-Data", Grouped, Must);
     NON_3GPP_IP_ACCESS_AVP = (1501, 10415, "Non-3GPP-IP-Access", Enumerated, Must, NON_3GPP_IP_ACCESS);
     NON_3GPP_IP_ACCESS_APN_AVP = (1502, 10415, "Non-3GPP-IP-Access-APN", Enumerated, Must, NON_3GPP_IP_ACCESS_APN);
-    AN_TRUSTED_AVP = (1503, 10415, "AN-Trusted", Enumerated, Must, AN_TRUSTED);
+    AN_TRUSTED_AVP = (1503, 10415, "AN-Trusted", Enumerated, MustNot, AN_TRUSTED);
     ANID = (1504, 10415, "ANID", UTF8String, Must);
-    TRACE_INFO = (1505, 10415, "Trace-Info", Grouped, May);
+    TRACE_INFO = (1505, 10415, "Trace-Info", Grouped, MustNot);
     MIP_FA_RK = (1506, 10415, "MIP-FA-RK", OctetString, Must);
     MIP_FA_RK_SPI = (1507, 10415, "MIP-FA-RK-SPI", Unsigned32, Must);
     PPR_FLAGS = (1508, 10415, "PPR-Flags", Unsigned32, MustNot);

@@ -773,15 +773,14 @@ const ABSENT_FROM_WIRESHARK: &[(u32, u32)] = &[
 ];
 
 /// M-bit rules where Wireshark's XML differs from the specification we follow (checked
-/// against the spec text): RAT-Type is "M may" in TS 29.212; Supported-Features and its
-/// members are "V must, M must not/may" in TS 29.229 §6.3; 3GPP TS 29.273 marks
-/// Non-3GPP-IP-Access(-APN), AN-Trusted and Non-3GPP-User-Data "M, V"; RFC 6733 removed M from
+/// against the spec text): Supported-Features and its members are "V must, M may" in
+/// TS 29.229 §6.3.29; TS 29.273 §8.2.3 marks Non-3GPP-IP-Access(-APN) and Non-3GPP-User-Data
+/// "M, V"; UE-Local-IP-Address is "M may" in TS 29.212; RFC 6733 removed M from
 /// Error-Reporting-Host; RFC 4072 marks EAP-Key-Name and RFC 5447 the MIP6-* AVPs "M must".
 const M_RULE_DIFFERENCES: &[(u32, u32)] = &[
     (0, 102),
     (0, 124),
     (0, 125),
-    (10415, 1032),
     (10415, 628),
     (10415, 629),
     (10415, 630),
@@ -789,8 +788,6 @@ const M_RULE_DIFFERENCES: &[(u32, u32)] = &[
     (10415, 1500),
     (10415, 1501),
     (10415, 1502),
-    (10415, 1503),
-    (10415, 1505),
     (10415, 2805),
     (0, 294),
 ];
