@@ -117,6 +117,55 @@ fn scapy_address_vectors_are_typed() {
     assert_eq!(a.ip().unwrap().to_string(), "::1");
 }
 
+#[test]
+fn freediameter_messages_parse_and_reemit_exactly() {
+    // Real CER/CEA/DWR/DWA from two freeDiameterd 1.2.1 peers (an implementation we did not write).
+    let text = include_str!("../../tests/data/diameter_freediameter.json");
+    let doc: serde_json::Value = serde_json::from_str(text).expect("json");
+    let vectors = doc["vectors"].as_array().expect("vectors");
+    assert_eq!(vectors.len(), 6);
+    for v in vectors {
+        let name = v["name"].as_str().unwrap();
+        let bytes = unhex(v["hex"].as_str().unwrap());
+        let m = Message::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(m.header.abbreviation(), Some(name), "{name}");
+        let mut out = Vec::new();
+        m.emit(&mut out).unwrap();
+        assert_eq!(out, bytes, "{name}");
+        let r = MessageRepr::parse(&bytes).unwrap();
+        assert_eq!(r.to_vec().unwrap(), bytes, "{name}: typed re-emit");
+        let host = m.get(&d::ORIGIN_HOST).unwrap().identity().unwrap();
+        assert!(
+            host == "peer1.localdomain" || host == "peer2.localdomain",
+            "{name}: {host}"
+        );
+        assert_eq!(
+            m.get(&d::ORIGIN_REALM).unwrap().identity().unwrap(),
+            "localdomain"
+        );
+        if !m.is_request() {
+            assert_eq!(m.result_code(), Some(2001), "{name}");
+        }
+        let mut names = Vec::new();
+        walk(m.avps(), &mut |_, a| names.push(a.name().unwrap_or("?")));
+        assert!(!names.contains(&"?"), "{name}: unknown AVP in {names:?}");
+        if name == "CER" {
+            // freeDiameter advertises its Host-IP-Address (IPv4 family), Product-Name and
+            // Firmware-Revision.
+            let ip = m.get(&d::HOST_IP_ADDRESS).unwrap().address().unwrap();
+            assert_eq!(ip.family(), Address::FAMILY_IPV4);
+            assert!(m
+                .get(&d::PRODUCT_NAME)
+                .unwrap()
+                .utf8()
+                .unwrap()
+                .contains("freeDiameter"));
+            assert!(m.get(&d::FIRMWARE_REVISION).is_some());
+        }
+        assert!(dissect(&bytes).is_ok());
+    }
+}
+
 // ---------------------------------------------------------------- hand-built layouts
 
 #[test]
