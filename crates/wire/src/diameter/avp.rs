@@ -524,12 +524,25 @@ pub struct FaultyAvp<'a> {
 }
 
 impl<'a> Fault<'a> {
-    pub(crate) fn new(error: Error, result_code: u32) -> Self {
+    /// A fault with no AVP to report (engines use it for their own checks too, e.g.
+    /// 5005 DIAMETER_MISSING_AVP).
+    pub fn new(error: Error, result_code: u32) -> Self {
         Fault {
             error,
             result_code,
             avp: None,
         }
+    }
+
+    /// The same fault, about `avp` as received (e.g. 5004 for a value the engine rejects).
+    pub fn with_avp(mut self, avp: &Avp<'a>) -> Self {
+        self.avp = Some(FaultyAvp {
+            code: avp.code,
+            vendor: avp.vendor_id,
+            name: avp.name(),
+            bytes: avp.raw,
+        });
+        self
     }
 }
 

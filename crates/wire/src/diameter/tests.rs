@@ -560,6 +560,23 @@ fn fault_becomes_result_code_and_failed_avp() {
         .next()
         .unwrap();
     assert_eq!(failed.raw(), &bad[..]);
+    // An engine's own semantic check (a valid AVP with an unacceptable value) reports the AVP too.
+    let m = Message::parse(p_sid()).unwrap();
+    let sid_avp = m.get(&d::SESSION_ID).unwrap();
+    let f = super::avp::Fault::new(crate::Error::bad_value(PROTO, "Session-Id"), 5004)
+        .with_avp(&sid_avp);
+    let mut ans = MessageRepr::default();
+    ans.push_fault(&f);
+    let b = ans.to_vec().unwrap();
+    let back = Message::parse(&b).unwrap();
+    let inner = back
+        .get(&d::FAILED_AVP)
+        .unwrap()
+        .grouped()
+        .unwrap()
+        .next()
+        .unwrap();
+    assert_eq!(inner.raw(), sid_avp.raw());
     // A protocol error sets E.
     let mut ans = MessageRepr::default();
     ans.push_fault(&super::avp::Fault {
@@ -568,6 +585,14 @@ fn fault_becomes_result_code_and_failed_avp() {
         avp: None,
     });
     assert!(ans.header.flags & hflags::ERROR != 0);
+}
+
+fn p_sid() -> &'static [u8] {
+    let mut avps = Vec::new();
+    AvpRepr::utf8(&d::SESSION_ID, "epdg;1;3")
+        .emit(&mut avps)
+        .unwrap();
+    Box::leak(msg_with(&avps).into_boxed_slice())
 }
 
 #[test]
