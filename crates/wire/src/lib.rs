@@ -22,6 +22,7 @@
 mod macros;
 
 pub mod codec;
+pub mod diameter;
 pub mod dissect;
 pub mod esp;
 pub mod frame;

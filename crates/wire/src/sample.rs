@@ -67,5 +67,6 @@ pub fn all() -> Vec<Sample> {
     v.extend(crate::mh::samples());
     v.extend(crate::icmpv6::samples());
     v.extend(crate::mip4::samples());
+    v.extend(crate::diameter::samples());
     v
 }
