@@ -23,7 +23,9 @@ mod macros;
 
 pub mod codec;
 pub mod dissect;
+pub mod eap;
 pub mod frame;
+pub mod radius;
 pub mod sample;
 
 

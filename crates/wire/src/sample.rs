@@ -62,5 +62,7 @@ impl Sample {
 pub fn all() -> Vec<Sample> {
     #[allow(unused_mut)]
     let mut v: Vec<Sample> = Vec::new();
+    v.extend(crate::eap::samples());
+    v.extend(crate::radius::samples());
     v
 }
