@@ -138,7 +138,9 @@ fn ma_authenticator(msg: &[u8], request_authenticator: Option<&[u8; 16]>) -> Res
     if RESPONSES.contains(&code) {
         request_authenticator
             .copied()
-            .ok_or(RadiusCryptoError::WrongCode("request authenticator given for a response"))
+            .ok_or(RadiusCryptoError::WrongCode(
+                "request authenticator given for a response",
+            ))
     } else if COMPUTED_REQUESTS.contains(&code) {
         Ok([0u8; 16])
     } else {
@@ -180,7 +182,11 @@ pub fn sign_request(packet: &mut [u8], secret: &[u8]) -> Result<()> {
 
 /// Signs a response in place: Message-Authenticator (if present) with the request's
 /// Authenticator, then the Response Authenticator.
-pub fn sign_response(packet: &mut [u8], request_authenticator: &[u8; 16], secret: &[u8]) -> Result<()> {
+pub fn sign_response(
+    packet: &mut [u8],
+    request_authenticator: &[u8; 16],
+    secret: &[u8],
+) -> Result<()> {
     message(packet)?;
     if !RESPONSES.contains(&packet[0]) {
         return Err(RadiusCryptoError::WrongCode("response"));
@@ -229,7 +235,11 @@ pub fn verify_request(packet: &[u8], secret: &[u8]) -> Result<bool> {
 
 /// Verifies a response against the Authenticator of the request it answers: the Response
 /// Authenticator, and the Message-Authenticator if present (returns whether one was).
-pub fn verify_response(packet: &[u8], request_authenticator: &[u8; 16], secret: &[u8]) -> Result<bool> {
+pub fn verify_response(
+    packet: &[u8],
+    request_authenticator: &[u8; 16],
+    secret: &[u8],
+) -> Result<bool> {
     let msg = message(packet)?;
     if !RESPONSES.contains(&msg[0]) {
         return Err(RadiusCryptoError::WrongCode("response"));
@@ -254,7 +264,11 @@ fn chain_block(secret: &[u8], prev: &[u8], salt: Option<&[u8; 2]>) -> Zeroizing<
 
 /// Hides a User-Password (RFC 2865 §5.2): pads with zeros to a multiple of 16 (at most 128
 /// bytes) and XORs with the MD5 chain seeded by the Request Authenticator.
-pub fn hide_user_password(password: &[u8], secret: &[u8], request_authenticator: &[u8; 16]) -> Result<Vec<u8>> {
+pub fn hide_user_password(
+    password: &[u8],
+    secret: &[u8],
+    request_authenticator: &[u8; 16],
+) -> Result<Vec<u8>> {
     if password.len() > 128 {
         return Err(RadiusCryptoError::PasswordLength);
     }
@@ -278,7 +292,7 @@ pub fn recover_user_password(
     secret: &[u8],
     request_authenticator: &[u8; 16],
 ) -> Result<Zeroizing<Vec<u8>>> {
-    if hidden.is_empty() || hidden.len() > 128 || hidden.len() % 16 != 0 {
+    if hidden.is_empty() || hidden.len() > 128 || !hidden.len().is_multiple_of(16) {
         return Err(RadiusCryptoError::PasswordLength);
     }
     let mut out = Zeroizing::new(hidden.to_vec());
@@ -324,7 +338,9 @@ pub fn encrypt_mppe_key(
         let b = if i == 0 {
             chain_block(secret, request_authenticator, Some(&salt))
         } else {
-            let prev: [u8; 16] = out[s - 16..s].try_into().map_err(|_| RadiusCryptoError::Mppe("internal"))?;
+            let prev: [u8; 16] = out[s - 16..s]
+                .try_into()
+                .map_err(|_| RadiusCryptoError::Mppe("internal"))?;
             chain_block(secret, &prev, None)
         };
         for (c, k) in out[s..s + 16].iter_mut().zip(b.iter()) {
@@ -348,8 +364,10 @@ pub fn decrypt_mppe_key(
     if salt[0] & 0x80 == 0 {
         return Err(RadiusCryptoError::Mppe("salt high bit not set"));
     }
-    if c.is_empty() || c.len() % 16 != 0 {
-        return Err(RadiusCryptoError::Mppe("string is not a multiple of 16 bytes"));
+    if c.is_empty() || !c.len().is_multiple_of(16) {
+        return Err(RadiusCryptoError::Mppe(
+            "string is not a multiple of 16 bytes",
+        ));
     }
     let mut plain = Zeroizing::new(c.to_vec());
     for (i, chunk) in plain.chunks_exact_mut(16).enumerate() {
@@ -375,7 +393,8 @@ mod tests {
 
     // RFC 2865 §7.1: Access-Request and its Access-Accept, secret "xyzzy5461".
     const REQ: &str = "010000380f403f9473978057bd83d5cb98f4227a01066e656d6f02120dbe708d93d413ce3196e43f782a0aee0406c0a80110050600000003";
-    const ACC: &str = "0200002686fe220e7624ba2a1005f6bf9b55e0b20606000000010f06000000000e06c0a80103";
+    const ACC: &str =
+        "0200002686fe220e7624ba2a1005f6bf9b55e0b20606000000010f06000000000e06c0a80103";
 
     fn ra(pkt: &[u8]) -> [u8; 16] {
         pkt[4..20].try_into().unwrap()
@@ -385,13 +404,22 @@ mod tests {
     fn rfc2865_response_authenticator_and_password() {
         let req = hex::decode(REQ).unwrap();
         let acc = hex::decode(ACC).unwrap();
-        assert_eq!(response_authenticator(&acc, &ra(&req), b"xyzzy5461").unwrap(), ra(&acc));
+        assert_eq!(
+            response_authenticator(&acc, &ra(&req), b"xyzzy5461").unwrap(),
+            ra(&acc)
+        );
         assert_eq!(verify_response(&acc, &ra(&req), b"xyzzy5461"), Ok(false));
-        assert_eq!(verify_response(&acc, &ra(&req), b"xyzzy5462"), Err(RadiusCryptoError::BadAuthenticator));
+        assert_eq!(
+            verify_response(&acc, &ra(&req), b"xyzzy5462"),
+            Err(RadiusCryptoError::BadAuthenticator)
+        );
         let hidden = &req[28..44];
         let pw = recover_user_password(hidden, b"xyzzy5461", &ra(&req)).unwrap();
         assert_eq!(&pw[..], b"arctangent");
-        assert_eq!(hide_user_password(b"arctangent", b"xyzzy5461", &ra(&req)).unwrap(), hidden);
+        assert_eq!(
+            hide_user_password(b"arctangent", b"xyzzy5461", &ra(&req)).unwrap(),
+            hidden
+        );
     }
 
     #[test]
@@ -402,7 +430,10 @@ mod tests {
         sign_response(&mut acc, &ra(&req), b"xyzzy5461").unwrap();
         assert_eq!(hex::encode(&acc), ACC);
         assert!(sign_response(&mut acc.clone(), &ra(&req), b"x").is_ok());
-        assert_eq!(sign_request(&mut acc, b"x"), Err(RadiusCryptoError::WrongCode("request")));
+        assert_eq!(
+            sign_request(&mut acc, b"x"),
+            Err(RadiusCryptoError::WrongCode("request"))
+        );
     }
 
     #[test]
@@ -412,10 +443,19 @@ mod tests {
             let pw: Vec<u8> = (1..=n as u8).collect();
             let h = hide_user_password(&pw, b"s3cr3t", &a).unwrap();
             assert_eq!(h.len(), n.div_ceil(16).max(1) * 16);
-            assert_eq!(&recover_user_password(&h, b"s3cr3t", &a).unwrap()[..], &pw[..]);
+            assert_eq!(
+                &recover_user_password(&h, b"s3cr3t", &a).unwrap()[..],
+                &pw[..]
+            );
         }
-        assert_eq!(hide_user_password(&[1; 129], b"s", &a), Err(RadiusCryptoError::PasswordLength));
-        assert_eq!(recover_user_password(&[1; 15], b"s", &a).unwrap_err(), RadiusCryptoError::PasswordLength);
+        assert_eq!(
+            hide_user_password(&[1; 129], b"s", &a),
+            Err(RadiusCryptoError::PasswordLength)
+        );
+        assert_eq!(
+            recover_user_password(&[1; 15], b"s", &a).unwrap_err(),
+            RadiusCryptoError::PasswordLength
+        );
     }
 
     #[test]
@@ -425,7 +465,12 @@ mod tests {
         let v = encrypt_mppe_key(&key, b"secret", &a, [0x80, 0x01]).unwrap();
         assert_eq!(v.len(), 2 + 48);
         assert_eq!(&decrypt_mppe_key(&v, b"secret", &a).unwrap()[..], &key[..]);
-        assert_ne!(&decrypt_mppe_key(&v, b"secreT", &a).map(|k| k.to_vec()).unwrap_or_default()[..], &key[..]);
+        assert_ne!(
+            &decrypt_mppe_key(&v, b"secreT", &a)
+                .map(|k| k.to_vec())
+                .unwrap_or_default()[..],
+            &key[..]
+        );
         assert!(encrypt_mppe_key(&key, b"secret", &a, [0x01, 0x01]).is_err());
         assert!(decrypt_mppe_key(&v[..20], b"secret", &a).is_err());
         assert!(encrypt_mppe_key(&[0; 250], b"secret", &a, [0x80, 0]).is_err());

@@ -17,7 +17,13 @@ fn packets(v: &Value) -> Vec<(String, Vec<u8>, &Value)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| (x["name"].as_str().unwrap().to_string(), hex::decode(x["hex"].as_str().unwrap()).unwrap(), x))
+        .map(|x| {
+            (
+                x["name"].as_str().unwrap().to_string(),
+                hex::decode(x["hex"].as_str().unwrap()).unwrap(),
+                x,
+            )
+        })
         .collect()
 }
 
@@ -56,20 +62,40 @@ fn rfc2865_examples() {
         if p[0] == 1 {
             // Access-Request: Request Authenticator is a nonce; check the hidden password.
             assert_eq!(verify_request(p, secret), Ok(false), "{name}");
-            if let Some(want) = meta["attributes"].as_array().unwrap().iter().find_map(|a| a["decrypted_password"].as_str()) {
+            if let Some(want) = meta["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find_map(|a| a["decrypted_password"].as_str())
+            {
                 let hidden = user_password(p).unwrap();
                 let pw = recover_user_password(hidden, secret, &auth(p)).unwrap();
                 assert_eq!(&pw[..], want.as_bytes(), "{name}");
-                assert_eq!(hide_user_password(want.as_bytes(), secret, &auth(p)).unwrap(), hidden, "{name}");
+                assert_eq!(
+                    hide_user_password(want.as_bytes(), secret, &auth(p)).unwrap(),
+                    hidden,
+                    "{name}"
+                );
                 checked_passwords += 1;
             }
         } else {
             // The request is the latest one before it with the same Identifier.
-            let req = pkts[..i].iter().rev().find(|(_, q, _)| q[0] == 1 && q[1] == p[1]).unwrap();
+            let req = pkts[..i]
+                .iter()
+                .rev()
+                .find(|(_, q, _)| q[0] == 1 && q[1] == p[1])
+                .unwrap();
             let ra = auth(&req.1);
-            assert_eq!(response_authenticator(p, &ra, secret).unwrap(), auth(p), "{name}");
+            assert_eq!(
+                response_authenticator(p, &ra, secret).unwrap(),
+                auth(p),
+                "{name}"
+            );
             assert_eq!(verify_response(p, &ra, secret), Ok(false), "{name}");
-            assert_eq!(verify_response(&flip(p, p.len() - 1), &ra, secret), Err(RadiusCryptoError::BadAuthenticator));
+            assert_eq!(
+                verify_response(&flip(p, p.len() - 1), &ra, secret),
+                Err(RadiusCryptoError::BadAuthenticator)
+            );
             let mut q = p.clone();
             q[4..20].fill(0);
             sign_response(&mut q, &ra, secret).unwrap();
@@ -90,9 +116,18 @@ fn rfc5997_status_server() {
     assert_eq!(verify_request(p, secret), Ok(true));
     let at = message_authenticator_offset(p).unwrap().unwrap();
     assert_eq!(at, 22);
-    assert_eq!(message_authenticator(p, &auth(p), secret).unwrap()[..], p[at..at + 16]);
-    assert_eq!(verify_request(&flip(p, at), secret), Err(RadiusCryptoError::BadMessageAuthenticator));
-    assert_eq!(verify_request(&flip(p, 10), secret), Err(RadiusCryptoError::BadMessageAuthenticator));
+    assert_eq!(
+        message_authenticator(p, &auth(p), secret).unwrap()[..],
+        p[at..at + 16]
+    );
+    assert_eq!(
+        verify_request(&flip(p, at), secret),
+        Err(RadiusCryptoError::BadMessageAuthenticator)
+    );
+    assert_eq!(
+        verify_request(&flip(p, 10), secret),
+        Err(RadiusCryptoError::BadMessageAuthenticator)
+    );
     let mut q = p.clone();
     q[at..at + 16].fill(0);
     sign_request(&mut q, secret).unwrap();
@@ -106,16 +141,35 @@ fn scapy_captures() {
     assert_eq!(pkts.len(), 6);
     let mut mas = 0;
     for (i, (name, p, _)) in pkts.iter().enumerate() {
-        let secret: &[u8] = if name.starts_with("LEAP") { b"radiuskey" } else { b"SECRET" };
+        let secret: &[u8] = if name.starts_with("LEAP") {
+            b"radiuskey"
+        } else {
+            b"SECRET"
+        };
         if p[0] == 1 {
             assert_eq!(verify_request(p, secret), Ok(true), "{name}");
-            assert_eq!(verify_request(p, b"wrong"), Err(RadiusCryptoError::BadMessageAuthenticator), "{name}");
+            assert_eq!(
+                verify_request(p, b"wrong"),
+                Err(RadiusCryptoError::BadMessageAuthenticator),
+                "{name}"
+            );
             if let Some(hidden) = user_password(p) {
-                assert_eq!(&recover_user_password(hidden, secret, &auth(p)).unwrap()[..], b"password");
+                assert_eq!(
+                    &recover_user_password(hidden, secret, &auth(p)).unwrap()[..],
+                    b"password"
+                );
             }
         } else {
-            let req = pkts[..i].iter().rev().find(|(_, q, _)| q[0] == 1 && q[1] == p[1]).unwrap();
-            assert_eq!(verify_response(p, &auth(&req.1), secret), Ok(true), "{name}");
+            let req = pkts[..i]
+                .iter()
+                .rev()
+                .find(|(_, q, _)| q[0] == 1 && q[1] == p[1])
+                .unwrap();
+            assert_eq!(
+                verify_response(p, &auth(&req.1), secret),
+                Ok(true),
+                "{name}"
+            );
             let mut q = p.clone();
             let at = message_authenticator_offset(&q).unwrap().unwrap();
             q[at..at + 16].fill(0);
@@ -136,7 +190,10 @@ fn mppe_known_answer() {
     let key: Vec<u8> = (0u8..32).collect();
     let v = encrypt_mppe_key(&key, b"mobstrap", &ra, [0x80, 0x01]).unwrap();
     assert_eq!(hex::encode(&v), MPPE_KAT);
-    assert_eq!(&decrypt_mppe_key(&v, b"mobstrap", &ra).unwrap()[..], &key[..]);
+    assert_eq!(
+        &decrypt_mppe_key(&v, b"mobstrap", &ra).unwrap()[..],
+        &key[..]
+    );
 }
 
 const MPPE_KAT: &str = "8001e88199876dbeff2b6c4b66735cf0d5335cf9136838febb48d189e047c1e71be050b16663424e071b902de320568419b2";
@@ -155,7 +212,10 @@ fn radius_samples() {
     let all = samples_with_request_authenticators();
     assert!(all.len() > 40);
     for (s, ra) in &all {
-        let payload = mobstrap_wire::frame::peel_ip(&s.packet).unwrap().payload.to_vec();
+        let payload = mobstrap_wire::frame::peel_ip(&s.packet)
+            .unwrap()
+            .payload
+            .to_vec();
         let result = match ra {
             Some(ra) => verify_response(&payload, ra, secret),
             None => verify_request(&payload, secret),
@@ -167,7 +227,11 @@ fn radius_samples() {
             None => sign_request(&mut q, secret).unwrap(),
         }
         let nonce_based = matches!(payload[0], 1 | 12 | 13);
-        let a = if nonce_based { String::new() } else { hexs(&q[4..20]) };
+        let a = if nonce_based {
+            String::new()
+        } else {
+            hexs(&q[4..20])
+        };
         let m = match message_authenticator_offset(&q).unwrap() {
             Some(at) => hexs(&q[at..at + 16]),
             None => String::new(),

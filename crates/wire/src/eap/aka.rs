@@ -133,48 +133,89 @@ pub struct Padded<'a> {
 
 impl<'a> Padded<'a> {
     pub const fn new(value: &'a [u8]) -> Self {
-        Padded { value, padding: &[] }
+        Padded {
+            value,
+            padding: &[],
+        }
     }
 }
 
 /// One EAP-AKA/AKA' attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attribute<'a> {
-    Rand { reserved: u16, rand: &'a [u8; 16] },
-    Autn { reserved: u16, autn: &'a [u8; 16] },
+    Rand {
+        reserved: u16,
+        rand: &'a [u8; 16],
+    },
+    Autn {
+        reserved: u16,
+        autn: &'a [u8; 16],
+    },
     /// RES Length is in bits (32..128); `res` holds the ⌈bits/8⌉ bytes it covers and
     /// `padding` the rest of the value as received (zeros are appended on emit to reach a
     /// 4-byte boundary).
-    Res { res_bits: u16, res: &'a [u8], padding: &'a [u8] },
+    Res {
+        res_bits: u16,
+        res: &'a [u8],
+        padding: &'a [u8],
+    },
     Auts(&'a [u8; 14]),
     /// The padding bytes (4·Length − 2 of them; RFC 4187 says zeros, checked by the engine).
     Padding(&'a [u8]),
-    PermanentIdReq { reserved: u16 },
-    Mac { reserved: u16, mac: &'a [u8; 16] },
+    PermanentIdReq {
+        reserved: u16,
+    },
+    Mac {
+        reserved: u16,
+        mac: &'a [u8; 16],
+    },
     /// The 16-bit code with its S and P bits ([`NOTIFICATION_S`], [`NOTIFICATION_P`]).
     Notification(u16),
-    AnyIdReq { reserved: u16 },
+    AnyIdReq {
+        reserved: u16,
+    },
     Identity(Padded<'a>),
-    FullauthIdReq { reserved: u16 },
+    FullauthIdReq {
+        reserved: u16,
+    },
     Counter(u16),
-    CounterTooSmall { reserved: u16 },
-    NonceS { reserved: u16, nonce_s: &'a [u8; 16] },
+    CounterTooSmall {
+        reserved: u16,
+    },
+    NonceS {
+        reserved: u16,
+        nonce_s: &'a [u8; 16],
+    },
     ClientErrorCode(u16),
     /// RFC 9048 §3.1: the access network name.
     KdfInput(Padded<'a>),
     Kdf(u16),
-    Iv { reserved: u16, iv: &'a [u8; 16] },
+    Iv {
+        reserved: u16,
+        iv: &'a [u8; 16],
+    },
     /// Encrypted attributes (a multiple of 16 bytes when well formed; the engine checks).
-    EncrData { reserved: u16, data: &'a [u8] },
+    EncrData {
+        reserved: u16,
+        data: &'a [u8],
+    },
     NextPseudonym(Padded<'a>),
     NextReauthId(Padded<'a>),
     /// Empty (Length 1) or a SHA-1 (20) / SHA-256 (32) hash.
-    Checkcode { reserved: u16, checkcode: &'a [u8] },
-    ResultInd { reserved: u16 },
+    Checkcode {
+        reserved: u16,
+        checkcode: &'a [u8],
+    },
+    ResultInd {
+        reserved: u16,
+    },
     /// The D bit ([`BIDDING_D`]) and 15 reserved bits, as received.
     Bidding(u16),
     /// Any other type; `value` is everything after the Type and Length bytes.
-    Unknown { typ: u8, value: &'a [u8] },
+    Unknown {
+        typ: u8,
+        value: &'a [u8],
+    },
 }
 
 fn arr<'a, const N: usize>(r: &mut Reader<'a>, field: &'static str) -> Result<&'a [u8; N]> {
@@ -189,7 +230,10 @@ fn padded<'a>(r: &mut Reader<'a>, name: &'static str) -> Result<Padded<'a>> {
         return Err(Error::bad_length(P, name));
     }
     let value = r.bytes(n, name)?;
-    Ok(Padded { value, padding: r.rest() })
+    Ok(Padded {
+        value,
+        padding: r.rest(),
+    })
 }
 
 impl<'a> Attribute<'a> {
@@ -254,11 +298,17 @@ impl<'a> Attribute<'a> {
         let a = match typ {
             1 => {
                 fixed(5, "AT_RAND.Length")?;
-                Attribute::Rand { reserved: v.u16("AT_RAND.Reserved")?, rand: arr(v, "AT_RAND.RAND")? }
+                Attribute::Rand {
+                    reserved: v.u16("AT_RAND.Reserved")?,
+                    rand: arr(v, "AT_RAND.RAND")?,
+                }
             }
             2 => {
                 fixed(5, "AT_AUTN.Length")?;
-                Attribute::Autn { reserved: v.u16("AT_AUTN.Reserved")?, autn: arr(v, "AT_AUTN.AUTN")? }
+                Attribute::Autn {
+                    reserved: v.u16("AT_AUTN.Reserved")?,
+                    autn: arr(v, "AT_AUTN.AUTN")?,
+                }
             }
             3 => {
                 let res_bits = v.u16("AT_RES.RES Length")?;
@@ -267,7 +317,11 @@ impl<'a> Attribute<'a> {
                     return Err(Error::bad_length(P, "AT_RES.RES Length"));
                 }
                 let res = v.bytes(n, "AT_RES.RES")?;
-                Attribute::Res { res_bits, res, padding: v.rest() }
+                Attribute::Res {
+                    res_bits,
+                    res,
+                    padding: v.rest(),
+                }
             }
             4 => {
                 fixed(4, "AT_AUTS.Length")?;
@@ -276,11 +330,16 @@ impl<'a> Attribute<'a> {
             6 => Attribute::Padding(v.rest()),
             10 => {
                 fixed(1, "AT_PERMANENT_ID_REQ.Length")?;
-                Attribute::PermanentIdReq { reserved: v.u16("AT_PERMANENT_ID_REQ.Reserved")? }
+                Attribute::PermanentIdReq {
+                    reserved: v.u16("AT_PERMANENT_ID_REQ.Reserved")?,
+                }
             }
             11 => {
                 fixed(5, "AT_MAC.Length")?;
-                Attribute::Mac { reserved: v.u16("AT_MAC.Reserved")?, mac: arr(v, "AT_MAC.MAC")? }
+                Attribute::Mac {
+                    reserved: v.u16("AT_MAC.Reserved")?,
+                    mac: arr(v, "AT_MAC.MAC")?,
+                }
             }
             12 => {
                 fixed(1, "AT_NOTIFICATION.Length")?;
@@ -288,12 +347,16 @@ impl<'a> Attribute<'a> {
             }
             13 => {
                 fixed(1, "AT_ANY_ID_REQ.Length")?;
-                Attribute::AnyIdReq { reserved: v.u16("AT_ANY_ID_REQ.Reserved")? }
+                Attribute::AnyIdReq {
+                    reserved: v.u16("AT_ANY_ID_REQ.Reserved")?,
+                }
             }
             14 => Attribute::Identity(padded(v, "AT_IDENTITY.Actual Identity Length")?),
             17 => {
                 fixed(1, "AT_FULLAUTH_ID_REQ.Length")?;
-                Attribute::FullauthIdReq { reserved: v.u16("AT_FULLAUTH_ID_REQ.Reserved")? }
+                Attribute::FullauthIdReq {
+                    reserved: v.u16("AT_FULLAUTH_ID_REQ.Reserved")?,
+                }
             }
             19 => {
                 fixed(1, "AT_COUNTER.Length")?;
@@ -301,7 +364,9 @@ impl<'a> Attribute<'a> {
             }
             20 => {
                 fixed(1, "AT_COUNTER_TOO_SMALL.Length")?;
-                Attribute::CounterTooSmall { reserved: v.u16("AT_COUNTER_TOO_SMALL.Reserved")? }
+                Attribute::CounterTooSmall {
+                    reserved: v.u16("AT_COUNTER_TOO_SMALL.Reserved")?,
+                }
             }
             21 => {
                 fixed(5, "AT_NONCE_S.Length")?;
@@ -321,21 +386,40 @@ impl<'a> Attribute<'a> {
             }
             129 => {
                 fixed(5, "AT_IV.Length")?;
-                Attribute::Iv { reserved: v.u16("AT_IV.Reserved")?, iv: arr(v, "AT_IV.Initialization Vector")? }
+                Attribute::Iv {
+                    reserved: v.u16("AT_IV.Reserved")?,
+                    iv: arr(v, "AT_IV.Initialization Vector")?,
+                }
             }
-            130 => Attribute::EncrData { reserved: v.u16("AT_ENCR_DATA.Reserved")?, data: v.rest() },
-            132 => Attribute::NextPseudonym(padded(v, "AT_NEXT_PSEUDONYM.Actual Pseudonym Length")?),
-            133 => Attribute::NextReauthId(padded(v, "AT_NEXT_REAUTH_ID.Actual Re-Auth Identity Length")?),
-            134 => Attribute::Checkcode { reserved: v.u16("AT_CHECKCODE.Reserved")?, checkcode: v.rest() },
+            130 => Attribute::EncrData {
+                reserved: v.u16("AT_ENCR_DATA.Reserved")?,
+                data: v.rest(),
+            },
+            132 => {
+                Attribute::NextPseudonym(padded(v, "AT_NEXT_PSEUDONYM.Actual Pseudonym Length")?)
+            }
+            133 => Attribute::NextReauthId(padded(
+                v,
+                "AT_NEXT_REAUTH_ID.Actual Re-Auth Identity Length",
+            )?),
+            134 => Attribute::Checkcode {
+                reserved: v.u16("AT_CHECKCODE.Reserved")?,
+                checkcode: v.rest(),
+            },
             135 => {
                 fixed(1, "AT_RESULT_IND.Length")?;
-                Attribute::ResultInd { reserved: v.u16("AT_RESULT_IND.Reserved")? }
+                Attribute::ResultInd {
+                    reserved: v.u16("AT_RESULT_IND.Reserved")?,
+                }
             }
             136 => {
                 fixed(1, "AT_BIDDING.Length")?;
                 Attribute::Bidding(v.u16("AT_BIDDING.D")?)
             }
-            typ => Attribute::Unknown { typ, value: v.rest() },
+            typ => Attribute::Unknown {
+                typ,
+                value: v.rest(),
+            },
         };
         Ok(a)
     }
@@ -374,12 +458,19 @@ impl<'a> Attribute<'a> {
             Attribute::Rand { reserved, rand: b }
             | Attribute::Autn { reserved, autn: b }
             | Attribute::Mac { reserved, mac: b }
-            | Attribute::NonceS { reserved, nonce_s: b }
+            | Attribute::NonceS {
+                reserved,
+                nonce_s: b,
+            }
             | Attribute::Iv { reserved, iv: b } => {
                 out.put_u16(*reserved);
                 out.put(&b[..]);
             }
-            Attribute::Res { res_bits, res, padding } => {
+            Attribute::Res {
+                res_bits,
+                res,
+                padding,
+            } => {
                 if (*res_bits as usize).div_ceil(8) != res.len() {
                     return Err(Error::bad_length(P, "AT_RES.RES Length"));
                 }
@@ -389,7 +480,7 @@ impl<'a> Attribute<'a> {
             }
             Attribute::Auts(b) => out.put(&b[..]),
             Attribute::Padding(p) => {
-                if p.is_empty() || (p.len() + 2) % 4 != 0 {
+                if p.is_empty() || !(p.len() + 2).is_multiple_of(4) {
                     return Err(Error::bad_length(P, "AT_PADDING.Length"));
                 }
                 out.put(p)
@@ -408,12 +499,17 @@ impl<'a> Attribute<'a> {
             | Attribute::KdfInput(p)
             | Attribute::NextPseudonym(p)
             | Attribute::NextReauthId(p) => {
-                let n = u16::try_from(p.value.len()).map_err(|_| Error::too_long(P, "attribute.Actual Length"))?;
+                let n = u16::try_from(p.value.len())
+                    .map_err(|_| Error::too_long(P, "attribute.Actual Length"))?;
                 out.put_u16(n);
                 out.put(p.value);
                 out.put(p.padding);
             }
-            Attribute::EncrData { reserved, data: b } | Attribute::Checkcode { reserved, checkcode: b } => {
+            Attribute::EncrData { reserved, data: b }
+            | Attribute::Checkcode {
+                reserved,
+                checkcode: b,
+            } => {
                 out.put_u16(*reserved);
                 out.put(b);
             }
@@ -426,7 +522,7 @@ impl<'a> Attribute<'a> {
             }
         }
         let n = out.len() - start;
-        if n % 4 != 0 {
+        if !n.is_multiple_of(4) {
             // Only values that end short of the boundary get zeros; parse keeps them as padding.
             match self {
                 Attribute::Res { .. }
@@ -449,7 +545,25 @@ impl<'a> Attribute<'a> {
 fn known_layout(typ: u8) -> bool {
     matches!(
         typ,
-        1 | 2 | 3 | 4 | 6 | 10 | 11 | 12 | 13 | 14 | 17 | 19 | 20 | 21 | 22 | 23 | 24 | 129 | 130 | 132..=136
+        1 | 2
+            | 3
+            | 4
+            | 6
+            | 10
+            | 11
+            | 12
+            | 13
+            | 14
+            | 17
+            | 19
+            | 20
+            | 21
+            | 22
+            | 23
+            | 24
+            | 129
+            | 130
+            | 132..=136
     )
 }
 
@@ -483,7 +597,11 @@ pub struct Message<'a> {
 
 impl<'a> Message<'a> {
     pub fn new(subtype: Subtype, attributes: Vec<Attribute<'a>>) -> Self {
-        Message { subtype, reserved: 0, attributes }
+        Message {
+            subtype,
+            reserved: 0,
+            attributes,
+        }
     }
 
     /// Parses the bytes after the EAP Type byte.
@@ -492,11 +610,19 @@ impl<'a> Message<'a> {
         let subtype = Subtype::from(r.u8("AKA.Subtype")?);
         let reserved = r.u16("AKA.Reserved")?;
         let attributes = parse_attributes(r.rest())?;
-        Ok(Message { subtype, reserved, attributes })
+        Ok(Message {
+            subtype,
+            reserved,
+            attributes,
+        })
     }
 
     pub fn buffer_len(&self) -> usize {
-        3 + self.attributes.iter().map(Attribute::buffer_len).sum::<usize>()
+        3 + self
+            .attributes
+            .iter()
+            .map(Attribute::buffer_len)
+            .sum::<usize>()
     }
 
     pub fn emit(&self, out: &mut Vec<u8>) -> Result<()> {
@@ -580,8 +706,17 @@ pub fn mac_input(eap_packet: &[u8], out: &mut Vec<u8>) -> Result<()> {
 
 /// Adds the subtype and attribute lines under an EAP node (Wireshark's `eap.aka.*`).
 pub(crate) fn dissect_into(n: &mut Node, m: &Message<'_>) {
-    n.push(Node::code("EAP-AKA Subtype", m.subtype, m.subtype.value().into(), "eap.aka.subtype"));
-    n.push(Node::uint("EAP-AKA Reserved", m.reserved.into(), "eap.aka.reserved"));
+    n.push(Node::code(
+        "EAP-AKA Subtype",
+        m.subtype,
+        m.subtype.value().into(),
+        "eap.aka.subtype",
+    ));
+    n.push(Node::uint(
+        "EAP-AKA Reserved",
+        m.reserved.into(),
+        "eap.aka.reserved",
+    ));
     for a in &m.attributes {
         n.push(dissect_attribute(a));
     }
@@ -593,11 +728,20 @@ pub fn dissect_attribute(a: &Attribute<'_>) -> Node {
     let len = a.buffer_len();
     let mut n = Node::new("EAP-AKA Attribute", format!("{t} ({})", t.value()))
         .with(Node::uint("Type", t.value().into(), "eap.aka.subtype.type"))
-        .with(Node::uint("Length", (len / 4) as u64, "eap.aka.subtype.len"));
+        .with(Node::uint(
+            "Length",
+            (len / 4) as u64,
+            "eap.aka.subtype.len",
+        ));
     // tshark shows everything after Type and Length as one value, except for the three
     // attributes it decodes (AT_IDENTITY, AT_NOTIFICATION, AT_CLIENT_ERROR_CODE).
     let mut raw = Vec::with_capacity(len);
-    if a.emit(&mut raw).is_ok() && !matches!(a, Attribute::Identity(_) | Attribute::Notification(_) | Attribute::ClientErrorCode(_)) {
+    if a.emit(&mut raw).is_ok()
+        && !matches!(
+            a,
+            Attribute::Identity(_) | Attribute::Notification(_) | Attribute::ClientErrorCode(_)
+        )
+    {
         n.push(Node::bytes("Value", &raw[2..], "eap.aka.subtype.value"));
     }
     let reserved = |n: &mut Node, r: u16| n.push(Node::uint("Reserved", r.into(), ""));
@@ -610,7 +754,11 @@ pub fn dissect_attribute(a: &Attribute<'_>) -> Node {
             reserved(&mut n, *r);
             n.push(Node::bytes("AUTN", &autn[..], ""));
         }
-        Attribute::Res { res_bits, res, padding } => {
+        Attribute::Res {
+            res_bits,
+            res,
+            padding,
+        } => {
             n.push(Node::uint("RES Length (bits)", (*res_bits).into(), ""));
             n.push(Node::bytes("RES", res, ""));
             if !padding.is_empty() {
@@ -625,16 +773,36 @@ pub fn dissect_attribute(a: &Attribute<'_>) -> Node {
         }
         Attribute::Notification(c) => {
             let code = NotificationCode::from(*c);
-            n.push(Node::code("Notification Code", code, (*c).into(), "eap.aka.notification_type"));
-            n.push(Node::new("S (success)", u8::from(c & NOTIFICATION_S != 0).to_string()));
-            n.push(Node::new("P (before challenge)", u8::from(c & NOTIFICATION_P != 0).to_string()));
+            n.push(Node::code(
+                "Notification Code",
+                code,
+                (*c).into(),
+                "eap.aka.notification_type",
+            ));
+            n.push(Node::new(
+                "S (success)",
+                u8::from(c & NOTIFICATION_S != 0).to_string(),
+            ));
+            n.push(Node::new(
+                "P (before challenge)",
+                u8::from(c & NOTIFICATION_P != 0).to_string(),
+            ));
         }
         Attribute::ClientErrorCode(c) => {
             let code = ClientErrorCode::from(*c);
-            n.push(Node::code("Client Error Code", code, (*c).into(), "eap.aka.error_code"));
+            n.push(Node::code(
+                "Client Error Code",
+                code,
+                (*c).into(),
+                "eap.aka.error_code",
+            ));
         }
         Attribute::Identity(p) => {
-            n.push(Node::uint("Actual Identity Length", p.value.len() as u64, "eap.identity.actual_len"));
+            n.push(Node::uint(
+                "Actual Identity Length",
+                p.value.len() as u64,
+                "eap.identity.actual_len",
+            ));
             n.push(text_node("Identity", p.value, "eap.identity"));
             if !p.padding.is_empty() {
                 n.push(Node::bytes("Padding", p.padding, "eap.identity.padding"));
@@ -653,7 +821,10 @@ pub fn dissect_attribute(a: &Attribute<'_>) -> Node {
         | Attribute::CounterTooSmall { reserved: r }
         | Attribute::ResultInd { reserved: r } => reserved(&mut n, *r),
         Attribute::Counter(c) => n.push(Node::uint("Counter", (*c).into(), "")),
-        Attribute::NonceS { reserved: r, nonce_s } => {
+        Attribute::NonceS {
+            reserved: r,
+            nonce_s,
+        } => {
             reserved(&mut n, *r);
             n.push(Node::bytes("NONCE_S", &nonce_s[..], ""));
         }
@@ -669,16 +840,26 @@ pub fn dissect_attribute(a: &Attribute<'_>) -> Node {
             reserved(&mut n, *r);
             n.push(Node::bytes("Encrypted Data", data, ""));
         }
-        Attribute::Checkcode { reserved: r, checkcode } => {
+        Attribute::Checkcode {
+            reserved: r,
+            checkcode,
+        } => {
             reserved(&mut n, *r);
             n.push(Node::bytes("Checkcode", checkcode, ""));
         }
         Attribute::Bidding(b) => {
-            n.push(Node::new("D (AKA' supported)", u8::from(b & BIDDING_D != 0).to_string()));
+            n.push(Node::new(
+                "D (AKA' supported)",
+                u8::from(b & BIDDING_D != 0).to_string(),
+            ));
             n.push(Node::uint("Reserved", (b & !BIDDING_D).into(), ""));
         }
         Attribute::Unknown { typ, value } => {
-            let skip = if is_skippable(*typ) { "skippable" } else { "non-skippable" };
+            let skip = if is_skippable(*typ) {
+                "skippable"
+            } else {
+                "non-skippable"
+            };
             n.push(Node::new("Skippable", skip));
             n.push(Node::bytes("Value", value, ""));
         }

@@ -109,7 +109,10 @@ impl<'a> Attr<'a> {
             let n = r.u8("TLV.Length")? as usize;
             r.bytes(n, "TLV.Value")?
         };
-        Ok(Attr { typ: AttrType::from(t), value })
+        Ok(Attr {
+            typ: AttrType::from(t),
+            value,
+        })
     }
 
     pub fn buffer_len(&self) -> usize {
@@ -280,10 +283,16 @@ impl<'a> Message<'a> {
         Ok(match (code, typ) {
             (Code::Initiate, 1) => {
                 let reserved = r.u8("Re-auth-Start.Reserved")?;
-                Message::ReauthStart(ReauthStart { reserved, attributes: parse_attrs(r.rest())? })
+                Message::ReauthStart(ReauthStart {
+                    reserved,
+                    attributes: parse_attrs(r.rest())?,
+                })
             }
             (_, 2) => Message::Reauth(Reauth::parse(r.rest())?),
-            (_, typ) => Message::Unknown { typ, data: r.rest() },
+            (_, typ) => Message::Unknown {
+                typ,
+                data: r.rest(),
+            },
         })
     }
 
@@ -358,7 +367,12 @@ pub(crate) fn dissect_message(m: &Message<'_>) -> Node {
             for a in &r.attributes {
                 n.push(dissect_attr(a));
             }
-            n.push(Node::code("Cryptosuite", r.cryptosuite, r.cryptosuite.value().into(), ""));
+            n.push(Node::code(
+                "Cryptosuite",
+                r.cryptosuite,
+                r.cryptosuite.value().into(),
+                "",
+            ));
             n.push(Node::bytes("Authentication Tag", r.tag, ""));
         }
         Message::Unknown { data, .. } => n.push(Node::bytes("Data", data, "")),
@@ -377,7 +391,9 @@ fn dissect_attr(a: &Attr<'_>) -> Node {
         | AttrType::CalledStationId
         | AttrType::CallingStationId
         | AttrType::NasIdentifier => text_node(&label, a.value, ""),
-        AttrType::NasIpAddress | AttrType::NasIpv6Address => Node::new(label, dissect::ip_text(a.value)),
+        AttrType::NasIpAddress | AttrType::NasIpv6Address => {
+            Node::new(label, dissect::ip_text(a.value))
+        }
         AttrType::Cryptosuites => {
             let mut n = Node::branch(label);
             for &c in a.value {

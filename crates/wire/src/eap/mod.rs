@@ -148,7 +148,11 @@ impl<'a> Expanded<'a> {
     fn parse(r: &mut Reader<'a>) -> Result<Self> {
         let vendor_id = r.u24("Expanded.Vendor-Id")?;
         let vendor_type = r.u32("Expanded.Vendor-Type")?;
-        Ok(Expanded { vendor_id, vendor_type, data: r.rest() })
+        Ok(Expanded {
+            vendor_id,
+            vendor_type,
+            data: r.rest(),
+        })
     }
 
     fn emit(&self, out: &mut Vec<u8>) -> Result<()> {
@@ -168,7 +172,7 @@ impl<'a> Expanded<'a> {
         if self.vendor_id != VENDOR_IETF || self.vendor_type != u32::from(Type::Nak.value()) {
             return None;
         }
-        if self.data.len() % 8 != 0 || self.data.chunks_exact(8).any(|c| c[0] != 254) {
+        if !self.data.len().is_multiple_of(8) || self.data.chunks_exact(8).any(|c| c[0] != 254) {
             return None;
         }
         Some(self.data.chunks_exact(8).map(|c| {
@@ -223,7 +227,10 @@ impl<'a> Data<'a> {
             23 => Data::Aka(aka::Message::parse(r.rest())?),
             50 => Data::AkaPrime(aka::Message::parse(r.rest())?),
             254 => Data::Expanded(Expanded::parse(&mut r)?),
-            typ => Data::Other { typ, data: r.rest() },
+            typ => Data::Other {
+                typ,
+                data: r.rest(),
+            },
         })
     }
 
@@ -268,7 +275,10 @@ pub enum Body<'a> {
     /// Code 6 (RFC 6696).
     Finish(erp::Message<'a>),
     /// Any other code: data kept raw.
-    Unknown { code: u8, data: &'a [u8] },
+    Unknown {
+        code: u8,
+        data: &'a [u8],
+    },
 }
 
 /// An EAP packet.

@@ -14,9 +14,9 @@
 
 pub mod dict;
 
-use std::borrow::Cow;
 use core::net::{Ipv4Addr, Ipv6Addr};
 use core::ops::Range;
+use std::borrow::Cow;
 
 use crate::codec::{Reader, Writer};
 use crate::dissect::Node;
@@ -65,7 +65,10 @@ impl Code {
     /// Requests whose Authenticator is an MD5 over the packet rather than a random nonce
     /// (RFC 2866 §3, RFC 5176 §2.3).
     pub fn has_computed_request_authenticator(&self) -> bool {
-        matches!(self, Code::AccountingRequest | Code::DisconnectRequest | Code::CoaRequest)
+        matches!(
+            self,
+            Code::AccountingRequest | Code::DisconnectRequest | Code::CoaRequest
+        )
     }
 
     /// Replies (their Authenticator is the Response Authenticator).
@@ -153,7 +156,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// Iterates over (type, value) without allocating; yields one error and stops on a
     /// malformed attribute.
     pub fn attributes(&self) -> RawAttributes<'_> {
-        RawAttributes { buf: self.attribute_bytes(), pos: 0, done: false }
+        RawAttributes {
+            buf: self.attribute_bytes(),
+            pos: 0,
+            done: false,
+        }
     }
 
     /// Offset of the 16-byte Message-Authenticator value, `None` if absent.
@@ -174,7 +181,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// The EAP packet carried in the EAP-Message attributes, joined (RFC 3579 §3.1);
     /// borrowed when there is a single one.
     pub fn eap_message(&self) -> Result<Option<Cow<'_, [u8]>>> {
-        join_eap(self.attributes().map(|a| a.map(|(t, v)| (t, v))))
+        join_eap(self.attributes())
     }
 }
 
@@ -191,9 +198,7 @@ pub fn message_authenticator_offset(packet: &[u8]) -> Result<Option<usize>> {
     Packet::new_checked(packet)?.message_authenticator_offset()
 }
 
-fn join_eap<'a>(
-    it: impl Iterator<Item = Result<(u8, &'a [u8])>>,
-) -> Result<Option<Cow<'a, [u8]>>> {
+fn join_eap<'a>(it: impl Iterator<Item = Result<(u8, &'a [u8])>>) -> Result<Option<Cow<'a, [u8]>>> {
     let mut out: Option<Cow<'a, [u8]>> = None;
     for a in it {
         let (t, v) = a?;
@@ -273,7 +278,10 @@ pub struct Vsa<'a> {
 impl<'a> Vsa<'a> {
     /// A VSA holding these sub-attributes.
     pub fn new(vendor_id: u32, subs: Vec<VendorAttr<'a>>) -> Self {
-        Vsa { vendor_id, data: VsaData::Subs(subs) }
+        Vsa {
+            vendor_id,
+            data: VsaData::Subs(subs),
+        }
     }
 
     fn parse(v: &'a [u8]) -> Option<Self> {
@@ -288,16 +296,25 @@ impl<'a> Vsa<'a> {
             if r.is_empty() {
                 break !subs.is_empty();
             }
-            let (Ok(t), Ok(l)) = (r.u8(""), r.u8("")) else { break false };
+            let (Ok(t), Ok(l)) = (r.u8(""), r.u8("")) else {
+                break false;
+            };
             if l < 2 {
                 break false;
             }
             match r.bytes(l as usize - 2, "") {
-                Ok(value) => subs.push(VendorAttr { vendor_type: t, value }),
+                Ok(value) => subs.push(VendorAttr {
+                    vendor_type: t,
+                    value,
+                }),
                 Err(_) => break false,
             }
         };
-        let data = if ok { VsaData::Subs(subs) } else { VsaData::Raw(data) };
+        let data = if ok {
+            VsaData::Subs(subs)
+        } else {
+            VsaData::Raw(data)
+        };
         Some(Vsa { vendor_id, data })
     }
 
@@ -349,7 +366,10 @@ pub struct MppeKey<'a> {
 impl<'a> MppeKey<'a> {
     pub fn parse(value: &'a [u8]) -> Result<Self> {
         match value {
-            [a, b, rest @ ..] => Ok(MppeKey { salt: [*a, *b], encrypted: rest }),
+            [a, b, rest @ ..] => Ok(MppeKey {
+                salt: [*a, *b],
+                encrypted: rest,
+            }),
             _ => Err(Error::truncated(P, "MS-MPPE-Key.Salt")),
         }
     }
@@ -377,19 +397,34 @@ pub struct Attribute<'a> {
 
 impl<'a> Attribute<'a> {
     pub fn octets(typ: AttrType, v: &'a [u8]) -> Self {
-        Attribute { typ, value: Value::Octets(v) }
+        Attribute {
+            typ,
+            value: Value::Octets(v),
+        }
     }
     pub fn integer(typ: AttrType, v: u32) -> Self {
-        Attribute { typ, value: Value::Integer(v) }
+        Attribute {
+            typ,
+            value: Value::Integer(v),
+        }
     }
     pub fn ipv4(typ: AttrType, a: Ipv4Addr) -> Self {
-        Attribute { typ, value: Value::Ipv4(a) }
+        Attribute {
+            typ,
+            value: Value::Ipv4(a),
+        }
     }
     pub fn ipv6(typ: AttrType, a: Ipv6Addr) -> Self {
-        Attribute { typ, value: Value::Ipv6(a) }
+        Attribute {
+            typ,
+            value: Value::Ipv6(a),
+        }
     }
     pub fn vendor(vsa: Vsa<'a>) -> Self {
-        Attribute { typ: AttrType::VendorSpecific, value: Value::Vendor(vsa) }
+        Attribute {
+            typ: AttrType::VendorSpecific,
+            value: Value::Vendor(vsa),
+        }
     }
 
     /// Types a raw value by the dictionary.
@@ -474,7 +509,12 @@ pub struct Repr<'a> {
 
 impl<'a> Repr<'a> {
     pub fn new(code: Code, identifier: u8, authenticator: [u8; 16]) -> Self {
-        Repr { code, identifier, authenticator, attributes: Vec::new() }
+        Repr {
+            code,
+            identifier,
+            authenticator,
+            attributes: Vec::new(),
+        }
     }
 
     /// Parses exactly one packet: `Length` must equal `data.len()`.
@@ -484,7 +524,11 @@ impl<'a> Repr<'a> {
             return Err(Error::new(P, "Length", ErrorKind::TrailingBytes));
         }
         let mut attributes = Vec::with_capacity(data.len() / 12);
-        let raw = RawAttributes { buf: &data[HEADER_LEN..], pos: 0, done: false };
+        let raw = RawAttributes {
+            buf: &data[HEADER_LEN..],
+            pos: 0,
+            done: false,
+        };
         for a in raw {
             let (t, v) = a?;
             attributes.push(Attribute::from_raw(t, v));
@@ -498,7 +542,12 @@ impl<'a> Repr<'a> {
     }
 
     pub fn buffer_len(&self) -> usize {
-        HEADER_LEN + self.attributes.iter().map(Attribute::buffer_len).sum::<usize>()
+        HEADER_LEN
+            + self
+                .attributes
+                .iter()
+                .map(Attribute::buffer_len)
+                .sum::<usize>()
     }
 
     pub fn emit(&self, out: &mut Vec<u8>) -> Result<()> {
@@ -522,10 +571,13 @@ impl<'a> Repr<'a> {
     /// The EAP packet of the EAP-Message attributes, joined in order (RFC 3579 §3.1);
     /// borrowed when there is one attribute. `None` without EAP-Message.
     pub fn eap_message(&self) -> Option<Cow<'a, [u8]>> {
-        let it = self.attributes.iter().filter_map(|a| match (a.typ, &a.value) {
-            (AttrType::EapMessage, Value::Octets(v)) => Some(Ok((79u8, *v))),
-            _ => None,
-        });
+        let it = self
+            .attributes
+            .iter()
+            .filter_map(|a| match (a.typ, &a.value) {
+                (AttrType::EapMessage, Value::Octets(v)) => Some(Ok((79u8, *v))),
+                _ => None,
+            });
         join_eap(it).ok().flatten()
     }
 
@@ -533,17 +585,22 @@ impl<'a> Repr<'a> {
     /// (one empty attribute for an empty `eap`: RFC 3579 §2.1 EAP-Start).
     pub fn push_eap_message(&mut self, eap: &'a [u8]) {
         if eap.is_empty() {
-            self.attributes.push(Attribute::octets(AttrType::EapMessage, eap));
+            self.attributes
+                .push(Attribute::octets(AttrType::EapMessage, eap));
         }
         for chunk in eap.chunks(MAX_VALUE_LEN) {
-            self.attributes.push(Attribute::octets(AttrType::EapMessage, chunk));
+            self.attributes
+                .push(Attribute::octets(AttrType::EapMessage, chunk));
         }
     }
 
     /// Appends a Message-Authenticator with a zero value, to be filled by the crypto side
     /// at [`message_authenticator_offset`] after emitting.
     pub fn push_message_authenticator(&mut self) {
-        self.attributes.push(Attribute::octets(AttrType::MessageAuthenticator, &[0u8; 16]));
+        self.attributes.push(Attribute::octets(
+            AttrType::MessageAuthenticator,
+            &[0u8; 16],
+        ));
     }
 }
 
@@ -554,7 +611,9 @@ impl<'a> Repr<'a> {
 /// display code), so those two keep them.
 fn field_name(t: AttrType) -> Option<String> {
     match t {
-        AttrType::FramedIpAddress | AttrType::LoginIpHost => t.name().map(|n| format!("radius.{n}")),
+        AttrType::FramedIpAddress | AttrType::LoginIpHost => {
+            t.name().map(|n| format!("radius.{n}"))
+        }
         _ => t.name().map(|n| format!("radius.{}", n.replace('-', "_"))),
     }
 }
@@ -564,10 +623,23 @@ fn field_name(t: AttrType) -> Option<String> {
 pub fn dissect(data: &[u8]) -> Result<Node> {
     let repr = Repr::parse(data)?;
     let mut n = Node::branch("RADIUS Protocol")
-        .with(Node::code("Code", repr.code, repr.code.value().into(), "radius.code"))
-        .with(Node::uint("Packet identifier", repr.identifier.into(), "radius.id"))
+        .with(Node::code(
+            "Code",
+            repr.code,
+            repr.code.value().into(),
+            "radius.code",
+        ))
+        .with(Node::uint(
+            "Packet identifier",
+            repr.identifier.into(),
+            "radius.id",
+        ))
         .with(Node::uint("Length", data.len() as u64, "radius.length"))
-        .with(Node::bytes("Authenticator", &repr.authenticator, "radius.authenticator"));
+        .with(Node::bytes(
+            "Authenticator",
+            &repr.authenticator,
+            "radius.authenticator",
+        ));
     let mut avps = Node::branch("Attribute Value Pairs");
     for a in &repr.attributes {
         avps.push(dissect_attribute(a));
@@ -617,22 +689,29 @@ fn dissect_attribute(a: &Attribute<'_>) -> Node {
         (Value::Ipv6(ip), _) => n.push(Node::new(label, ip.to_string()).field(f, ip.to_string())),
         (Value::Octets(v), dt) => match t {
             // tshark has no value for an empty fragment (EAP-Start, RFC 3579 §2.1).
-            AttrType::EapMessage if v.is_empty() => n.push(Node::new("EAP fragment", "(EAP-Start)")),
-            AttrType::EapMessage => n.push(Node::bytes("EAP fragment", v, "radius.eap_fragment")),
-            AttrType::ChapPassword if v.len() == 17 => {
-                n.push(
-                    Node::bytes(label, v, f)
-                        .with(Node::new("CHAP Ident", format!("0x{:02x}", v[0])).field("radius.CHAP_Ident", format!("0x{:02x}", v[0])))
-                        .with(Node::bytes("CHAP String", &v[1..], "radius.CHAP_String")),
-                )
+            AttrType::EapMessage if v.is_empty() => {
+                n.push(Node::new("EAP fragment", "(EAP-Start)"))
             }
+            AttrType::EapMessage => n.push(Node::bytes("EAP fragment", v, "radius.eap_fragment")),
+            AttrType::ChapPassword if v.len() == 17 => n.push(
+                Node::bytes(label, v, f)
+                    .with(
+                        Node::new("CHAP Ident", format!("0x{:02x}", v[0]))
+                            .field("radius.CHAP_Ident", format!("0x{:02x}", v[0])),
+                    )
+                    .with(Node::bytes("CHAP String", &v[1..], "radius.CHAP_String")),
+            ),
             _ => match dt {
                 DataType::Text if !f.is_empty() => n.push(crate::eap::text_node(label, v, f)),
                 // tshark shows prefixes and opaque strings as their raw bytes.
-                DataType::Ipv6Prefix | DataType::Octets if !v.is_empty() => n.push(Node::bytes(label, v, f)),
-                DataType::Hidden if !v.is_empty() => {
-                    n.push(Node::bytes("User-Password (encrypted)", v, "radius.User_Password_encrypted"))
+                DataType::Ipv6Prefix | DataType::Octets if !v.is_empty() => {
+                    n.push(Node::bytes(label, v, f))
                 }
+                DataType::Hidden if !v.is_empty() => n.push(Node::bytes(
+                    "User-Password (encrypted)",
+                    v,
+                    "radius.User_Password_encrypted",
+                )),
                 // Hidden, tagged, prefixes, mis-sized values: shown, not compared.
                 _ => n.push(Node::bytes(label, v, "")),
             },
@@ -642,7 +721,11 @@ fn dissect_attribute(a: &Attribute<'_>) -> Node {
 }
 
 fn dissect_vsa(n: &mut Node, v: &Vsa<'_>) {
-    n.push(Node::uint("Vendor ID", v.vendor_id.into(), "radius.avp.vendor_id"));
+    n.push(Node::uint(
+        "Vendor ID",
+        v.vendor_id.into(),
+        "radius.avp.vendor_id",
+    ));
     match &v.data {
         VsaData::Subs(subs) => {
             for s in subs {
@@ -653,10 +736,23 @@ fn dissect_vsa(n: &mut Node, v: &Vsa<'_>) {
                 };
                 let mut x = Node::new(
                     "VSA",
-                    format!("t={}({}) l={}", name.unwrap_or("Unknown"), s.vendor_type, s.value.len() + 2),
+                    format!(
+                        "t={}({}) l={}",
+                        name.unwrap_or("Unknown"),
+                        s.vendor_type,
+                        s.value.len() + 2
+                    ),
                 )
-                .with(Node::uint("Type", s.vendor_type.into(), "radius.avp.vendor_type"))
-                .with(Node::uint("Length", (s.value.len() + 2) as u64, "radius.avp.vendor_len"));
+                .with(Node::uint(
+                    "Type",
+                    s.vendor_type.into(),
+                    "radius.avp.vendor_type",
+                ))
+                .with(Node::uint(
+                    "Length",
+                    (s.value.len() + 2) as u64,
+                    "radius.avp.vendor_len",
+                ));
                 match (name, s.vendor_type) {
                     (Some(nm), 16 | 17) => {
                         let f = format!("radius.{}", nm.replace('-', "_"));

@@ -9,7 +9,10 @@
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{AttrType, Attribute, Code, Repr, VendorAttr, Vsa, PORT_ACCT, PORT_AUTH, PORT_DYNAUTH, VENDOR_MICROSOFT};
+use super::{
+    AttrType, Attribute, Code, Repr, VendorAttr, Vsa, PORT_ACCT, PORT_AUTH, PORT_DYNAUTH,
+    VENDOR_MICROSOFT,
+};
 use crate::eap::{self, aka, erp, Body, Data};
 use crate::frame::Frame;
 use crate::sample::Sample;
@@ -26,54 +29,234 @@ const AAA_DYNAUTH_SPORT: u16 = 40001;
 /// or the Authenticator is a request nonce (see [`nonce`]).
 const SIGNATURES: &[(&str, &str, &str)] = &[
     ("eap/Start", "", "dfb3e0353b9cac8f466388b80cf6a4dd"),
-    ("eap/Request-Identity", "8f16669234d2736b459adeea418c7f5e", "2336b250f61b243b5cf3dbd34a97d2b4"),
-    ("eap/Response-Identity", "", "2528286b243a1727a5fb08af6a727def"),
-    ("eap/aka/Identity-Request", "adc314e3604c8b25e21951c283fddb12", "9748a79413878a54fffefaced91da611"),
-    ("eap/aka/Identity-Response", "", "2c44b2c7b71770e25c8da5da3f6b6e9d"),
-    ("eap/aka/Challenge-Request", "3fe15a0d7e1bbe6075927ed9d9e6ec3d", "2ad852bd9d44ee3dc9882cbe7cd02a2b"),
-    ("eap/aka/Challenge-Response", "", "a365c143145c1fef318adfab43b77c2f"),
-    ("eap/aka/Notification-Request", "18096ec80fcff8dbfa277fa7b134f333", "17ae044cb38dc4f80723043a5055b821"),
-    ("eap/aka/Notification-Response", "", "27d585c76abd49d50f937e66314410e7"),
-    ("eap/Success", "a2d8de82f65e83c69c697766ec265745", "7a424efd7afc5a67a248930e0e92b70e"),
-    ("eap/Response-Identity-pseudonym", "", "1f9080153fec341e1a2f06da8b851c48"),
-    ("eap/aka-prime/Identity-Request", "e2febafb41cdeef59887a6d45660ec58", "a4892ba112ace17d6197301511b73b46"),
-    ("eap/aka-prime/Identity-Response", "", "2f4d013f8afb21810c22754e40776fe3"),
-    ("eap/aka-prime/Challenge-Request", "baf0abbf8aa02ade0ccb2b7d6b0c7950", "5d9334926045fa9153c3c1685e6e90e8"),
-    ("eap/aka-prime/Synchronization-Failure", "", "d9eb2d8b04f18b1881c0317e785e6802"),
-    ("eap/aka-prime/Challenge-Response", "", "f11864f550d5aa1eac52342c50aa5089"),
-    ("eap/Response-Identity-reauth", "", "198936064be4e63ef4dc22d96b05fc00"),
-    ("eap/aka/Reauthentication-Request", "eb25bd34c66c2677afeb9f47348133cf", "cdcfe7b61557153aa8ec5696e883c68d"),
-    ("eap/aka/Reauthentication-Response", "", "18c07d1190d2d78431101be316b102ab"),
-    ("eap/aka/Notification-Request-after-reauth", "c78e18224b00c08e1b9c46fc6c801f19", "aeac3ad438c48efec3542061515b2d6d"),
-    ("eap/aka/Client-Error", "", "6ccc27d571312449132b65bd71179d69"),
-    ("eap/Failure", "9de4a0424de2a3bedcb7b412ee83cac4", "37ad3cbfccfdbb500121fbddf138953d"),
-    ("eap/aka/Authentication-Reject", "", "4ccc0b36fc85274745cc6d01d42e1f18"),
+    (
+        "eap/Request-Identity",
+        "8f16669234d2736b459adeea418c7f5e",
+        "2336b250f61b243b5cf3dbd34a97d2b4",
+    ),
+    (
+        "eap/Response-Identity",
+        "",
+        "2528286b243a1727a5fb08af6a727def",
+    ),
+    (
+        "eap/aka/Identity-Request",
+        "adc314e3604c8b25e21951c283fddb12",
+        "9748a79413878a54fffefaced91da611",
+    ),
+    (
+        "eap/aka/Identity-Response",
+        "",
+        "2c44b2c7b71770e25c8da5da3f6b6e9d",
+    ),
+    (
+        "eap/aka/Challenge-Request",
+        "3fe15a0d7e1bbe6075927ed9d9e6ec3d",
+        "2ad852bd9d44ee3dc9882cbe7cd02a2b",
+    ),
+    (
+        "eap/aka/Challenge-Response",
+        "",
+        "a365c143145c1fef318adfab43b77c2f",
+    ),
+    (
+        "eap/aka/Notification-Request",
+        "18096ec80fcff8dbfa277fa7b134f333",
+        "17ae044cb38dc4f80723043a5055b821",
+    ),
+    (
+        "eap/aka/Notification-Response",
+        "",
+        "27d585c76abd49d50f937e66314410e7",
+    ),
+    (
+        "eap/Success",
+        "a2d8de82f65e83c69c697766ec265745",
+        "7a424efd7afc5a67a248930e0e92b70e",
+    ),
+    (
+        "eap/Response-Identity-pseudonym",
+        "",
+        "1f9080153fec341e1a2f06da8b851c48",
+    ),
+    (
+        "eap/aka-prime/Identity-Request",
+        "e2febafb41cdeef59887a6d45660ec58",
+        "a4892ba112ace17d6197301511b73b46",
+    ),
+    (
+        "eap/aka-prime/Identity-Response",
+        "",
+        "2f4d013f8afb21810c22754e40776fe3",
+    ),
+    (
+        "eap/aka-prime/Challenge-Request",
+        "baf0abbf8aa02ade0ccb2b7d6b0c7950",
+        "5d9334926045fa9153c3c1685e6e90e8",
+    ),
+    (
+        "eap/aka-prime/Synchronization-Failure",
+        "",
+        "d9eb2d8b04f18b1881c0317e785e6802",
+    ),
+    (
+        "eap/aka-prime/Challenge-Response",
+        "",
+        "f11864f550d5aa1eac52342c50aa5089",
+    ),
+    (
+        "eap/Response-Identity-reauth",
+        "",
+        "198936064be4e63ef4dc22d96b05fc00",
+    ),
+    (
+        "eap/aka/Reauthentication-Request",
+        "eb25bd34c66c2677afeb9f47348133cf",
+        "cdcfe7b61557153aa8ec5696e883c68d",
+    ),
+    (
+        "eap/aka/Reauthentication-Response",
+        "",
+        "18c07d1190d2d78431101be316b102ab",
+    ),
+    (
+        "eap/aka/Notification-Request-after-reauth",
+        "c78e18224b00c08e1b9c46fc6c801f19",
+        "aeac3ad438c48efec3542061515b2d6d",
+    ),
+    (
+        "eap/aka/Client-Error",
+        "",
+        "6ccc27d571312449132b65bd71179d69",
+    ),
+    (
+        "eap/Failure",
+        "9de4a0424de2a3bedcb7b412ee83cac4",
+        "37ad3cbfccfdbb500121fbddf138953d",
+    ),
+    (
+        "eap/aka/Authentication-Reject",
+        "",
+        "4ccc0b36fc85274745cc6d01d42e1f18",
+    ),
     ("eap/Response-Nak", "", "770077ec8ff70ece33a28268bd892160"),
-    ("eap/Request-Notification", "63db4836231063f994e0171a4b47ba4d", "ff62eb8767a39ef540fa3c8263a8a5d7"),
-    ("eap/Response-Notification", "", "a548a184b8deae42d32eaa7a68818cdc"),
-    ("eap/aka/Identity-Request-any", "2bb142fb2a3b4924cabd8102e71eaf97", "48d42baf801e260bb189892e629d3f94"),
-    ("eap/Response-Expanded-Nak", "", "ad8d024a0e097c5794290470fdaeaade"),
-    ("eap/erp/Initiate-Reauth-Start", "a29c68b8a514c682a5476e1f5b612baa", "497e8e17fa2c8e81758e1d436826bd57"),
-    ("eap/erp/Initiate-Reauth", "", "b6222c9aebab54852f2397f7e3da21b5"),
-    ("eap/erp/Finish-Reauth", "cd9faf97074d89861513c7311513c4ca", "f71b9c01d6158763f7e74d85c9b5d57c"),
-    ("eap/erp/Initiate-Reauth-bootstrap", "", "35bf1ff2d27388664659175eb50f2127"),
-    ("eap/erp/Finish-Reauth-failure", "b0156605f9e281375515951b4ea248fe", "2cabb1291f6a4dbc49d5b3b78aa91629"),
-    ("radius/Access-Request", "", "6a055b58f1cdbfbbb4db1d92b9591ff7"),
-    ("radius/Access-Accept", "f6eed2bc560c4f96ac38296ed8b9215a", "439d3791a79750a60141b2dd86f3c4bb"),
-    ("radius/Access-Request-CHAP", "", "d108713358974eda6e3eb94044f908df"),
-    ("radius/Access-Reject", "ba09d4f4ae132f6085cebc4c3b0c73ed", "d1f86541ea12eb0c743efdb32b36f1c4"),
-    ("radius/Status-Server", "", "b0a97baba0095966e37d6bf635c7bc8e"),
-    ("radius/Access-Accept-Status", "95dadabaa1b9a40f6a3ddcd3d2a56595", "a765e3520ae7b7e2f2914ab0acf7a267"),
-    ("radius/Accounting-Request", "17fcf562c08d336922306e3b01da59db", ""),
-    ("radius/Accounting-Response", "7cc5bde45d0af7e946341b4f733e091c", ""),
-    ("radius/Accounting-Request-Stop", "fd2828cea07cd9ee2c13e7eed3ea5eac", ""),
-    ("radius/Disconnect-Request", "cc1ad454f48b106f9a1d45beb7bf8b67", "60aa6b60a9b415dab1da8a9fe2fc60a5"),
-    ("radius/Disconnect-ACK", "378a32ca20cb25869683796b0606f1b0", ""),
-    ("radius/Disconnect-Request-unknown", "cdaa035278f1d3af789a3605d519f898", ""),
-    ("radius/Disconnect-NAK", "c7ce6a3ceee7328b38104275e3107e80", ""),
+    (
+        "eap/Request-Notification",
+        "63db4836231063f994e0171a4b47ba4d",
+        "ff62eb8767a39ef540fa3c8263a8a5d7",
+    ),
+    (
+        "eap/Response-Notification",
+        "",
+        "a548a184b8deae42d32eaa7a68818cdc",
+    ),
+    (
+        "eap/aka/Identity-Request-any",
+        "2bb142fb2a3b4924cabd8102e71eaf97",
+        "48d42baf801e260bb189892e629d3f94",
+    ),
+    (
+        "eap/Response-Expanded-Nak",
+        "",
+        "ad8d024a0e097c5794290470fdaeaade",
+    ),
+    (
+        "eap/erp/Initiate-Reauth-Start",
+        "a29c68b8a514c682a5476e1f5b612baa",
+        "497e8e17fa2c8e81758e1d436826bd57",
+    ),
+    (
+        "eap/erp/Initiate-Reauth",
+        "",
+        "b6222c9aebab54852f2397f7e3da21b5",
+    ),
+    (
+        "eap/erp/Finish-Reauth",
+        "cd9faf97074d89861513c7311513c4ca",
+        "f71b9c01d6158763f7e74d85c9b5d57c",
+    ),
+    (
+        "eap/erp/Initiate-Reauth-bootstrap",
+        "",
+        "35bf1ff2d27388664659175eb50f2127",
+    ),
+    (
+        "eap/erp/Finish-Reauth-failure",
+        "b0156605f9e281375515951b4ea248fe",
+        "2cabb1291f6a4dbc49d5b3b78aa91629",
+    ),
+    (
+        "radius/Access-Request",
+        "",
+        "6a055b58f1cdbfbbb4db1d92b9591ff7",
+    ),
+    (
+        "radius/Access-Accept",
+        "f6eed2bc560c4f96ac38296ed8b9215a",
+        "439d3791a79750a60141b2dd86f3c4bb",
+    ),
+    (
+        "radius/Access-Request-CHAP",
+        "",
+        "d108713358974eda6e3eb94044f908df",
+    ),
+    (
+        "radius/Access-Reject",
+        "ba09d4f4ae132f6085cebc4c3b0c73ed",
+        "d1f86541ea12eb0c743efdb32b36f1c4",
+    ),
+    (
+        "radius/Status-Server",
+        "",
+        "b0a97baba0095966e37d6bf635c7bc8e",
+    ),
+    (
+        "radius/Access-Accept-Status",
+        "95dadabaa1b9a40f6a3ddcd3d2a56595",
+        "a765e3520ae7b7e2f2914ab0acf7a267",
+    ),
+    (
+        "radius/Accounting-Request",
+        "17fcf562c08d336922306e3b01da59db",
+        "",
+    ),
+    (
+        "radius/Accounting-Response",
+        "7cc5bde45d0af7e946341b4f733e091c",
+        "",
+    ),
+    (
+        "radius/Accounting-Request-Stop",
+        "fd2828cea07cd9ee2c13e7eed3ea5eac",
+        "",
+    ),
+    (
+        "radius/Disconnect-Request",
+        "cc1ad454f48b106f9a1d45beb7bf8b67",
+        "60aa6b60a9b415dab1da8a9fe2fc60a5",
+    ),
+    (
+        "radius/Disconnect-ACK",
+        "378a32ca20cb25869683796b0606f1b0",
+        "",
+    ),
+    (
+        "radius/Disconnect-Request-unknown",
+        "cdaa035278f1d3af789a3605d519f898",
+        "",
+    ),
+    (
+        "radius/Disconnect-NAK",
+        "c7ce6a3ceee7328b38104275e3107e80",
+        "",
+    ),
     ("radius/CoA-Request", "17a57c66b3a72f5b882626f6256d25be", ""),
     ("radius/CoA-ACK", "8ee10028e8d7b2dd6347be3eb8ef3e61", ""),
-    ("radius/CoA-Request-unsupported", "ce4e1891ade6b4948e89c90685aa59b2", ""),
+    (
+        "radius/CoA-Request-unsupported",
+        "ce4e1891ade6b4948e89c90685aa59b2",
+        "",
+    ),
     ("radius/CoA-NAK", "22543c66390cb92b521c61dd8482c805", ""),
 ];
 
@@ -129,7 +312,9 @@ fn frame(code: Code) -> Frame {
     match code {
         Code::AccountingRequest | Code::StatusClient => Frame::udp(nas, aaa, NAS_SPORT, PORT_ACCT),
         Code::AccountingResponse => Frame::udp(aaa, nas, PORT_ACCT, NAS_SPORT),
-        Code::DisconnectRequest | Code::CoaRequest => Frame::udp(aaa, nas, AAA_DYNAUTH_SPORT, PORT_DYNAUTH),
+        Code::DisconnectRequest | Code::CoaRequest => {
+            Frame::udp(aaa, nas, AAA_DYNAUTH_SPORT, PORT_DYNAUTH)
+        }
         Code::DisconnectAck | Code::DisconnectNak | Code::CoaAck | Code::CoaNak => {
             Frame::udp(nas, aaa, PORT_DYNAUTH, AAA_DYNAUTH_SPORT)
         }
@@ -147,13 +332,21 @@ struct Conv {
 impl Conv {
     fn packet(&mut self, name: &str, code: Code, id: u8, attributes: Vec<Attribute<'_>>) {
         let sig = SIGNATURES.iter().find(|(n, _, _)| *n == name);
-        let nonce_based = matches!(code, Code::AccessRequest | Code::StatusServer | Code::StatusClient);
+        let nonce_based = matches!(
+            code,
+            Code::AccessRequest | Code::StatusServer | Code::StatusClient
+        );
         let authenticator = if nonce_based {
             nonce(id)
         } else {
             sig.and_then(|s| h16(s.1)).unwrap_or([0; 16])
         };
-        let repr = Repr { code, identifier: id, authenticator, attributes };
+        let repr = Repr {
+            code,
+            identifier: id,
+            authenticator,
+            attributes,
+        };
         let mut buf = Vec::new();
         if let Err(e) = repr.emit(&mut buf) {
             panic!("sample {name}: {e}");
@@ -163,7 +356,11 @@ impl Conv {
             buf[at..at + 16].copy_from_slice(&ma);
         }
         let request_authenticator = if code.is_response() {
-            self.requests.iter().rev().find(|(i, _)| *i == id).map(|(_, a)| *a)
+            self.requests
+                .iter()
+                .rev()
+                .find(|(i, _)| *i == id)
+                .map(|(_, a)| *a)
         } else {
             self.requests.push((id, authenticator));
             None
@@ -231,7 +428,16 @@ fn challenge<'a>(eap: &'a [u8], state: &'a [u8]) -> Vec<Attribute<'a>> {
 fn mppe<'a>(send: &'a [u8], recv: &'a [u8]) -> Attribute<'a> {
     Attribute::vendor(Vsa::new(
         VENDOR_MICROSOFT,
-        vec![VendorAttr { vendor_type: 16, value: send }, VendorAttr { vendor_type: 17, value: recv }],
+        vec![
+            VendorAttr {
+                vendor_type: 16,
+                value: send,
+            },
+            VendorAttr {
+                vendor_type: 17,
+                value: recv,
+            },
+        ],
     ))
 }
 
@@ -245,7 +451,10 @@ fn arr16(v: &[u8]) -> &[u8; 16] {
 /// Every sample in conversation order, with, for each response, the Authenticator of the
 /// request it answers (what the crypto side needs to verify it).
 pub fn samples_with_request_authenticators() -> Vec<(Sample, Option<[u8; 16]>)> {
-    let mut c = Conv { out: Vec::new(), requests: Vec::new() };
+    let mut c = Conv {
+        out: Vec::new(),
+        requests: Vec::new(),
+    };
     eap_conversations(&mut c);
     radius_conversations(&mut c);
     c.out
@@ -279,18 +488,52 @@ fn eap_conversations(c: &mut Conv) {
 
     // --- EAP-AKA full authentication (RFC 4187 §3, §6.3.1 result indications) ---
     let start: &[u8] = &[];
-    c.packet("eap/Start", Code::AccessRequest, 1, nas_request(b"", start, None));
+    c.packet(
+        "eap/Start",
+        Code::AccessRequest,
+        1,
+        nas_request(b"", start, None),
+    );
     let e = eap_bytes(1, Body::Request(Data::Identity(b"")));
-    c.packet("eap/Request-Identity", Code::AccessChallenge, 1, challenge(&e, &state1));
+    c.packet(
+        "eap/Request-Identity",
+        Code::AccessChallenge,
+        1,
+        challenge(&e, &state1),
+    );
     let e = eap_bytes(1, Body::Response(Data::Identity(IMSI_NAI)));
-    c.packet("eap/Response-Identity", Code::AccessRequest, 2, nas_request(IMSI_NAI, &e, Some(&state1)));
-    let e = eap_bytes(2, Body::Request(Data::Aka(aka(S::Identity, vec![A::PermanentIdReq { reserved: 0 }]))));
-    c.packet("eap/aka/Identity-Request", Code::AccessChallenge, 2, challenge(&e, &state2));
+    c.packet(
+        "eap/Response-Identity",
+        Code::AccessRequest,
+        2,
+        nas_request(IMSI_NAI, &e, Some(&state1)),
+    );
     let e = eap_bytes(
         2,
-        Body::Response(Data::Aka(aka(S::Identity, vec![A::Identity(aka::Padded::new(IMSI_NAI))]))),
+        Body::Request(Data::Aka(aka(
+            S::Identity,
+            vec![A::PermanentIdReq { reserved: 0 }],
+        ))),
     );
-    c.packet("eap/aka/Identity-Response", Code::AccessRequest, 3, nas_request(IMSI_NAI, &e, Some(&state2)));
+    c.packet(
+        "eap/aka/Identity-Request",
+        Code::AccessChallenge,
+        2,
+        challenge(&e, &state2),
+    );
+    let e = eap_bytes(
+        2,
+        Body::Response(Data::Aka(aka(
+            S::Identity,
+            vec![A::Identity(aka::Padded::new(IMSI_NAI))],
+        ))),
+    );
+    c.packet(
+        "eap/aka/Identity-Response",
+        Code::AccessRequest,
+        3,
+        nas_request(IMSI_NAI, &e, Some(&state2)),
+    );
 
     let rand = hex_bytes("81e92b6c0ee0e12ebceba8d92a99dfa5");
     let autn = hex_bytes("bb52e91c747ac3ab2a5c23d15ee351d5");
@@ -303,18 +546,41 @@ fn eap_conversations(c: &mut Conv) {
         Body::Request(Data::Aka(aka(
             S::Challenge,
             vec![
-                A::Rand { reserved: 0, rand: arr16(&rand) },
-                A::Autn { reserved: 0, autn: arr16(&autn) },
+                A::Rand {
+                    reserved: 0,
+                    rand: arr16(&rand),
+                },
+                A::Autn {
+                    reserved: 0,
+                    autn: arr16(&autn),
+                },
                 A::ResultInd { reserved: 0 },
                 A::Bidding(aka::BIDDING_D),
-                A::Checkcode { reserved: 0, checkcode: &checkcode },
-                A::Iv { reserved: 0, iv: arr16(&iv) },
-                A::EncrData { reserved: 0, data: &encr },
-                A::Mac { reserved: 0, mac: arr16(&mac) },
+                A::Checkcode {
+                    reserved: 0,
+                    checkcode: &checkcode,
+                },
+                A::Iv {
+                    reserved: 0,
+                    iv: arr16(&iv),
+                },
+                A::EncrData {
+                    reserved: 0,
+                    data: &encr,
+                },
+                A::Mac {
+                    reserved: 0,
+                    mac: arr16(&mac),
+                },
             ],
         ))),
     );
-    c.packet("eap/aka/Challenge-Request", Code::AccessChallenge, 3, challenge(&e, &state3));
+    c.packet(
+        "eap/aka/Challenge-Request",
+        Code::AccessChallenge,
+        3,
+        challenge(&e, &state3),
+    );
     let res = hex_bytes("28d7b0f2a2ec3de5");
     let mac = filler(205, 16);
     let e = eap_bytes(
@@ -322,29 +588,66 @@ fn eap_conversations(c: &mut Conv) {
         Body::Response(Data::Aka(aka(
             S::Challenge,
             vec![
-                A::Res { res_bits: 64, res: &res, padding: &[] },
-                A::Checkcode { reserved: 0, checkcode: &checkcode },
+                A::Res {
+                    res_bits: 64,
+                    res: &res,
+                    padding: &[],
+                },
+                A::Checkcode {
+                    reserved: 0,
+                    checkcode: &checkcode,
+                },
                 A::ResultInd { reserved: 0 },
-                A::Mac { reserved: 0, mac: arr16(&mac) },
+                A::Mac {
+                    reserved: 0,
+                    mac: arr16(&mac),
+                },
             ],
         ))),
     );
-    c.packet("eap/aka/Challenge-Response", Code::AccessRequest, 4, nas_request(IMSI_NAI, &e, Some(&state3)));
+    c.packet(
+        "eap/aka/Challenge-Response",
+        Code::AccessRequest,
+        4,
+        nas_request(IMSI_NAI, &e, Some(&state3)),
+    );
     let mac = filler(206, 16);
     let e = eap_bytes(
         4,
         Body::Request(Data::Aka(aka(
             S::Notification,
-            vec![A::Notification(aka::NOTIFICATION_S), A::Mac { reserved: 0, mac: arr16(&mac) }],
+            vec![
+                A::Notification(aka::NOTIFICATION_S),
+                A::Mac {
+                    reserved: 0,
+                    mac: arr16(&mac),
+                },
+            ],
         ))),
     );
-    c.packet("eap/aka/Notification-Request", Code::AccessChallenge, 4, challenge(&e, &state4));
+    c.packet(
+        "eap/aka/Notification-Request",
+        Code::AccessChallenge,
+        4,
+        challenge(&e, &state4),
+    );
     let mac = filler(207, 16);
     let e = eap_bytes(
         4,
-        Body::Response(Data::Aka(aka(S::Notification, vec![A::Mac { reserved: 0, mac: arr16(&mac) }]))),
+        Body::Response(Data::Aka(aka(
+            S::Notification,
+            vec![A::Mac {
+                reserved: 0,
+                mac: arr16(&mac),
+            }],
+        ))),
     );
-    c.packet("eap/aka/Notification-Response", Code::AccessRequest, 5, nas_request(IMSI_NAI, &e, Some(&state4)));
+    c.packet(
+        "eap/aka/Notification-Response",
+        Code::AccessRequest,
+        5,
+        nas_request(IMSI_NAI, &e, Some(&state4)),
+    );
     let e = eap_bytes(4, Body::Success);
     let send = filler(208, 50);
     let recv = filler(209, 50);
@@ -367,12 +670,31 @@ fn eap_conversations(c: &mut Conv) {
 
     // --- EAP-AKA' (RFC 9048): pseudonym not recognised, full identity, long challenge ---
     let e = eap_bytes(5, Body::Response(Data::Identity(PSEUDONYM_PRIME)));
-    c.packet("eap/Response-Identity-pseudonym", Code::AccessRequest, 6, nas_request(PSEUDONYM_PRIME, &e, None));
-    let e = eap_bytes(6, Body::Request(Data::AkaPrime(aka(S::Identity, vec![A::FullauthIdReq { reserved: 0 }]))));
-    c.packet("eap/aka-prime/Identity-Request", Code::AccessChallenge, 6, challenge(&e, &state1));
+    c.packet(
+        "eap/Response-Identity-pseudonym",
+        Code::AccessRequest,
+        6,
+        nas_request(PSEUDONYM_PRIME, &e, None),
+    );
     let e = eap_bytes(
         6,
-        Body::Response(Data::AkaPrime(aka(S::Identity, vec![A::Identity(aka::Padded::new(IMSI_NAI_PRIME))]))),
+        Body::Request(Data::AkaPrime(aka(
+            S::Identity,
+            vec![A::FullauthIdReq { reserved: 0 }],
+        ))),
+    );
+    c.packet(
+        "eap/aka-prime/Identity-Request",
+        Code::AccessChallenge,
+        6,
+        challenge(&e, &state1),
+    );
+    let e = eap_bytes(
+        6,
+        Body::Response(Data::AkaPrime(aka(
+            S::Identity,
+            vec![A::Identity(aka::Padded::new(IMSI_NAI_PRIME))],
+        ))),
     );
     c.packet(
         "eap/aka-prime/Identity-Response",
@@ -390,19 +712,42 @@ fn eap_conversations(c: &mut Conv) {
         Body::Request(Data::AkaPrime(aka(
             S::Challenge,
             vec![
-                A::Rand { reserved: 0, rand: arr16(&rand) },
-                A::Autn { reserved: 0, autn: arr16(&autn) },
+                A::Rand {
+                    reserved: 0,
+                    rand: arr16(&rand),
+                },
+                A::Autn {
+                    reserved: 0,
+                    autn: arr16(&autn),
+                },
                 A::Kdf(1),
                 A::KdfInput(aka::Padded::new(b"WLAN")),
                 A::ResultInd { reserved: 0 },
-                A::Checkcode { reserved: 0, checkcode: &checkcode },
-                A::Iv { reserved: 0, iv: arr16(&iv) },
-                A::EncrData { reserved: 0, data: &encr },
-                A::Mac { reserved: 0, mac: arr16(&mac) },
+                A::Checkcode {
+                    reserved: 0,
+                    checkcode: &checkcode,
+                },
+                A::Iv {
+                    reserved: 0,
+                    iv: arr16(&iv),
+                },
+                A::EncrData {
+                    reserved: 0,
+                    data: &encr,
+                },
+                A::Mac {
+                    reserved: 0,
+                    mac: arr16(&mac),
+                },
             ],
         ))),
     );
-    c.packet("eap/aka-prime/Challenge-Request", Code::AccessChallenge, 7, challenge(&e, &state2));
+    c.packet(
+        "eap/aka-prime/Challenge-Request",
+        Code::AccessChallenge,
+        7,
+        challenge(&e, &state2),
+    );
     let auts = filler(215, 14);
     let auts: &[u8; 14] = match auts.as_slice().try_into() {
         Ok(a) => a,
@@ -410,7 +755,10 @@ fn eap_conversations(c: &mut Conv) {
     };
     let e = eap_bytes(
         7,
-        Body::Response(Data::AkaPrime(aka(S::SynchronizationFailure, vec![A::Auts(auts), A::Kdf(1)]))),
+        Body::Response(Data::AkaPrime(aka(
+            S::SynchronizationFailure,
+            vec![A::Auts(auts), A::Kdf(1)],
+        ))),
     );
     c.packet(
         "eap/aka-prime/Synchronization-Failure",
@@ -425,10 +773,20 @@ fn eap_conversations(c: &mut Conv) {
         Body::Response(Data::AkaPrime(aka(
             S::Challenge,
             vec![
-                A::Res { res_bits: 128, res: &res, padding: &[] },
-                A::Checkcode { reserved: 0, checkcode: &checkcode },
+                A::Res {
+                    res_bits: 128,
+                    res: &res,
+                    padding: &[],
+                },
+                A::Checkcode {
+                    reserved: 0,
+                    checkcode: &checkcode,
+                },
                 A::ResultInd { reserved: 0 },
-                A::Mac { reserved: 0, mac: arr16(&mac) },
+                A::Mac {
+                    reserved: 0,
+                    mac: arr16(&mac),
+                },
             ],
         ))),
     );
@@ -441,7 +799,12 @@ fn eap_conversations(c: &mut Conv) {
 
     // --- Fast re-authentication (RFC 4187 §5) ---
     let e = eap_bytes(9, Body::Response(Data::Identity(REAUTH_ID)));
-    c.packet("eap/Response-Identity-reauth", Code::AccessRequest, 10, nas_request(REAUTH_ID, &e, None));
+    c.packet(
+        "eap/Response-Identity-reauth",
+        Code::AccessRequest,
+        10,
+        nas_request(REAUTH_ID, &e, None),
+    );
     let mac = filler(218, 16);
     let iv = filler(219, 16);
     // Encrypted AT_COUNTER + AT_NONCE_S + AT_NEXT_REAUTH_ID + AT_PADDING.
@@ -451,15 +814,32 @@ fn eap_conversations(c: &mut Conv) {
         Body::Request(Data::Aka(aka(
             S::Reauthentication,
             vec![
-                A::Iv { reserved: 0, iv: arr16(&iv) },
-                A::EncrData { reserved: 0, data: &encr },
-                A::Checkcode { reserved: 0, checkcode: &[] },
+                A::Iv {
+                    reserved: 0,
+                    iv: arr16(&iv),
+                },
+                A::EncrData {
+                    reserved: 0,
+                    data: &encr,
+                },
+                A::Checkcode {
+                    reserved: 0,
+                    checkcode: &[],
+                },
                 A::ResultInd { reserved: 0 },
-                A::Mac { reserved: 0, mac: arr16(&mac) },
+                A::Mac {
+                    reserved: 0,
+                    mac: arr16(&mac),
+                },
             ],
         ))),
     );
-    c.packet("eap/aka/Reauthentication-Request", Code::AccessChallenge, 10, challenge(&e, &state1));
+    c.packet(
+        "eap/aka/Reauthentication-Request",
+        Code::AccessChallenge,
+        10,
+        challenge(&e, &state1),
+    );
     let mac = filler(221, 16);
     let iv = filler(222, 16);
     // Encrypted AT_COUNTER (+ AT_COUNTER_TOO_SMALL) + AT_PADDING.
@@ -469,11 +849,23 @@ fn eap_conversations(c: &mut Conv) {
         Body::Response(Data::Aka(aka(
             S::Reauthentication,
             vec![
-                A::Iv { reserved: 0, iv: arr16(&iv) },
-                A::EncrData { reserved: 0, data: &encr },
-                A::Checkcode { reserved: 0, checkcode: &[] },
+                A::Iv {
+                    reserved: 0,
+                    iv: arr16(&iv),
+                },
+                A::EncrData {
+                    reserved: 0,
+                    data: &encr,
+                },
+                A::Checkcode {
+                    reserved: 0,
+                    checkcode: &[],
+                },
                 A::ResultInd { reserved: 0 },
-                A::Mac { reserved: 0, mac: arr16(&mac) },
+                A::Mac {
+                    reserved: 0,
+                    mac: arr16(&mac),
+                },
             ],
         ))),
     );
@@ -493,38 +885,106 @@ fn eap_conversations(c: &mut Conv) {
             S::Notification,
             vec![
                 A::Notification(0),
-                A::Iv { reserved: 0, iv: arr16(&iv) },
-                A::EncrData { reserved: 0, data: &encr },
-                A::Mac { reserved: 0, mac: arr16(&mac) },
+                A::Iv {
+                    reserved: 0,
+                    iv: arr16(&iv),
+                },
+                A::EncrData {
+                    reserved: 0,
+                    data: &encr,
+                },
+                A::Mac {
+                    reserved: 0,
+                    mac: arr16(&mac),
+                },
             ],
         ))),
     );
-    c.packet("eap/aka/Notification-Request-after-reauth", Code::AccessChallenge, 11, challenge(&e, &state2));
+    c.packet(
+        "eap/aka/Notification-Request-after-reauth",
+        Code::AccessChallenge,
+        11,
+        challenge(&e, &state2),
+    );
 
     // --- Errors: Client-Error → Failure, Authentication-Reject, Nak, Notification ---
-    let e = eap_bytes(12, Body::Response(Data::Aka(aka(S::ClientError, vec![A::ClientErrorCode(0)]))));
-    c.packet("eap/aka/Client-Error", Code::AccessRequest, 12, nas_request(IMSI_NAI, &e, Some(&state3)));
+    let e = eap_bytes(
+        12,
+        Body::Response(Data::Aka(aka(S::ClientError, vec![A::ClientErrorCode(0)]))),
+    );
+    c.packet(
+        "eap/aka/Client-Error",
+        Code::AccessRequest,
+        12,
+        nas_request(IMSI_NAI, &e, Some(&state3)),
+    );
     let e = eap_bytes(12, Body::Failure);
     let mut v = vec![Attribute::octets(AttrType::ReplyMessage, b"EAP-AKA failed")];
     push_eap(&mut v, &e);
     v.push(Attribute::octets(AttrType::MessageAuthenticator, &[0; 16]));
     c.packet("eap/Failure", Code::AccessReject, 12, v);
-    let e = eap_bytes(13, Body::Response(Data::Aka(aka(S::AuthenticationReject, vec![]))));
-    c.packet("eap/aka/Authentication-Reject", Code::AccessRequest, 13, nas_request(IMSI_NAI, &e, Some(&state4)));
+    let e = eap_bytes(
+        13,
+        Body::Response(Data::Aka(aka(S::AuthenticationReject, vec![]))),
+    );
+    c.packet(
+        "eap/aka/Authentication-Reject",
+        Code::AccessRequest,
+        13,
+        nas_request(IMSI_NAI, &e, Some(&state4)),
+    );
     let e = eap_bytes(14, Body::Response(Data::Nak(&[23, 50])));
-    c.packet("eap/Response-Nak", Code::AccessRequest, 14, nas_request(IMSI_NAI, &e, Some(&state1)));
-    let e = eap_bytes(15, Body::Request(Data::Notification(b"Service unavailable: try again later")));
-    c.packet("eap/Request-Notification", Code::AccessChallenge, 14, challenge(&e, &state2));
+    c.packet(
+        "eap/Response-Nak",
+        Code::AccessRequest,
+        14,
+        nas_request(IMSI_NAI, &e, Some(&state1)),
+    );
+    let e = eap_bytes(
+        15,
+        Body::Request(Data::Notification(b"Service unavailable: try again later")),
+    );
+    c.packet(
+        "eap/Request-Notification",
+        Code::AccessChallenge,
+        14,
+        challenge(&e, &state2),
+    );
     let e = eap_bytes(15, Body::Response(Data::Notification(b"")));
-    c.packet("eap/Response-Notification", Code::AccessRequest, 15, nas_request(IMSI_NAI, &e, Some(&state2)));
-    let e = eap_bytes(16, Body::Request(Data::Aka(aka(S::Identity, vec![A::AnyIdReq { reserved: 0 }]))));
-    c.packet("eap/aka/Identity-Request-any", Code::AccessChallenge, 15, challenge(&e, &state3));
+    c.packet(
+        "eap/Response-Notification",
+        Code::AccessRequest,
+        15,
+        nas_request(IMSI_NAI, &e, Some(&state2)),
+    );
+    let e = eap_bytes(
+        16,
+        Body::Request(Data::Aka(aka(
+            S::Identity,
+            vec![A::AnyIdReq { reserved: 0 }],
+        ))),
+    );
+    c.packet(
+        "eap/aka/Identity-Request-any",
+        Code::AccessChallenge,
+        15,
+        challenge(&e, &state3),
+    );
     let nak = [254u8, 0, 0, 0, 0, 0, 0, 23, 254, 0, 0, 0, 0, 0, 0, 50];
     let e = eap_bytes(
         17,
-        Body::Response(Data::Expanded(eap::Expanded { vendor_id: 0, vendor_type: 3, data: &nak })),
+        Body::Response(Data::Expanded(eap::Expanded {
+            vendor_id: 0,
+            vendor_type: 3,
+            data: &nak,
+        })),
     );
-    c.packet("eap/Response-Expanded-Nak", Code::AccessRequest, 16, nas_request(IMSI_NAI, &e, Some(&state4)));
+    c.packet(
+        "eap/Response-Expanded-Nak",
+        Code::AccessRequest,
+        16,
+        nas_request(IMSI_NAI, &e, Some(&state4)),
+    );
 
     // --- ERP (RFC 6696) ---
     let e = eap_bytes(
@@ -534,7 +994,12 @@ fn eap_conversations(c: &mut Conv) {
             attributes: vec![erp::Attr::new(erp::AttrType::DomainName, b"example.net")],
         })),
     );
-    c.packet("eap/erp/Initiate-Reauth-Start", Code::AccessChallenge, 16, challenge(&e, &state1));
+    c.packet(
+        "eap/erp/Initiate-Reauth-Start",
+        Code::AccessChallenge,
+        16,
+        challenge(&e, &state1),
+    );
     let nai = b"3a0f5c8e91d2b746@example.net";
     let tag = filler(230, 16);
     let e = eap_bytes(
@@ -547,7 +1012,12 @@ fn eap_conversations(c: &mut Conv) {
             tag: &tag,
         })),
     );
-    c.packet("eap/erp/Initiate-Reauth", Code::AccessRequest, 17, nas_request(nai, &e, None));
+    c.packet(
+        "eap/erp/Initiate-Reauth",
+        Code::AccessRequest,
+        17,
+        nas_request(nai, &e, None),
+    );
     let tag = filler(231, 16);
     let rrk = 86400u32.to_be_bytes();
     let rmsk = 3600u32.to_be_bytes();
@@ -571,7 +1041,10 @@ fn eap_conversations(c: &mut Conv) {
     send_v.extend_from_slice(&send);
     let mut recv_v = vec![0x80, 0x04];
     recv_v.extend_from_slice(&recv);
-    let mut v = vec![Attribute::octets(AttrType::UserName, nai), mppe(&send_v, &recv_v)];
+    let mut v = vec![
+        Attribute::octets(AttrType::UserName, nai),
+        mppe(&send_v, &recv_v),
+    ];
     push_eap(&mut v, &e);
     v.push(Attribute::octets(AttrType::MessageAuthenticator, &[0; 16]));
     c.packet("eap/erp/Finish-Reauth", Code::AccessAccept, 17, v);
@@ -586,7 +1059,12 @@ fn eap_conversations(c: &mut Conv) {
             tag: &tag,
         })),
     );
-    c.packet("eap/erp/Initiate-Reauth-bootstrap", Code::AccessRequest, 18, nas_request(nai, &e, None));
+    c.packet(
+        "eap/erp/Initiate-Reauth-bootstrap",
+        Code::AccessRequest,
+        18,
+        nas_request(nai, &e, None),
+    );
     let tag = filler(235, 16);
     let e = eap_bytes(
         20,
@@ -601,7 +1079,10 @@ fn eap_conversations(c: &mut Conv) {
             tag: &tag,
         })),
     );
-    let mut v = vec![Attribute::octets(AttrType::ReplyMessage, b"ERP: cryptosuite not supported")];
+    let mut v = vec![Attribute::octets(
+        AttrType::ReplyMessage,
+        b"ERP: cryptosuite not supported",
+    )];
     push_eap(&mut v, &e);
     v.push(Attribute::octets(AttrType::MessageAuthenticator, &[0; 16]));
     c.packet("eap/erp/Finish-Reauth-failure", Code::AccessReject, 18, v);
@@ -665,7 +1146,10 @@ fn radius_conversations(c: &mut Conv) {
             Attribute::octets(AttrType::UserName, b"bob@example.net"),
             Attribute::octets(AttrType::ChapPassword, &chap),
             Attribute::octets(AttrType::ChapChallenge, &challenge_bytes),
-            Attribute::ipv6(AttrType::NasIpv6Address, Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10)),
+            Attribute::ipv6(
+                AttrType::NasIpv6Address,
+                Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10),
+            ),
             Attribute::integer(AttrType::NasPort, 7),
             Attribute::octets(AttrType::MessageAuthenticator, &[0; 16]),
         ],
@@ -719,7 +1203,12 @@ fn radius_conversations(c: &mut Conv) {
             Attribute::octets(AttrType::Class, b"mobstrap-class-30"),
         ],
     );
-    c.packet("radius/Accounting-Response", Code::AccountingResponse, 33, vec![]);
+    c.packet(
+        "radius/Accounting-Response",
+        Code::AccountingResponse,
+        33,
+        vec![],
+    );
     c.packet(
         "radius/Accounting-Request-Stop",
         Code::AccountingRequest,
@@ -759,7 +1248,12 @@ fn radius_conversations(c: &mut Conv) {
             Attribute::octets(AttrType::MessageAuthenticator, &[0; 16]),
         ],
     );
-    c.packet("radius/Disconnect-ACK", Code::DisconnectAck, 40, vec![Attribute::integer(AttrType::AcctTerminateCause, 6)]);
+    c.packet(
+        "radius/Disconnect-ACK",
+        Code::DisconnectAck,
+        40,
+        vec![Attribute::integer(AttrType::AcctTerminateCause, 6)],
+    );
     c.packet(
         "radius/Disconnect-Request-unknown",
         Code::DisconnectRequest,
@@ -769,7 +1263,12 @@ fn radius_conversations(c: &mut Conv) {
             Attribute::ipv4(AttrType::NasIpAddress, NAS),
         ],
     );
-    c.packet("radius/Disconnect-NAK", Code::DisconnectNak, 41, vec![Attribute::integer(AttrType::ErrorCause, 503)]);
+    c.packet(
+        "radius/Disconnect-NAK",
+        Code::DisconnectNak,
+        41,
+        vec![Attribute::integer(AttrType::ErrorCause, 503)],
+    );
     c.packet(
         "radius/CoA-Request",
         Code::CoaRequest,
@@ -797,6 +1296,9 @@ fn radius_conversations(c: &mut Conv) {
         "radius/CoA-NAK",
         Code::CoaNak,
         43,
-        vec![Attribute::integer(AttrType::ErrorCause, 405), Attribute::integer(AttrType::ServiceType, 17)],
+        vec![
+            Attribute::integer(AttrType::ErrorCause, 405),
+            Attribute::integer(AttrType::ServiceType, 17),
+        ],
     );
 }
