@@ -345,6 +345,12 @@ pub fn tag_range(eap_packet: &[u8]) -> Result<Range<usize>> {
     Ok(start..msg.len())
 }
 
+/// The bytes the Authentication Tag covers: `packet[signed_range(packet)?]`, from the
+/// EAP Code through the Cryptosuite (RFC 6696 §5.3.2, §5.3.3).
+pub fn signed_range(eap_packet: &[u8]) -> Result<Range<usize>> {
+    tag_range(eap_packet).map(|t| 0..t.start)
+}
+
 pub(crate) fn dissect_message(m: &Message<'_>) -> Node {
     let t = m.typ();
     let mut n = Node::branch(format!("ERP {t}")).with(Node::code("Type", t, t.value().into(), ""));

@@ -455,6 +455,8 @@ fn erp_layouts() {
     assert_eq!(m.key_name_nai(), Some(&b"abc@example.net"[..]));
     assert_eq!(m.cryptosuite, Cryptosuite::HmacSha256_128);
     assert_eq!(erp::tag_range(&b).unwrap(), 26..42);
+    assert_eq!(erp::signed_range(&b).unwrap(), 0..26);
+    assert_eq!(b[25], 2, "the cryptosuite is the last signed byte");
     // EAP-Finish/Re-auth with lifetimes (TVs) and a 64-bit tag.
     let b = hex("06 09 0020 02 a0 0002 01 03 612e62 02 00015180 03 00000e10 01 0001020304050607");
     let r = round_trip(&b);
