@@ -383,3 +383,71 @@ proptest! {
         }
     }
 }
+
+/// Real traffic from hostapd's EAP-AKA/AKA' server and eapol_test (see the JSON's
+/// `source`): every RADIUS packet and the EAP packet inside re-emit byte for byte, and every
+/// EAP-AKA/AKA' attribute hostapd and wpa_supplicant send is a known one.
+#[test]
+fn hostapd_eap_aka_capture() {
+    use crate::eap::{self, aka, Body, Data};
+    let v = load("radius_hostapd_eap_aka.json");
+    let mut seen_subtypes = std::collections::BTreeSet::new();
+    let mut seen_attrs = std::collections::BTreeSet::new();
+    let mut n = 0;
+    for run in v["runs"].as_array().unwrap() {
+        for h in run["packets"].as_array().unwrap() {
+            let b = hex(h.as_str().unwrap());
+            let r = round_trip(&b);
+            dissect(&b).unwrap();
+            assert!(r.attribute(AttrType::MessageAuthenticator).is_some());
+            let e = r.eap_message().unwrap();
+            let er = eap::Repr::parse(&e).unwrap();
+            let mut out = Vec::new();
+            er.emit(&mut out).unwrap();
+            assert_eq!(&out[..], &e[..]);
+            if let Body::Request(Data::Aka(m) | Data::AkaPrime(m))
+            | Body::Response(Data::Aka(m) | Data::AkaPrime(m)) = &er.body
+            {
+                seen_subtypes.insert(m.subtype.value());
+                for a in &m.attributes {
+                    assert!(
+                        !matches!(a, aka::Attribute::Unknown { .. }),
+                        "unknown attribute {a:?}"
+                    );
+                    seen_attrs.insert(a.type_code());
+                }
+                if m.subtype == aka::Subtype::Challenge {
+                    assert!(aka::mac_offset(&e).unwrap().is_some());
+                }
+            }
+            if r.code == Code::AccessAccept {
+                // hostapd sends each key in its own Vendor-Specific attribute.
+                let key = |t: u8| {
+                    r.attributes
+                        .iter()
+                        .find_map(|a| match &a.value {
+                            Value::Vendor(v) if v.vendor_id == VENDOR_MICROSOFT => {
+                                v.sub(t).map(|s| s.value)
+                            }
+                            _ => None,
+                        })
+                        .unwrap()
+                };
+                assert_eq!(MppeKey::parse(key(16)).unwrap().encrypted.len(), 48);
+                assert_eq!(MppeKey::parse(key(17)).unwrap().encrypted.len(), 48);
+            }
+            n += 1;
+        }
+    }
+    assert_eq!(n, 18);
+    // Challenge, Authentication-Reject (the wrong-Ki run), Identity.
+    assert_eq!(seen_subtypes.into_iter().collect::<Vec<_>>(), vec![1, 2, 5]);
+    // AT_RAND, AT_AUTN, AT_RES, AT_MAC, AT_IDENTITY, AT_KDF_INPUT, AT_KDF, AT_CHECKCODE and
+    // AT_RESULT_IND among them.
+    for t in [1, 2, 3, 11, 14, 23, 24, 134, 135] {
+        assert!(
+            seen_attrs.contains(&t),
+            "hostapd capture has no attribute {t}: {seen_attrs:?}"
+        );
+    }
+}
