@@ -33,6 +33,7 @@ pub mod erp;
 pub mod fips186;
 pub mod ikev2;
 pub mod milenage;
+pub mod radius;
 mod secret;
 pub mod transform;
 mod util;
@@ -102,3 +103,4 @@ pub enum Error {
 
 /// Result with this crate's [`Error`].
 pub type Result<T> = core::result::Result<T, Error>;
+pub fn x(){}

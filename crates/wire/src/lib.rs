@@ -30,6 +30,9 @@ pub mod ikev2;
 pub mod icmpv6;
 pub mod mh;
 pub mod mip4;
+pub mod eap;
+pub mod frame;
+pub mod radius;
 pub mod sample;
 
 pub use codec::{Reader, Writer};

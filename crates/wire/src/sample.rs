@@ -68,5 +68,7 @@ pub fn all() -> Vec<Sample> {
     v.extend(crate::icmpv6::samples());
     v.extend(crate::mip4::samples());
     v.extend(crate::diameter::samples());
+    v.extend(crate::eap::samples());
+    v.extend(crate::radius::samples());
     v
 }
