@@ -62,7 +62,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("give --opc or --op"),
     };
     let sqn = milenage::sqn_from_bytes(&sqn_b);
-    let av = m.generate_vector(&rand, sqn, amf).context("generating the vector")?;
+    let av = m
+        .generate_vector(&rand, sqn, amf)
+        .context("generating the vector")?;
     let f = m.f2345(&rand);
     let mut out = String::new();
     if let Some(op) = &a.op {
@@ -77,8 +79,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(id) = &a.identity {
         if a.aka_prime {
             let net = a.network_name.as_deref().unwrap_or_default();
-            let (ckp, ikp) = ck_ik_prime(av.ck.as_bytes(), av.ik.as_bytes(), net.as_bytes(), &av.sqn_xor_ak())
-                .context("deriving CK'/IK'")?;
+            let (ckp, ikp) = ck_ik_prime(
+                av.ck.as_bytes(),
+                av.ik.as_bytes(),
+                net.as_bytes(),
+                &av.sqn_xor_ak(),
+            )
+            .context("deriving CK'/IK'")?;
             let keys = AkaPrimeKeys::derive(id.as_bytes(), ckp.as_bytes(), ikp.as_bytes())
                 .context("deriving the EAP-AKA' keys")?;
             line(&mut out, "CK'", ckp.as_bytes());

@@ -17,7 +17,7 @@ pub struct Args {
     #[arg(long)]
     pcap: Option<PathBuf>,
     /// The protocol, instead of guessing from ports or first bytes
-    /// (ikev2, udp4500, esp, eap, radius, diameter, mh, mh-udp, icmpv6, mip4).
+    /// (ikev2, udp4500, esp, eap, radius, diameter, mh, mh-udp, icmpv6, mip4, agent-adv).
     #[arg(long)]
     proto: Option<Proto>,
     /// Print `wireshark.field=value` lines instead of the tree (for comparing with tshark).
@@ -104,7 +104,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .or_else(|| sniff::by_frame(&peeled.frame))
             .or_else(|| sniff::guess(peeled.payload));
         let Some(proto) = proto else {
-            println!("Frame {no}: {} (not a protocol mobstrap decodes)", sniff::frame_node(&peeled.frame).value);
+            println!(
+                "Frame {no}: {} (not a protocol mobstrap decodes)",
+                sniff::frame_node(&peeled.frame).value
+            );
             continue;
         };
         println!("Frame {no}");
@@ -117,7 +120,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
     }
     if failed > 0 {
-        eprintln!("mobstrap: {failed} of {} frames could not be decoded", frames.len());
+        eprintln!(
+            "mobstrap: {failed} of {} frames could not be decoded",
+            frames.len()
+        );
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
@@ -134,7 +140,7 @@ fn read_capture(data: &[u8]) -> anyhow::Result<Vec<(u32, Vec<u8>)>> {
         while let Some(block) = r.next_block() {
             match block.context("bad pcapng block")? {
                 Block::SectionHeader(_) => linktypes.clear(),
-                Block::InterfaceDescription(idb) => linktypes.push(u16::from(idb.linktype) as u32),
+                Block::InterfaceDescription(idb) => linktypes.push(u32::from(idb.linktype)),
                 Block::EnhancedPacket(epb) => {
                     let lt = linktypes
                         .get(epb.interface_id as usize)
@@ -151,7 +157,7 @@ fn read_capture(data: &[u8]) -> anyhow::Result<Vec<(u32, Vec<u8>)>> {
         }
     } else {
         let mut r = PcapReader::new(data).context("not a pcap or pcapng file")?;
-        let lt = u16::from(r.header().datalink) as u32;
+        let lt = u32::from(r.header().datalink);
         while let Some(p) = r.next_packet() {
             out.push((lt, p.context("bad pcap record")?.data.to_vec()));
         }

@@ -9,7 +9,11 @@ mod aka_vector;
 mod decode;
 
 #[derive(Parser)]
-#[command(name = "mobstrap", version, about = "Mobility bootstrapping control plane for non-3GPP access")]
+#[command(
+    name = "mobstrap",
+    version,
+    about = "Mobility bootstrapping control plane for non-3GPP access"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

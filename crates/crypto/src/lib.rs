@@ -103,4 +103,3 @@ pub enum Error {
 
 /// Result with this crate's [`Error`].
 pub type Result<T> = core::result::Result<T, Error>;
-pub fn x(){}

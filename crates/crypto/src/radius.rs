@@ -26,22 +26,30 @@ const RESPONSES: [u8; 8] = [2, 3, 11, 5, 41, 42, 44, 45];
 /// What went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum RadiusCryptoError {
+    /// The packet is not a RADIUS packet this function can work on.
     #[error("radius: packet is malformed ({0})")]
     Malformed(&'static str),
+    /// A Message-Authenticator was required but is absent.
     #[error("radius: the packet has no Message-Authenticator")]
     NoMessageAuthenticator,
+    /// The Request or Response Authenticator does not verify.
     #[error("radius: Authenticator does not verify")]
     BadAuthenticator,
+    /// The Message-Authenticator does not verify.
     #[error("radius: Message-Authenticator does not verify")]
     BadMessageAuthenticator,
+    /// The packet code has no such authenticator.
     #[error("radius: this code has no {0}")]
     WrongCode(&'static str),
+    /// A User-Password of impossible length.
     #[error("radius: User-Password must be 1..=128 bytes once padded (hidden: a multiple of 16, 16..=128)")]
     PasswordLength,
+    /// A malformed MS-MPPE key attribute value.
     #[error("radius: MS-MPPE key: {0}")]
     Mppe(&'static str),
 }
 
+/// Result of the RADIUS helpers.
 pub type Result<T> = core::result::Result<T, RadiusCryptoError>;
 
 type HmacMd5 = Hmac<Md5>;

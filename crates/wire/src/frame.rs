@@ -10,6 +10,7 @@ use crate::{Error, ErrorKind, Result};
 
 /// IP protocol numbers mobstrap carries directly over IP.
 pub mod ip_proto {
+    pub const ICMP: u8 = 1;
     pub const TCP: u8 = 6;
     pub const UDP: u8 = 17;
     pub const ESP: u8 = 50;

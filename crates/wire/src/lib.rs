@@ -24,16 +24,16 @@ mod macros;
 pub mod codec;
 pub mod diameter;
 pub mod dissect;
+pub mod eap;
 pub mod esp;
 pub mod frame;
-pub mod ikev2;
 pub mod icmpv6;
+pub mod ikev2;
 pub mod mh;
 pub mod mip4;
-pub mod eap;
-pub mod frame;
 pub mod radius;
 pub mod sample;
+pub mod sniff;
 
 pub use codec::{Reader, Writer};
 

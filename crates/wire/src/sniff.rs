@@ -26,10 +26,12 @@ pub enum Proto {
     MhUdp,
     Icmpv6,
     Mip4,
+    /// ICMP router advertisement carrying a Mobility Agent Advertisement extension.
+    AgentAdv,
 }
 
 impl Proto {
-    pub const ALL: [Proto; 10] = [
+    pub const ALL: [Proto; 11] = [
         Proto::Ikev2,
         Proto::Udp4500,
         Proto::Esp,
@@ -40,6 +42,7 @@ impl Proto {
         Proto::MhUdp,
         Proto::Icmpv6,
         Proto::Mip4,
+        Proto::AgentAdv,
     ];
 
     /// The name `--proto` accepts.
@@ -55,6 +58,7 @@ impl Proto {
             Proto::MhUdp => "mh-udp",
             Proto::Icmpv6 => "icmpv6",
             Proto::Mip4 => "mip4",
+            Proto::AgentAdv => "agent-adv",
         }
     }
 
@@ -68,9 +72,10 @@ impl Proto {
             Proto::Radius => crate::radius::dissect(data),
             Proto::Diameter => dissect_diameter_stream(data),
             Proto::Mh => crate::mh::dissect(data),
-            Proto::MhUdp => crate::mh::dissect_udp(data),
+            Proto::MhUdp => crate::mh::udp::dissect(data),
             Proto::Icmpv6 => crate::icmpv6::dissect(data),
             Proto::Mip4 => crate::mip4::dissect(data),
+            Proto::AgentAdv => crate::mip4::agent::dissect(data),
         }
     }
 }
@@ -89,9 +94,13 @@ impl FromStr for Proto {
             "mh-udp" | "pmipv6-udp" => Proto::MhUdp,
             "icmpv6" => Proto::Icmpv6,
             "mip4" | "mipv4" | "mip" => Proto::Mip4,
+            "agent-adv" | "icmp" => Proto::AgentAdv,
             _ => {
                 let names: Vec<&str> = Proto::ALL.iter().map(|p| p.name()).collect();
-                return Err(format!("unknown protocol {s:?}; known: {}", names.join(", ")));
+                return Err(format!(
+                    "unknown protocol {s:?}; known: {}",
+                    names.join(", ")
+                ));
             }
         };
         Ok(p)
@@ -127,53 +136,44 @@ pub fn by_frame(f: &Frame) -> Option<Proto> {
         Transport::Ip(ip_proto::MOBILITY) => Some(Proto::Mh),
         Transport::Ip(ip_proto::ICMPV6) => Some(Proto::Icmpv6),
         Transport::Ip(ip_proto::ESP) => Some(Proto::Esp),
+        Transport::Ip(ip_proto::ICMP) => Some(Proto::AgentAdv),
         Transport::Ip(_) => None,
     }
 }
 
-/// Guesses the protocol of a bare message from its first bytes: each candidate's length
-/// field must agree with the data, so a guess is only made when exactly one fits.
+/// Guesses the protocol of a bare message from its first bytes. Candidates whose length
+/// field agrees with the data are tried in a fixed order (the stricter headers first) and the
+/// first that parses wins: a Diameter message also looks like an EAP Request with identifier 0,
+/// and Diameter's checks are the stricter.
 pub fn guess(b: &[u8]) -> Option<Proto> {
     let len = b.len();
-    let mut fits = Vec::new();
-    // Diameter: version 1, 24-bit length.
+    let be16 = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]) as usize;
+    let mut candidates = Vec::new();
     if len >= 20 && b[0] == 1 && u32::from_be_bytes([0, b[1], b[2], b[3]]) as usize == len {
-        fits.push(Proto::Diameter);
+        candidates.push(Proto::Diameter);
     }
-    // IKEv2: version 2.0 at offset 17, 32-bit length at 24.
-    if len >= 28 && b[17] == 0x20 && u32::from_be_bytes([b[24], b[25], b[26], b[27]]) as usize == len
+    if len >= 28
+        && b[17] == 0x20
+        && u32::from_be_bytes([b[24], b[25], b[26], b[27]]) as usize == len
     {
-        fits.push(Proto::Ikev2);
+        candidates.push(Proto::Ikev2);
     }
-    // Non-ESP marker then IKEv2.
     if len >= 32 && b[..4] == [0, 0, 0, 0] && b[21] == 0x20 {
-        fits.push(Proto::Udp4500);
+        candidates.push(Proto::Udp4500);
     }
-    // RADIUS: code, id, 16-bit length = message.
-    if len >= 20
-        && matches!(b[0], 1..=5 | 11..=13 | 40..=45)
-        && u16::from_be_bytes([b[2], b[3]]) as usize == len
-    {
-        fits.push(Proto::Radius);
+    if len >= 20 && matches!(b[0], 1..=5 | 11..=13 | 40..=45) && be16(2) == len {
+        candidates.push(Proto::Radius);
     }
-    // EAP: code 1..6, 16-bit length at 2 = message.
-    if len >= 4 && matches!(b[0], 1..=6) && u16::from_be_bytes([b[2], b[3]]) as usize == len {
-        fits.push(Proto::Eap);
-    }
-    // Mobility Header: payload proto 59, (hdr len + 1) * 8 = message.
     if len >= 8 && b[0] == 59 && (b[1] as usize + 1) * 8 == len {
-        fits.push(Proto::Mh);
+        candidates.push(Proto::Mh);
     }
-    // Mobile IPv4 RRQ (24 bytes fixed) / RRP (20 bytes fixed).
+    if len >= 4 && matches!(b[0], 1..=6) && be16(2) == len {
+        candidates.push(Proto::Eap);
+    }
     if (b.first() == Some(&1) && len >= 24) || (b.first() == Some(&3) && len >= 20) {
-        if fits.is_empty() {
-            fits.push(Proto::Mip4);
-        }
+        candidates.push(Proto::Mip4);
     }
-    match fits.as_slice() {
-        [one] => Some(*one),
-        _ => None,
-    }
+    candidates.into_iter().find(|p| p.dissect(b).is_ok())
 }
 
 /// Diameter over TCP: a segment may carry several PDUs back to back.
@@ -186,7 +186,11 @@ fn dissect_diameter_stream(data: &[u8]) -> Result<Node> {
         }
         let l = u32::from_be_bytes([0, rest[1], rest[2], rest[3]]) as usize;
         if l < 20 || l > rest.len() {
-            return Err(Error::new("diameter", "header.length", ErrorKind::BadLength));
+            return Err(Error::new(
+                "diameter",
+                "header.length",
+                ErrorKind::BadLength,
+            ));
         }
         nodes.push(crate::diameter::dissect(&rest[..l])?);
         rest = &rest[l..];
@@ -226,6 +230,10 @@ pub fn dissect_ip(packet: &[u8], force: Option<Proto>) -> Result<Vec<Node>> {
     let proto = force
         .or_else(|| by_frame(&p.frame))
         .or_else(|| guess(p.payload))
-        .ok_or(Error::new("decode", "protocol (unknown port; use --proto)", ErrorKind::BadValue))?;
+        .ok_or(Error::new(
+            "decode",
+            "protocol (unknown port; use --proto)",
+            ErrorKind::BadValue,
+        ))?;
     Ok(vec![frame_node(&p.frame), proto.dissect(p.payload)?])
 }
