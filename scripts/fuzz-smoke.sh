@@ -11,6 +11,8 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo fuzz list)
 fi
+# Seed every corpus with the codec samples (valid messages of every type).
+(cd .. && cargo run -q -p mobstrap-wire --example fuzz_seeds -- fuzz/corpus)
 cargo fuzz build
 logs=$(mktemp -d)
 for t in "${targets[@]}"; do
