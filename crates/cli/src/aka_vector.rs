@@ -106,6 +106,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     } else if a.network_name.is_some() {
         bail!("--network-name needs --identity and --aka-prime");
     }
-    print!("{out}");
+    crate::out(&out);
     Ok(ExitCode::SUCCESS)
 }

@@ -39,7 +39,7 @@ fn print(nodes: &[Node], fields: bool) {
             n.render(&mut out);
         }
     }
-    print!("{out}");
+    crate::out(&out);
 }
 
 fn parse_hex(s: &str) -> anyhow::Result<Vec<u8>> {
@@ -82,7 +82,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let ip = match frame::strip_link(*linktype, pkt) {
             Ok(ip) => ip,
             Err(e) => {
-                println!("Frame {no}: {e}");
+                crate::outln!("Frame {no}: {e}");
                 failed += 1;
                 continue;
             }
@@ -90,13 +90,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let peeled = match frame::peel_ip(ip) {
             Ok(p) => p,
             Err(e) => {
-                println!("Frame {no}: {e}");
+                crate::outln!("Frame {no}: {e}");
                 failed += 1;
                 continue;
             }
         };
         if peeled.payload.is_empty() {
-            println!("Frame {no}: no payload (transport control)");
+            crate::outln!("Frame {no}: no payload (transport control)");
             continue;
         }
         let proto = a
@@ -104,17 +104,17 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .or_else(|| sniff::by_frame(&peeled.frame))
             .or_else(|| sniff::guess(peeled.payload));
         let Some(proto) = proto else {
-            println!(
+            crate::outln!(
                 "Frame {no}: {} (not a protocol mobstrap decodes)",
                 sniff::frame_node(&peeled.frame).value
             );
             continue;
         };
-        println!("Frame {no}");
+        crate::outln!("Frame {no}");
         match proto.dissect(peeled.payload) {
             Ok(tree) => print(&[sniff::frame_node(&peeled.frame), tree], a.fields),
             Err(e) => {
-                println!("    error: {e}");
+                crate::outln!("    error: {e}");
                 failed += 1;
             }
         }

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod aka_vector;
 mod decode;
+mod samples;
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +28,29 @@ enum Command {
     /// Compute an AKA authentication vector with Milenage and, with an identity, the
     /// EAP-AKA / EAP-AKA' keys.
     AkaVector(aka_vector::Args),
+    /// Write one sample of every message type mobstrap speaks into a pcap (open it in
+    /// Wireshark, or decode it with `mobstrap decode --pcap`).
+    Samples(samples::Args),
+}
+
+/// Writes to standard output; a closed pipe (`mobstrap decode ... | head`) ends the program
+/// quietly instead of panicking.
+pub fn out(text: &str) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    if let Err(e) = o.write_all(text.as_bytes()).and_then(|_| o.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("mobstrap: writing output: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// `println!` through [`out`].
+#[macro_export]
+macro_rules! outln {
+    ($($t:tt)*) => { $crate::out(&format!("{}\n", format_args!($($t)*))) };
 }
 
 fn main() -> ExitCode {
@@ -34,6 +58,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode(a) => decode::run(a),
         Command::AkaVector(a) => aka_vector::run(a),
+        Command::Samples(a) => samples::run(a),
     };
     match result {
         Ok(code) => code,

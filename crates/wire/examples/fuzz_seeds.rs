@@ -6,15 +6,24 @@ use std::path::PathBuf;
 use mobstrap_wire::{frame, radius, sample};
 
 fn main() -> std::io::Result<()> {
-    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus".into()));
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "fuzz/corpus".into()),
+    );
     let mut n = 0;
     for s in sample::all() {
-        let Ok(p) = frame::peel_ip(&s.packet) else { continue };
+        let Ok(p) = frame::peel_ip(&s.packet) else {
+            continue;
+        };
         let (family, name) = s.name.split_once('/').unwrap_or(("misc", &s.name));
         let mut put = |target: &str, bytes: &[u8]| -> std::io::Result<()> {
             let d = dir.join(target);
             std::fs::create_dir_all(&d)?;
-            std::fs::write(d.join(format!("sample-{family}-{}", name.replace('/', "_"))), bytes)?;
+            std::fs::write(
+                d.join(format!("sample-{family}-{}", name.replace('/', "_"))),
+                bytes,
+            )?;
             n += 1;
             Ok(())
         };
