@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use mobstrap_crypto::radius as rcrypto;
 use mobstrap_wire::radius::{AttrType, Attribute, Code, Repr, VendorAttr, Vsa};
 
+pub mod client;
+pub use client::{Answer, ClientConfig, ClientError, RadiusClient};
+
 /// Microsoft's vendor id and the MS-MPPE key attribute types (RFC 2548).
 const VENDOR_MICROSOFT: u32 = 311;
 const MS_MPPE_SEND_KEY: u8 = 16;
