@@ -580,6 +580,18 @@ impl<T> Connection<T> {
         }
     }
 
+    /// Closes at once for `reason` (e.g. the node's framing found a bad Message Length).
+    pub fn abort(&mut self, reason: CloseReason) {
+        self.close(reason);
+    }
+
+    /// Changes Tw (e.g. a per-peer value once the responder knows the peer); takes effect
+    /// from the next watchdog period.
+    pub fn set_tw(&mut self, tw: Duration) {
+        self.cfg.tw = tw;
+        self.wd_tw = self.draw_tw();
+    }
+
     /// The transport closed (EOF or error).
     pub fn transport_closed(&mut self) {
         let reason = self

@@ -198,6 +198,15 @@ impl RouteTable {
 pub fn forward_request(req: &[u8], from: &str, out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(req);
+    append_route_record(out, start, from);
+}
+
+/// Appends a Route-Record AVP naming `from` to the message that starts at `start` in `out`
+/// and is the last thing in it, updating its Message Length.
+pub fn append_route_record(out: &mut Vec<u8>, start: usize, from: &str) {
+    if out.len() < start + 20 {
+        return;
+    }
     let avp_len = 8 + from.len();
     out.extend_from_slice(&dict::ROUTE_RECORD.code.to_be_bytes());
     out.push(avp_flags::MANDATORY);
