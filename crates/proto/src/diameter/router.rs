@@ -160,7 +160,10 @@ impl RouteTable {
         let is_local_realm = same_identity(realm, &self.local_realm);
         let action = match action {
             Some(a) => a,
-            None if is_local_realm => return local(),
+            // Our realm: served here, or (a client node) by the default route's peers.
+            None if is_local_realm && (local_apps.contains(app) || self.default.is_none()) => {
+                return local()
+            }
             None => match &self.default {
                 Some(a) => a,
                 None => {

@@ -1157,6 +1157,19 @@ fn routing_decisions() {
         ),
         "relay haaa2.home"
     );
+    // Our own realm, an application we do not serve: the default route's peers.
+    assert_eq!(
+        decide(
+            vec![oh("epdg.visited"), dr("visited")],
+            app::S6B,
+            Some("epdg.visited")
+        ),
+        "relay dra.visited"
+    );
+    assert_eq!(
+        decide(vec![oh("epdg.visited"), dr("visited")], app::NASREQ, None),
+        "3002 E"
+    );
     // A request is never sent back to where it came from.
     assert_eq!(
         decide(vec![oh("x.home"), dr("home")], app::S6B, Some("haaa2.home")),
