@@ -7,7 +7,31 @@
 //! answer (cheap to clone, e.g. `bytes::Bytes`).
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{Duration, Instant};
+
+/// The keys are already a hash (of Origin-Host) and a counter: a multiply-mix is enough and
+/// much cheaper than SipHash on this per-request path. An attacker choosing End-to-End
+/// Identifiers only slows its own entries' bucket (the host hash differs per peer).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
 
 /// What [`DuplicateCache::begin`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +50,12 @@ enum Slot<A> {
     Answered(A),
 }
 
+type KeyMap<V> = HashMap<(u64, u32), V, BuildHasherDefault<KeyHasher>>;
+
 /// See the module documentation.
 #[derive(Debug)]
 pub struct DuplicateCache<A> {
-    map: HashMap<(u64, u32), (Slot<A>, Instant)>,
+    map: KeyMap<(Slot<A>, Instant)>,
     fifo: VecDeque<((u64, u32), Instant)>,
     window: Duration,
     capacity: usize,
@@ -49,7 +75,7 @@ impl<A: Clone> DuplicateCache<A> {
     /// `capacity` 0 disables detection.
     pub fn new(window: Duration, capacity: usize) -> Self {
         DuplicateCache {
-            map: HashMap::new(),
+            map: HashMap::default(),
             fifo: VecDeque::new(),
             window,
             capacity,

@@ -262,3 +262,28 @@ pub fn answer_malformed(frame: &[u8], local: &LocalIdentity, rej: &Rejection, ou
     push_rejection(&mut ans, rej);
     let _ = ans.emit(out);
 }
+
+/// The Result-Code of an encoded message by a quick walk over the top-level AVP headers (no
+/// validation: for messages this node built itself).
+pub fn scan_result_code(msg: &[u8]) -> Option<u32> {
+    let mut at = 20;
+    while at + 8 <= msg.len() {
+        let code = u32::from_be_bytes([msg[at], msg[at + 1], msg[at + 2], msg[at + 3]]);
+        let flags = msg[at + 4];
+        let len = u32::from_be_bytes([0, msg[at + 5], msg[at + 6], msg[at + 7]]) as usize;
+        let hdr = if flags & 0x80 != 0 { 12 } else { 8 };
+        if len < hdr || at + len > msg.len() {
+            return None;
+        }
+        if code == dict::RESULT_CODE.code && flags & 0x80 == 0 && len == 12 {
+            return Some(u32::from_be_bytes([
+                msg[at + 8],
+                msg[at + 9],
+                msg[at + 10],
+                msg[at + 11],
+            ]));
+        }
+        at += (len + 3) & !3;
+    }
+    None
+}

@@ -1235,3 +1235,18 @@ fn avp_rules() {
     )
     .is_ok());
 }
+
+#[test]
+fn result_code_scan() {
+    let b = request(
+        vec![
+            AvpRepr::utf8(&dict::SESSION_ID, "abc"),
+            AvpRepr::u32(&dict::RESULT_CODE, 5005),
+        ],
+        app::SWM,
+    );
+    assert_eq!(super::rules::scan_result_code(&b), Some(5005));
+    let b = request(vec![AvpRepr::utf8(&dict::SESSION_ID, "abc")], app::SWM);
+    assert_eq!(super::rules::scan_result_code(&b), None);
+    assert_eq!(super::rules::scan_result_code(&b[..22]), None);
+}
