@@ -290,11 +290,15 @@ impl Task {
             Received::Request(msg) => self.on_request(msg, frame, now),
             Received::Answer(p, msg) => self.on_answer(p, &msg, frame),
             Received::MalformedAnswer(p, r) => {
-                let r = Rejection::new(
-                    rc::UNABLE_TO_DELIVER,
-                    format!("malformed answer from {}: {}", self.peer_host, r.reason),
-                );
-                self.fail(p, r, false);
+                if let Waiter::Local { tx, .. } = p.waiter {
+                    let _ = tx.send(Err(RequestError::MalformedAnswer(r)));
+                } else {
+                    let r = Rejection::new(
+                        rc::UNABLE_TO_DELIVER,
+                        format!("malformed answer from {}: {}", self.peer_host, r.reason),
+                    );
+                    self.fail(p, r, false);
+                }
             }
         }
         // Events (peer open, failovers...) before the next message.
