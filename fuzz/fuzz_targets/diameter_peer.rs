@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use mobstrap_proto::diameter::{
-    AppSet, Connection, ConnectionConfig, LocalIdentity, PeerView, Received, RouteAction, RouteTable,
+    AppSet, Connection, ConnectionConfig, LocalIdentity, PeerView, Received, RouteAction,
+    RouteTable,
 };
 use mobstrap_wire::diameter::{app, message::frame_len, Message};
 
@@ -37,8 +38,16 @@ fn open_pair(now: Instant) -> Connection<u32> {
     l.auth_apps = vec![app::SWM, app::EAP];
     let mut p = l.clone();
     p.origin_host = "peer.example".into();
-    let a = Connection::<u32>::initiator(Arc::new(p), ConnectionConfig::default(), None, false, 1, now);
-    let mut b = Connection::<u32>::responder(Arc::new(l), ConnectionConfig::default(), None, 2, now);
+    let a = Connection::<u32>::initiator(
+        Arc::new(p),
+        ConnectionConfig::default(),
+        None,
+        false,
+        1,
+        now,
+    );
+    let mut b =
+        Connection::<u32>::responder(Arc::new(l), ConnectionConfig::default(), None, 2, now);
     let cer = a.poll_transmit().to_vec();
     let _ = b.handle_frame(&cer, now);
     b.accept(false, now);
@@ -52,11 +61,15 @@ fuzz_target!(|data: &[u8]| {
     let now = Instant::now();
     let mut l = LocalIdentity::new("aaa.example", "example");
     l.auth_apps = vec![app::SWM];
-    let mut fresh = Connection::<u32>::responder(Arc::new(l), ConnectionConfig::default(), None, 3, now);
+    let mut fresh =
+        Connection::<u32>::responder(Arc::new(l), ConnectionConfig::default(), None, 3, now);
     let mut open = open_pair(now);
     let mut routes = RouteTable::new("aaa.example", "example");
     routes.default = Some(RouteAction::Proxy(vec!["peer.example".into()]));
-    let local = AppSet { relay: false, ids: vec![app::SWM] };
+    let local = AppSet {
+        relay: false,
+        ids: vec![app::SWM],
+    };
     let mut rest = data;
     let mut t = now;
     while let Some(n) = frame_len(rest) {
