@@ -1250,3 +1250,53 @@ fn result_code_scan() {
     assert_eq!(super::rules::scan_result_code(&b), None);
     assert_eq!(super::rules::scan_result_code(&b[..22]), None);
 }
+
+#[test]
+fn proxy_hop_by_hop_mapping() {
+    // client ── (c, pa) ── proxy ── (pb, s) ── server, all engines in memory.
+    let t0 = Instant::now();
+    let (mut c, mut pa) = open_pair(t0);
+    let (mut pb, mut s) = open_pair(t0);
+    let req = MessageRepr::request(commands::DIAMETER_EAP, app::SWM)
+        .end_to_end(0xe2e)
+        .with(AvpRepr::utf8(&dict::SESSION_ID, "s;9"))
+        .with(AvpRepr::utf8(&dict::ORIGIN_HOST, "epdg.example"))
+        .to_vec()
+        .unwrap();
+    let hc = c.send_request(&req, 1, t0).unwrap();
+    let f = take_frames(&mut c);
+    // The proxy receives it on pa and forwards it on pb under its own Hop-by-Hop Identifier,
+    // remembering the client's (the token).
+    let Received::Request(m) = pa.handle_frame(&f[0], t0) else {
+        panic!()
+    };
+    assert_eq!(m.header.hop_by_hop, hc);
+    let mut fwd = Vec::new();
+    forward_request(&f[0], "epdg.example", &mut fwd);
+    let hp = pb.send_request(&fwd, hc, t0).unwrap();
+    let f = take_frames(&mut pb);
+    let Received::Request(m) = s.handle_frame(&f[0], t0) else {
+        panic!()
+    };
+    assert_eq!(m.header.hop_by_hop, hp);
+    assert_eq!(m.header.end_to_end, 0xe2e);
+    let mut ans = MessageRepr::answer_to(&m);
+    ans.push(AvpRepr::u32(&dict::RESULT_CODE, 2001));
+    s.send_answer(&ans.to_vec().unwrap());
+    let f = take_frames(&mut s);
+    let Received::Answer(orig, m) = pb.handle_frame(&f[0], t0) else {
+        panic!()
+    };
+    assert_eq!((orig, m.header.hop_by_hop), (hc, hp));
+    let mut back = f[0].clone();
+    super::router::set_hop_by_hop(&mut back, orig);
+    pa.send_answer(&back);
+    let f = take_frames(&mut pa);
+    assert_eq!(
+        deliver(&mut c, &f[0], t0),
+        Got::Answer {
+            token: 1,
+            result: Some(2001)
+        }
+    );
+}
