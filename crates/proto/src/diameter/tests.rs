@@ -1273,7 +1273,10 @@ fn proxy_hop_by_hop_mapping() {
     assert_eq!(m.header.hop_by_hop, hc);
     let mut fwd = Vec::new();
     forward_request(&f[0], "epdg.example", &mut fwd);
+    pb.send_request(&req, 999, t0).unwrap(); // another request first: a different id
+    take_frames(&mut pb);
     let hp = pb.send_request(&fwd, hc, t0).unwrap();
+    assert_ne!(hp, hc);
     let f = take_frames(&mut pb);
     let Received::Request(m) = s.handle_frame(&f[0], t0) else {
         panic!()
