@@ -15,6 +15,17 @@ use mobstrap_wire::diameter::{app, commands, dict, AvpRepr, Message, MessageRepr
 
 const WAIT: Duration = Duration::from_secs(5);
 
+/// Polls `f` every 10 ms for at most 5 s.
+async fn until(f: impl Fn() -> bool) -> bool {
+    for _ in 0..500 {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
 async fn server(host: &str, realm: &str, clients: &[(&str, &str)]) -> (DiameterNode, Arc<EchoApp>) {
     let mut c = config(host, realm);
     for (h, r) in clients {
@@ -71,7 +82,11 @@ async fn two_nodes_peer_watchdog_and_disconnect() {
 
     // DPR from the client: DPA, both sides closed, no reconnection (our own choice).
     assert!(cli.disconnect_peer("aaa.home", DisconnectCause::DoNotWantToTalkToYou));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        until(|| tap.count(commands::DISCONNECT_PEER, false, false) == 1).await,
+        "DPA"
+    );
+    assert!(until(|| !cli.peer_usable("aaa.home") && !srv.peer_usable("epdg.home")).await);
     assert_eq!(tap.count(commands::DISCONNECT_PEER, true, true), 1);
     assert_eq!(tap.count(commands::DISCONNECT_PEER, false, false), 1);
     assert!(!cli.peer_usable("aaa.home") && !srv.peer_usable("epdg.home"));
@@ -103,10 +118,17 @@ async fn server_dpr_rebooting_then_reconnect_after_hold() {
     assert!(cli.wait_peer("aaa.home", WAIT).await);
     assert!(srv.wait_peer("epdg.home", WAIT).await);
     assert!(srv.disconnect_peer("epdg.home", DisconnectCause::Rebooting));
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(
+        until(|| tap.count(commands::DISCONNECT_PEER, false, true) == 1).await,
+        "DPA"
+    );
     assert_eq!(tap.count(commands::DISCONNECT_PEER, true, false), 1);
-    assert_eq!(tap.count(commands::DISCONNECT_PEER, false, true), 1);
-    assert!(!cli.peer_usable("aaa.home"));
+    assert!(until(|| !srv.peer_usable("epdg.home")).await);
+    assert_eq!(
+        tap.count(commands::CAPABILITIES_EXCHANGE, true, true),
+        1,
+        "held off for reboot_hold"
+    );
     // REBOOTING: reconnect after reboot_hold (0.3 s here).
     assert!(cli.wait_peer("aaa.home", WAIT).await, "reconnected");
     assert_eq!(tap.count(commands::CAPABILITIES_EXCHANGE, true, true), 2);
