@@ -45,9 +45,19 @@ impl Rejection {
     }
     /// From a codec fault (`Message::check`).
     pub fn from_fault(f: &Fault<'_>) -> Self {
+        let reason = match &f.avp {
+            Some(a) => format!(
+                "{} in AVP {} (code {}, vendor {})",
+                f.error,
+                a.name.unwrap_or("unknown"),
+                a.code,
+                a.vendor
+            ),
+            None => f.error.to_string(),
+        };
         Rejection {
             result_code: f.result_code,
-            reason: Cow::Owned(f.to_string()),
+            reason: Cow::Owned(reason),
             failed_avp: f.avp.map(|a| a.bytes.to_vec()),
         }
     }

@@ -1303,3 +1303,27 @@ fn proxy_hop_by_hop_mapping() {
         }
     );
 }
+
+#[test]
+fn rejection_text_names_the_field_once() {
+    let t0 = Instant::now();
+    let (_a, mut b) = open_pair(t0);
+    let mut bad = MessageRepr::request(commands::DIAMETER_EAP, app::SWM)
+        .with(AvpRepr::u32(&dict::AUTH_APPLICATION_ID, app::SWM))
+        .to_vec()
+        .unwrap();
+    bad[27] = 0xfc;
+    deliver(&mut b, &bad, t0);
+    let ev = events(&mut b);
+    let Some(Event::Rejected { rejection, .. }) = ev.first() else {
+        panic!("{ev:?}")
+    };
+    let line = rejection.to_string();
+    assert_eq!(line, "diameter: AVP.length: truncated in AVP Auth-Application-Id (code 258, vendor 0) (Result-Code 5014)");
+    let out = take_frames(&mut b);
+    let m = Message::parse(&out[0]).unwrap();
+    assert_eq!(
+        m.get(&dict::ERROR_MESSAGE).unwrap().utf8().unwrap(),
+        rejection.reason
+    );
+}
