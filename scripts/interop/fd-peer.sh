@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Diameter base protocol (RFC 6733) against freeDiameter 1.2.1 (Debian freeDiameterd), TCP, no TLS,
+# inside a private network namespace:
+#   capabilities  CER/CEA: the peer connection reaches STATE_OPEN on the freeDiameter side
+#   watchdog      DWR/DWA (Tw = 6 s): one request/answer pair in either direction (RFC 3539)
+#   disconnect    DPR/DPA: freeDiameterd stopped with SIGTERM sends DPR, the server answers DPA
+#   ping          (reference only, needs test_app.fdx) one Test-Request answered with 2001
+# Usage: scripts/interop/fd-peer.sh            functional cases above
+#        scripts/interop/fd-peer.sh bench [RUNS=3]   test_app throughput (10 s, 100 outstanding),
+#                                               median Test-Request/Answer per second
+# Server selection:
+#   (default)  the reference: a second freeDiameterd ("aaa.localdomain", no applications) on :3868
+#   AAA_CMD="..." our Diameter node, started in the netns (bash -c "exec $AAA_CMD", cwd $OUT); it
+#              must listen on TCP $AAA_PORT, be $AAA_HOST in realm $AAA_REALM, and accept the
+#              peer "fd.localdomain" (realm localdomain) without TLS
+# Env: AAA_HOST=aaa.localdomain AAA_REALM=localdomain AAA_PORT=3868 OUT=<dir>  PCAP=1 (default;
+#      Diameter on the netns lo into $OUT/diameter.pcapng, checked with check-pcap.sh)
+#      FDX (dir with test_app.fdx; default $FD_DIR/fdx)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+ia_require_root
+ia_out fd-peer
+trap ia_cleanup EXIT
+MODE=${1:-func}; RUNS=${2:-3}
+AAA_HOST=${AAA_HOST:-aaa.localdomain}; AAA_REALM=${AAA_REALM:-localdomain}; AAA_PORT=${AAA_PORT:-3868}
+FDX=${FDX:-$FD_DIR/fdx}
+PCAP=${PCAP:-1}; [ "$MODE" = bench ] && PCAP=0
+NS=ia-fd-$$
+ia_fd_netns "$NS"
+[ "$PCAP" = 1 ] && ia_pcap_start "$NS" lo "tcp port $AAA_PORT" "$OUT/diameter.pcapng"
+
+HAVE_TA=0; [ -f "$FDX/test_app.fdx" ] && [ -z "${AAA_CMD:-}" ] && HAVE_TA=1
+[ "$MODE" = bench ] && [ $HAVE_TA = 0 ] && ia_die "bench needs $FDX/test_app.fdx (scripts/interop/build-fd-extensions.sh) and the reference server"
+srv_ta=(); cli_ta=()
+if [ $HAVE_TA = 1 ]; then
+  cp "$FDX/test_app.fdx" "$IA_DIR/diameter/test_app_server.conf" "$IA_DIR/diameter/test_app_client.conf" "$OUT/"
+  [ "$MODE" = bench ] || sed -i '/^benchmark/d' "$OUT/test_app_client.conf"
+  srv_ta=('LoadExtension = "./test_app.fdx" : "test_app_server.conf";')
+  cli_ta=('LoadExtension = "./test_app.fdx" : "test_app_client.conf";')
+fi
+[ "$MODE" = bench ] && export IA_FD_DUMPS=0
+mkdir -p "$OUT/srv" "$OUT/cli"
+if [ -n "${AAA_CMD:-}" ]; then
+  ia_bg "$OUT/aaa.log" env -C "$OUT" ip netns exec "$NS" bash -c "exec $AAA_CMD"
+  SERVER="AAA_CMD ($AAA_HOST)"
+else
+  ia_fd_conf "$OUT/srv/fd.conf" "$AAA_HOST" "$AAA_REALM" "$AAA_PORT" "${srv_ta[@]}"
+  [ $HAVE_TA = 1 ] && cp "$OUT/test_app.fdx" "$OUT/test_app_server.conf" "$OUT/srv/"
+  ia_fd_start "$NS" "$OUT/srv" fd.conf "$OUT/srv/fd.log"
+  SERVER="reference freeDiameterd $(dpkg-query -W -f='${Version}' freediameterd) ($AAA_HOST)"
+fi
+SRV_PID=$IA_LAST_PID
+ia_wait_tcp "$AAA_PORT" "$NS" 10 || { tail -20 "$OUT"/aaa.log "$OUT"/srv/fd.log 2>/dev/null >&2; ia_die "nothing listens on tcp $AAA_PORT"; }
+echo "fd-peer: server = $SERVER; artefacts in $OUT"
+
+IA_FD_ACL="$AAA_HOST" ia_fd_conf "$OUT/cli/fd.conf" fd.localdomain localdomain 13869 "${cli_ta[@]}" \
+  "ConnectPeer = \"$AAA_HOST\" { ConnectTo = \"127.0.0.1\"; Port = $AAA_PORT; No_TLS; No_SCTP; };"
+[ $HAVE_TA = 1 ] && cp "$OUT/test_app.fdx" "$OUT/test_app_client.conf" "$OUT/cli/"
+ia_fd_start "$NS" "$OUT/cli" fd.conf "$OUT/cli/fd.log"
+CLI_PID=$IA_LAST_PID
+L=$OUT/cli/fd.log
+
+if ia_wait_log "$L" "-> 'STATE_OPEN'.*'$AAA_HOST'" 1 20; then
+  ia_pass "capabilities: CER/CEA, freeDiameterd sees $AAA_HOST in STATE_OPEN ($(grep -m1 -o "RCV from '[^']*': Capabilities-Exchange-Answer" "$L" || echo CEA))"
+else
+  ia_fail "capabilities: no STATE_OPEN with $AAA_HOST (see $L)"
+  ia_summary fd-peer; exit 1
+fi
+
+if [ "$MODE" = bench ]; then
+  rates=()
+  for r in $(seq 1 "$RUNS"); do
+    kill -USR1 "$CLI_PID"
+    ia_wait_log "$L" "Test Complete" "$r" 30 || { ia_fail "bench run $r did not complete"; break; }
+    # first "Throughput" line of a run = answers/s during the 10 s sending window
+    t=$(grep "Throughput:" "$L" | sed -n "$((2 * r - 1))p" | grep -o '[0-9]* messages' | cut -d' ' -f1)
+    e=$(grep "error(s) received" "$L" | sed -n "$((2 * r))p" | grep -o '[0-9]* error' | cut -d' ' -f1)
+    echo "run $r: $t Test-Request/Answer per s (errors: ${e:-?})"
+    rates+=("$t")
+  done
+  [ ${#rates[@]} -gt 0 ] && ia_pass "bench: median $(printf '%s\n' "${rates[@]}" | sort -n | sed -n "$(((${#rates[@]} + 1) / 2))p") Test-Request/Answer per s (test_app, 100 outstanding, TCP, no TLS, both peers on this machine)"
+  ia_summary fd-peer; exit
+fi
+
+# RFC 3539: any received message resets the watchdog, so usually only one side sends DWRs
+if ia_wait_log "$L" "(SND to|RCV from) '$AAA_HOST': Device-Watchdog-Answer" 1 20; then
+  ia_pass "watchdog: $(grep -o "\(SND to\|RCV from\) '$AAA_HOST': Device-Watchdog-[A-Za-z]*" "$L" | head -2 | paste -sd';' -)"
+else ia_fail "watchdog: no DWR/DWA within 20 s (see $L)"; fi
+
+if [ $HAVE_TA = 1 ]; then
+  kill -USR1 "$CLI_PID"
+  if ia_wait_log "$L" "RECV .* Status: 2001" 1 5; then ia_pass "ping: test_app $(grep -m1 '^RECV' "$L" | sed 's/  */ /g')"
+  else ia_fail "ping: no test_app answer (see $L)"; fi
+fi
+
+# DPR/DPA: freeDiameterd says goodbye on SIGTERM
+kill "$CLI_PID"
+for _ in $(seq 1 50); do kill -0 "$CLI_PID" 2>/dev/null || break; sleep 0.1; done
+if grep -q "RCV from '$AAA_HOST': Disconnect-Peer-Answer" "$L"; then
+  ia_pass "disconnect: $(grep -o "\(SND to\|RCV from\) '$AAA_HOST': Disconnect-Peer-[A-Za-z]*" "$L" | paste -sd';' -)"
+else ia_fail "disconnect: no DPA from $AAA_HOST after DPR (see $L)"; fi
+if [ -n "${AAA_CMD:-}" ] && ! kill -0 "$SRV_PID" 2>/dev/null; then ia_fail "server: AAA_CMD exited during the test (see $OUT/aaa.log)"; fi
+
+ia_cleanup
+if [ "$PCAP" = 1 ]; then
+  # test_app's vendor-specific Test-Request (app 16777215) is unknown to Wireshark
+  ign=""; [ $HAVE_TA = 1 ] && ign='^Unknown (command|Application Id|AVP|Vendor)'
+  if IGNORE=$ign "$IA_DIR/check-pcap.sh" "$OUT/diameter.pcapng" -d "tcp.port==$AAA_PORT,diameter" \
+    >"$OUT/check-pcap.txt" 2>&1; then
+    ia_pass "pcap: $(cat "$OUT/check-pcap.txt")"
+  else ia_fail "pcap: $(cat "$OUT/check-pcap.txt")"; fi
+fi
+ia_summary fd-peer
