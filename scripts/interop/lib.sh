@@ -305,3 +305,36 @@ ia_start_aaa_cmd() {
   if [ "$proto" = udp ]; then ia_wait_udp "$port" "$ns" 10; else ia_wait_tcp "$port" "$ns" 10; fi ||
     { tail -20 "$OUT/aaa.log" >&2; ia_die "AAA_CMD not listening on $proto $port (see $OUT/aaa.log)"; }
 }
+
+# --- strongSwan helpers -------------------------------------------------------------------------
+SW_CHARON=$SW_DIR/libexec/ipsec/charon
+SW_SWANCTL=$SW_DIR/sbin/swanctl
+SW_PKI=$SW_DIR/bin/pki
+ia_need_sw() { [ -x "$SW_CHARON" ] || ia_die "no $SW_CHARON: run scripts/interop/build-strongswan.sh"; }
+
+# ia_charon_start NS RUNDIR STRONGSWAN_CONF [CHARON_BIN PIDDIR]: charon in netns NS, cwd RUNDIR,
+# log RUNDIR/charon.log. ip netns exec gives it a private mount namespace, in which RUNDIR is
+# bind-mounted over the compiled-in piddir, so two charons (the rebuilt one: $SW_DIR/run;
+# Debian's: /run) do not fight over charon.pid / charon.vici. Sets IA_LAST_PID.
+ia_charon_start() {
+  local ns=$1 run=$2 conf=$3 bin=${4:-$SW_CHARON} piddir=${5:-$SW_DIR/run} i
+  mkdir -p "$run"
+  rm -f "$run/charon.vici" "$run/charon.pid" "$run/charon.ctl"
+  ia_bg "$run/charon.log" env -C "$run" ip netns exec "$ns" sh -c \
+    'mount --bind "$1" "$2" && exec env STRONGSWAN_CONF="$3" "$4"' sh "$run" "$piddir" "$conf" "$bin"
+  for i in $(seq 1 100); do [ -S "$run/charon.vici" ] && break; sleep 0.1; done
+  [ -S "$run/charon.vici" ] || { tail -20 "$run/charon.log" >&2; ia_die "charon in $ns did not start"; }
+}
+# ia_sw RUNDIR COMMAND [options]: swanctl against the charon of RUNDIR (--uri must follow the command)
+ia_sw() {
+  local run=$1 cmd=$2
+  shift 2
+  SWANCTL_DIR="$run/swanctl" "$SW_SWANCTL" "$cmd" --uri "unix://$run/charon.vici" "$@"
+}
+# ia_subst TEMPLATE OUT VAR...: replace @VAR@ by the value of $VAR
+ia_subst() {
+  local in=$1 out=$2 v args=()
+  shift 2
+  for v in "$@"; do args+=(-e "s|@$v@|${!v}|g"); done
+  sed "${args[@]}" "$in" >"$out"
+}

@@ -12,7 +12,8 @@ pkgs=(
   # peers
   hostapd                       # reference RADIUS EAP-AKA/AKA'/ERP server and wired NAS
   freediameter freediameter-extensions
-  strongswan strongswan-swanctl libcharon-extra-plugins   # Debian charon as ePDG (eap-radius, kernel-libipsec)
+  # Debian charon as ePDG (eap-radius, kernel-libipsec; openssl, gcm, curve25519 in the *-plugins)
+  strongswan strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins libstrongswan-extra-plugins
   tshark                        # dumpcap + dissector checks of the captures
   iproute2 iputils-ping
   # builds (hostap, freeDiameter extensions, strongSwan)
