@@ -8,4 +8,6 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+# every interop harness against its reference peer (needs root: network namespaces)
+if [ "${INTEROP:-1}" != 0 ] && [ "$(id -u)" -eq 0 ]; then scripts/interop/selftest.sh; fi
 scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-20}"

@@ -12,7 +12,7 @@
 #   (default)  the reference: a second freeDiameterd ("aaa.localdomain", no applications) on :3868
 #   AAA_CMD="..." our Diameter node, started in the netns (bash -c "exec $AAA_CMD", cwd $OUT); it
 #              must listen on TCP $AAA_PORT, be $AAA_HOST in realm $AAA_REALM, and accept the
-#              peer "fd.localdomain" (realm localdomain) without TLS
+#              peer "fd.localdomain" (realm localdomain) without TLS; AAA_SETUP="..." runs first
 # Env: AAA_HOST=aaa.localdomain AAA_REALM=localdomain AAA_PORT=3868 OUT=<dir>  PCAP=1 (default;
 #      Diameter on the netns lo into $OUT/diameter.pcapng, checked with check-pcap.sh)
 #      FDX (dir with test_app.fdx; default $FD_DIR/fdx)
@@ -41,7 +41,7 @@ fi
 [ "$MODE" = bench ] && export IA_FD_DUMPS=0
 mkdir -p "$OUT/srv" "$OUT/cli"
 if [ -n "${AAA_CMD:-}" ]; then
-  ia_bg "$OUT/aaa.log" env -C "$OUT" ip netns exec "$NS" bash -c "exec $AAA_CMD"
+  ia_start_aaa_cmd "$NS" tcp "$AAA_PORT"
   SERVER="AAA_CMD ($AAA_HOST)"
 else
   ia_fd_conf "$OUT/srv/fd.conf" "$AAA_HOST" "$AAA_REALM" "$AAA_PORT" "${srv_ta[@]}"

@@ -86,8 +86,10 @@ for c in "${CASES[@]}"; do
     wrong_key) run_eapol "$c" AKA "$(ia_nai 0 "$AKA_IMSI" "$REALM")" "$(printf '%s' "$AKA_K" | tr '0-9a-f' '1-9a-f0')" "$AKA_OPC" ;;
     esac
     if [ "$c" = wrong_key ]; then
-      if [ "$RC" != 0 ] && grep -q "(Access-Reject)" "$LOG" && ! grep -q CTRL-EVENT-EAP-SUCCESS "$LOG"; then
-        ia_pass "$c: Access-Reject (replies: $(replies))"
+      # the challenge must have reached the peer, and the peer must have refused its AUTN
+      if [ "$RC" != 0 ] && grep -q "(Access-Reject)" "$LOG" && ! grep -q CTRL-EVENT-EAP-SUCCESS "$LOG" &&
+        grep -q "EAP-AKA: UMTS authentication failed" "$LOG"; then
+        ia_pass "$c: AUTN refused by the peer, Access-Reject (replies: $(replies))"
       else ia_fail "$c: exit $RC, replies: $(replies) (see $LOG)"; fi
     elif [ "$RC" = 0 ] && grep -q "MPPE keys OK: 1  mismatch: 0" "$LOG"; then
       ia_pass "$c: Access-Accept, MPPE keys match the peer's MSK (replies: $(replies))"
@@ -99,6 +101,7 @@ done
 
 ia_cleanup
 # The Diameter leg as tshark sees it: DER/DEA with EAP-Payload, Result-Codes
+# shellcheck disable=SC2054
 T=(tshark -n -r "$OUT/chain.pcapng" -d "tcp.port==$AAA_PORT,diameter" -d udp.port==18121,radius)
 "${T[@]}" -Y 'diameter.cmd.code == 268' -T fields -e frame.number -e diameter.flags.request \
   -e diameter.applicationId -e diameter.Destination-Realm -e diameter.Result-Code -e eap.code -e eap.type \

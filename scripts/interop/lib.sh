@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers of the interop scripts. Source it (". scripts/interop/lib.sh"); do not execute it.
 #
 # Conventions of every harness in scripts/interop/:

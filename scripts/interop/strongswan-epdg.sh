@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # variables used through ia_subst (indirect expansion)
 # strongSwan as ePDG and as UE, in two network namespaces joined by a veth pair:
 #
 #   netns UE   ue0 192.0.2.2  <--veth-->  epdg0 192.0.2.1   netns ePDG
