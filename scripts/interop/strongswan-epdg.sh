@@ -27,6 +27,9 @@
 #                   ikev2_decryption_table / esp_sa into its cwd, decrypt uses them.
 #   EPDG_CMD="..."  our ePDG, run in the ePDG netns (cwd $OUT/epdg) on $EPDG_ADDR, with the
 #                   certificate $OUT/pki/epdg.pem + epdg.key (CA $OUT/pki/ca.pem) or the PSK.
+#                   With AAA_CMD too, the AAA runs in the ePDG netns; AAA_PROTO=tcp when it
+#                   serves Diameter (SWm) on $AAA_PORT rather than RADIUS (the capture of that
+#                   port is then $OUT/radius.pcapng all the same).
 # Env: IMSI/K/OPc of the UE: AKA_IMSI AKA_K AKA_OPC (defaults as in eapol-test.sh), IDENTITY
 #      (default 0<IMSI>@nai.epc.mnc<MNC>.mcc<MCC>.3gppnetwork.org), EPDG_ID, PSK, IKE_PROPOSALS,
 #      ESP_PROPOSALS, AAA_PORT=18120 AAA_SECRET=radius, PING=1, OUT=<dir>, HOLD=<s> (keep it up)
@@ -42,7 +45,7 @@ ia_out strongswan-epdg
 trap ia_cleanup EXIT
 ia_subscriber_defaults
 ia_write_subscribers "$OUT/subscribers.csv"
-AAA_PORT=${AAA_PORT:-18120}; AAA_SECRET=${AAA_SECRET:-radius}
+AAA_PORT=${AAA_PORT:-18120}; AAA_SECRET=${AAA_SECRET:-radius}; AAA_PROTO=${AAA_PROTO:-udp}
 IDENTITY=${IDENTITY:-$(ia_nai 0 "$AKA_IMSI")}
 K=$AKA_K; OPC=$AKA_OPC
 EPDG_ID=${EPDG_ID:-epdg.epc.mnc001.mcc232.pub.3gppnetwork.org}
@@ -76,9 +79,9 @@ ia_pcap_start "$NS_UE" ue0 "udp port 500 or udp port 4500" "$OUT/ike.pcapng"
 WITH_AAA=0
 { [ "$MODE" = eap-radius ] || [ -n "${AAA_CMD:-}" ]; } && WITH_AAA=1
 if [ $WITH_AAA = 1 ]; then
-  ia_pcap_start "$NS_EPDG" lo "udp port $AAA_PORT" "$OUT/radius.pcapng"
+  ia_pcap_start "$NS_EPDG" lo "port $AAA_PORT" "$OUT/radius.pcapng"
   if [ -n "${AAA_CMD:-}" ]; then
-    ia_start_aaa_cmd "$NS_EPDG" udp "$AAA_PORT"
+    ia_start_aaa_cmd "$NS_EPDG" "$AAA_PROTO" "$AAA_PORT"
     AAA_DESC=AAA_CMD
   else
     ia_start_hostapd_aaa "$NS_EPDG" "$OUT/aaa" "$AAA_PORT" "$AAA_SECRET" "$OUT/hlr_auc_gw.milenage_db"
@@ -156,6 +159,11 @@ else
   else ia_fail "ike: no established SA at the ePDG within 30 s (see $U/ue.log, $E/charon.log)"; fi
 fi
 
+# the virtual IPs may land a moment after the SAs (our UE installs them itself): wait up to 5 s
+for _ in $(seq 1 50); do
+  ip -n "$NS_UE" -4 -o addr show scope global | awk '$2 != "ue0"' | grep -q . && break
+  sleep 0.1
+done
 VIP4=$(ip -n "$NS_UE" -4 -o addr show scope global | awk '$2 != "ue0" {print $4}' | cut -d/ -f1 | head -1)
 VIP6=$(ip -n "$NS_UE" -6 -o addr show scope global | awk '$2 != "ue0" {print $4}' | cut -d/ -f1 | head -1)
 case "$VIP4" in 198.51.100.*) v4ok=1 ;; *) v4ok=0 ;; esac
@@ -200,7 +208,7 @@ fi
 if "$IA_DIR/check-pcap.sh" "$OUT/ike.pcapng" "${OPTS[@]}" >"$OUT/check-pcap-ike.txt" 2>&1; then
   ia_pass "pcap ike: $(cat "$OUT/check-pcap-ike.txt")"
 else ia_fail "pcap ike: $(cat "$OUT/check-pcap-ike.txt")"; fi
-if [ $WITH_AAA = 1 ] && [ "$MODE" = eap-radius ]; then
+if [ $WITH_AAA = 1 ] && [ "$MODE" = eap-radius ] && [ -z "${EPDG_CMD:-}" ]; then
   R=(tshark -n -r "$OUT/radius.pcapng" -d "udp.port==$AAA_PORT,radius")
   codes=$("${R[@]}" -T fields -e radius.code 2>/dev/null | paste -sd' ' -)
   nch=$(tr ' ' '\n' <<<"$codes" | grep -c '^11$'); nacc=$(tr ' ' '\n' <<<"$codes" | grep -c '^2$')
