@@ -13,6 +13,9 @@
 #   AAA_CMD="..." our Diameter node, started in the netns (bash -c "exec $AAA_CMD", cwd $OUT); it
 #              must listen on TCP $AAA_PORT, be $AAA_HOST in realm $AAA_REALM, and accept the
 #              peer "fd.localdomain" (realm localdomain) without TLS; AAA_SETUP="..." runs first
+#   FD_ROLE=connect (default: freeDiameterd connects to the server) | listen (freeDiameterd listens
+#              on 127.0.0.1:13869 as "fd.localdomain"; the server connects to it: our node's peer
+#              table must hold that peer; the reference gets a ConnectPeer)
 # Env: AAA_HOST=aaa.localdomain AAA_REALM=localdomain AAA_PORT=3868 OUT=<dir>  PCAP=1 (default;
 #      Diameter on the netns lo into $OUT/diameter.pcapng, checked with check-pcap.sh)
 #      FDX (dir with test_app.fdx; default $FD_DIR/fdx)
@@ -27,7 +30,7 @@ FDX=${FDX:-$FD_DIR/fdx}
 PCAP=${PCAP:-1}; [ "$MODE" = bench ] && PCAP=0
 NS=ia-fd-$$
 ia_fd_netns "$NS"
-[ "$PCAP" = 1 ] && ia_pcap_start "$NS" lo "tcp port $AAA_PORT" "$OUT/diameter.pcapng"
+[ "$PCAP" = 1 ] && ia_pcap_start "$NS" lo "tcp port $AAA_PORT or tcp port 13869" "$OUT/diameter.pcapng"
 
 HAVE_TA=0; [ -f "$FDX/test_app.fdx" ] && [ -z "${AAA_CMD:-}" ] && HAVE_TA=1
 [ "$MODE" = bench ] && [ $HAVE_TA = 0 ] && ia_die "bench needs $FDX/test_app.fdx (scripts/interop/build-fd-extensions.sh) and the reference server"
@@ -40,28 +43,41 @@ if [ $HAVE_TA = 1 ]; then
 fi
 [ "$MODE" = bench ] && export IA_FD_DUMPS=0
 mkdir -p "$OUT/srv" "$OUT/cli"
-if [ -n "${AAA_CMD:-}" ]; then
-  ia_start_aaa_cmd "$NS" tcp "$AAA_PORT"
-  SERVER="AAA_CMD ($AAA_HOST)"
+FD_ROLE=${FD_ROLE:-connect}
+FD_PORT=13869
+start_server() { # [extra conf lines]: the reference or AAA_CMD, listening on $AAA_PORT
+  if [ -n "${AAA_CMD:-}" ]; then
+    ia_start_aaa_cmd "$NS" tcp "$AAA_PORT"
+    SERVER="AAA_CMD ($AAA_HOST)"
+  else
+    IA_FD_ACL=fd.localdomain ia_fd_conf "$OUT/srv/fd.conf" "$AAA_HOST" "$AAA_REALM" "$AAA_PORT" "${srv_ta[@]}" "$@"
+    [ $HAVE_TA = 1 ] && cp "$OUT/test_app.fdx" "$OUT/test_app_server.conf" "$OUT/srv/"
+    ia_fd_start "$NS" "$OUT/srv" fd.conf "$OUT/srv/fd.log"
+    SERVER="reference freeDiameterd $(dpkg-query -W -f='${Version}' freediameterd) ($AAA_HOST)"
+    ia_wait_tcp "$AAA_PORT" "$NS" 10 || { tail -20 "$OUT/srv/fd.log" >&2; ia_die "nothing listens on tcp $AAA_PORT"; }
+  fi
+  SRV_PID=$IA_LAST_PID
+}
+start_fd() { # [extra conf lines]: freeDiameterd "fd.localdomain" on $FD_PORT
+  IA_FD_ACL="$AAA_HOST" ia_fd_conf "$OUT/cli/fd.conf" fd.localdomain localdomain "$FD_PORT" "${cli_ta[@]}" "$@"
+  [ $HAVE_TA = 1 ] && cp "$OUT/test_app.fdx" "$OUT/test_app_client.conf" "$OUT/cli/"
+  ia_fd_start "$NS" "$OUT/cli" fd.conf "$OUT/cli/fd.log"
+  CLI_PID=$IA_LAST_PID
+}
+if [ "$FD_ROLE" = listen ]; then
+  # freeDiameterd waits; the server (our node, or the reference with a ConnectPeer) connects to it
+  start_fd
+  ia_wait_tcp "$FD_PORT" "$NS" 10 || ia_die "freeDiameterd not listening on $FD_PORT (see $OUT/cli/fd.log)"
+  start_server "ConnectPeer = \"fd.localdomain\" { ConnectTo = \"127.0.0.1\"; Port = $FD_PORT; No_TLS; No_SCTP; };"
 else
-  ia_fd_conf "$OUT/srv/fd.conf" "$AAA_HOST" "$AAA_REALM" "$AAA_PORT" "${srv_ta[@]}"
-  [ $HAVE_TA = 1 ] && cp "$OUT/test_app.fdx" "$OUT/test_app_server.conf" "$OUT/srv/"
-  ia_fd_start "$NS" "$OUT/srv" fd.conf "$OUT/srv/fd.log"
-  SERVER="reference freeDiameterd $(dpkg-query -W -f='${Version}' freediameterd) ($AAA_HOST)"
+  start_server
+  start_fd "ConnectPeer = \"$AAA_HOST\" { ConnectTo = \"127.0.0.1\"; Port = $AAA_PORT; No_TLS; No_SCTP; };"
 fi
-SRV_PID=$IA_LAST_PID
-ia_wait_tcp "$AAA_PORT" "$NS" 10 || { tail -20 "$OUT"/aaa.log "$OUT"/srv/fd.log 2>/dev/null >&2; ia_die "nothing listens on tcp $AAA_PORT"; }
-echo "fd-peer: server = $SERVER; artefacts in $OUT"
-
-IA_FD_ACL="$AAA_HOST" ia_fd_conf "$OUT/cli/fd.conf" fd.localdomain localdomain 13869 "${cli_ta[@]}" \
-  "ConnectPeer = \"$AAA_HOST\" { ConnectTo = \"127.0.0.1\"; Port = $AAA_PORT; No_TLS; No_SCTP; };"
-[ $HAVE_TA = 1 ] && cp "$OUT/test_app.fdx" "$OUT/test_app_client.conf" "$OUT/cli/"
-ia_fd_start "$NS" "$OUT/cli" fd.conf "$OUT/cli/fd.log"
-CLI_PID=$IA_LAST_PID
+echo "fd-peer: server = $SERVER; freeDiameterd fd.localdomain ${FD_ROLE}s; artefacts in $OUT"
 L=$OUT/cli/fd.log
 
 if ia_wait_log "$L" "-> 'STATE_OPEN'.*'$AAA_HOST'" 1 20; then
-  ia_pass "capabilities: CER/CEA, freeDiameterd sees $AAA_HOST in STATE_OPEN ($(grep -m1 -o "RCV from '[^']*': Capabilities-Exchange-Answer" "$L" || echo CEA))"
+  ia_pass "capabilities: CER/CEA, freeDiameterd sees $AAA_HOST in STATE_OPEN ($(grep -o "\(SND to\|RCV from\) '$AAA_HOST': Capabilities-Exchange-[A-Za-z]*" "$L" | head -2 | paste -sd';' -))"
 else
   ia_fail "capabilities: no STATE_OPEN with $AAA_HOST (see $L)"
   ia_summary fd-peer; exit 1
@@ -105,7 +121,7 @@ ia_cleanup
 if [ "$PCAP" = 1 ]; then
   # test_app's vendor-specific Test-Request (app 16777215) is unknown to Wireshark
   ign=""; [ $HAVE_TA = 1 ] && ign='^Unknown (command|Application Id|AVP|Vendor)'
-  if IGNORE=$ign "$IA_DIR/check-pcap.sh" "$OUT/diameter.pcapng" -d "tcp.port==$AAA_PORT,diameter" \
+  if IGNORE=$ign "$IA_DIR/check-pcap.sh" "$OUT/diameter.pcapng" -d "tcp.port==$AAA_PORT,diameter" -d tcp.port==13869,diameter \
     >"$OUT/check-pcap.txt" 2>&1; then
     ia_pass "pcap: $(cat "$OUT/check-pcap.txt")"
   else ia_fail "pcap: $(cat "$OUT/check-pcap.txt")"; fi

@@ -21,6 +21,7 @@ run eapol-test "$here/eapol-test.sh"
 run erp-netns-aka "$here/erp-netns.sh" aka 3
 run erp-netns-aka-prime "$here/erp-netns.sh" aka_prime 2
 run fd-peer "$here/fd-peer.sh"
+FD_ROLE=listen run fd-peer-listen "$here/fd-peer.sh"
 run fd-radgw-chain "$here/fd-radgw-chain.sh"
 run strongswan-eap-radius "$here/strongswan-epdg.sh" eap-radius
 run strongswan-eap-aka-local "$here/strongswan-epdg.sh" eap-aka-local
