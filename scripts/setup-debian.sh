@@ -25,9 +25,3 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "setup: installing cargo-fuzz"
   cargo install --locked cargo-fuzz >/dev/null
 fi
-
-# Real peers for the interop tests (hostap tools, freeDiameter extensions, strongSwan rebuild;
-# scripts/interop/README.md). Each build skips itself when already done. INTEROP=0 skips them.
-if [ "${INTEROP:-1}" != 0 ]; then
-  "$(dirname "$0")/interop/setup.sh" --build
-fi

@@ -77,7 +77,7 @@ echo "fd-peer: server = $SERVER; freeDiameterd fd.localdomain ${FD_ROLE}s; artef
 L=$OUT/cli/fd.log
 
 if ia_wait_log "$L" "-> 'STATE_OPEN'.*'$AAA_HOST'" 1 20; then
-  ia_pass "capabilities: CER/CEA, freeDiameterd sees $AAA_HOST in STATE_OPEN ($(grep -o "\(SND to\|RCV from\) '$AAA_HOST': Capabilities-Exchange-[A-Za-z]*" "$L" | head -2 | paste -sd';' -))"
+  ia_pass "capabilities: CER/CEA, freeDiameterd sees $AAA_HOST in STATE_OPEN ($(grep -o "\(SND to\|RCV from\) '$AAA_HOST': Capabilities-Exchange-[A-Za-z]*" "$L" | head -2 | paste -sd';' - | grep . || echo "no message dumps in bench mode"))"
 else
   ia_fail "capabilities: no STATE_OPEN with $AAA_HOST (see $L)"
   ia_summary fd-peer; exit 1
