@@ -6,7 +6,7 @@
 #
 # Usage: scripts/interop/build-fd-extensions.sh [OUTDIR]   (default $FD_DIR = target/interop/fd)
 # Result: OUTDIR/fdx/{app_radgw.fdx,test_app.fdx,*.rgwx}
-# Idempotent (OUTDIR/stamp); /etc/apt untouched (private deb-src list under OUTDIR/apt).
+# Idempotent (OUTDIR/stamp); /etc/apt untouched (private deb-src list under $INTEROP_DIR/apt).
 # Needs: cmake bison flex libsctp-dev libidn11-dev libgnutls28-dev libgcrypt20-dev dpkg-dev
 #        (scripts/interop/setup.sh). app_diameap is not built: it does no EAP-AKA and needs MySQL.
 set -euo pipefail
@@ -16,6 +16,7 @@ mkdir -p "$OUTD/fdx"
 OUTD=$(cd "$OUTD" && pwd)
 t0=$(date +%s)
 ver=$(ia_download_source freediameter '^1\.2\.1-' "$OUTD") || ia_die "apt-get source freediameter failed (see $OUTD/apt.log)"
+# shellcheck disable=SC2034  # read by ia_inputs_hash
 IA_HASH_EXTRA=$ver
 stamp=$(ia_inputs_hash "$0")
 if [ -f "$OUTD/fdx/app_radgw.fdx" ] && [ -f "$OUTD/fdx/test_app.fdx" ] && [ -f "$OUTD/fdx/auth.rgwx" ] &&

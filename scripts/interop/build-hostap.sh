@@ -9,7 +9,7 @@
 # Env:   HOSTAP_SRC=<hostap tree> to build from a given tree instead of `apt-get source wpa`.
 # Result: OUTDIR/bin/{eapol_test,wpa_supplicant,wpa_cli,hlr_auc_gw}
 # Idempotent: skipped when OUTDIR/stamp matches the inputs (this script, the two .config files,
-# the source version). /etc/apt is not touched: a private deb-src list lives under OUTDIR/apt.
+# the source version). /etc/apt is not touched: a private deb-src list lives under $INTEROP_DIR/apt.
 # Needs: build-essential libssl-dev dpkg-dev (scripts/interop/setup.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -25,6 +25,7 @@ else
   ver="tree:$HOSTAP_SRC"
   src=$HOSTAP_SRC
 fi
+# shellcheck disable=SC2034  # read by ia_inputs_hash
 IA_HASH_EXTRA=$ver
 stamp=$(ia_inputs_hash "$0" "$IA_DIR/hostap/wpas.config" "$IA_DIR/hostap/hostapd.config")
 bins=(eapol_test wpa_supplicant wpa_cli hlr_auc_gw)

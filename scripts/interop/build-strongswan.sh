@@ -9,7 +9,7 @@
 # Usage: scripts/interop/build-strongswan.sh [PREFIX]   (default $SW_DIR = target/interop/strongswan)
 # Env:   JOBS (default nproc)
 # Result: PREFIX/libexec/ipsec/charon, PREFIX/sbin/swanctl, PREFIX/bin/pki, PREFIX/lib/ipsec/plugins
-# Idempotent (PREFIX/stamp); /etc/apt untouched (private deb-src list under PREFIX/build/apt).
+# Idempotent (PREFIX/stamp); /etc/apt untouched (private deb-src list under $INTEROP_DIR/apt).
 # Needs: build-essential pkg-config libgmp-dev libssl-dev dpkg-dev (scripts/interop/setup.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +22,7 @@ mkdir -p "$BUILD"
 t0=$(date +%s)
 # The security pool sometimes 404s the newest revision's files: ia_download_source falls back.
 ver=$(ia_download_source strongswan '^5\.9\.8-' "$BUILD") || ia_die "apt-get source strongswan failed (see $BUILD/apt.log)"
+# shellcheck disable=SC2034  # read by ia_inputs_hash
 IA_HASH_EXTRA="$ver $PREFIX"
 stamp=$(ia_inputs_hash "$0")
 if [ -x "$PREFIX/libexec/ipsec/charon" ] && [ -f "$PREFIX/lib/ipsec/plugins/libstrongswan-eap-aka-3gpp.so" ] &&

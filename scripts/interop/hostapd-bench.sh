@@ -24,6 +24,7 @@ AAA_ADDR=${AAA_ADDR:-127.0.0.1}; AAA_PORT=${AAA_PORT:-18120}; AAA_SECRET=${AAA_S
 EAPOL=$HOSTAP_DIR/bin/eapol_test
 [ -x "$EAPOL" ] || ia_die "no $EAPOL: run scripts/interop/build-hostap.sh"
 ia_subscriber_defaults
+# shellcheck disable=SC2034  # read by ia_write_subscribers
 IA_EXTRA_SUBSCRIBERS=$(for k in $(seq 1 "$P"); do printf '2320100000001%02d,%s,%s,%s,000000000000\n' "$k" "$AKA_K" "$AKA_OPC" "$AKA_AMF"; done)
 ia_write_subscribers "$OUT/subscribers.csv"
 for k in $(seq 1 "$P"); do

@@ -86,6 +86,7 @@ ia_cleanup() {
   if [ ${#IA_DUMPCAPS[@]} -gt 0 ]; then
     sleep 1.2
     for p in "${IA_DUMPCAPS[@]}"; do ia_stop "$p"; done
+    IA_DUMPCAPS=()
   fi
   for ((i = ${#IA_PIDS[@]} - 1; i >= 0; i--)); do ia_stop "${IA_PIDS[$i]}"; done
   IA_PIDS=()
@@ -141,8 +142,13 @@ ia_apt_src_opts() {
 ia_download_source() {
   local pkg=$1 vre=$2 dir=$3 v
   if [ -f "$dir/dl/version" ]; then cat "$dir/dl/version"; return 0; fi
-  ia_apt_src_opts "$dir/apt"
-  apt-get "${IA_APT[@]}" -qq update >"$dir/apt.log" 2>&1 || { cat "$dir/apt.log" >&2; return 1; }
+  # one private apt state for all builds, refreshed when older than an hour
+  local st=${IA_APT_STATE:-$INTEROP_DIR/apt}
+  mkdir -p "$dir"
+  ia_apt_src_opts "$st"
+  if [ -z "$(find "$st/lists" -maxdepth 1 -name '*Sources*' -mmin -60 2>/dev/null | head -1)" ]; then
+    apt-get "${IA_APT[@]}" -qq update >"$dir/apt.log" 2>&1 || { cat "$dir/apt.log" >&2; return 1; }
+  fi
   rm -rf "$dir/dl"; mkdir -p "$dir/dl"
   for v in $(apt-cache "${IA_APT[@]}" showsrc "$pkg" 2>/dev/null | awk '/^Version: /{print $2}' |
     grep -E -- "$vre" | sort -ruV); do
