@@ -302,7 +302,11 @@ ia_write_subscribers() {
 # ia_start_aaa_cmd NS PROTO PORT: start $AAA_CMD (after $AAA_SETUP) in NS, cwd $OUT, wait until it
 # listens on PROTO (udp|tcp) PORT. Sets IA_AAA_PID.
 ia_start_aaa_cmd() {
-  local ns=$1 proto=$2 port=$3
+  local ns=$1 proto=$2 port=$3 v
+  # the command may refer to these (single-quoted in the caller's environment)
+  for v in AAA_ADDR AAA_PORT AAA_SECRET AAA_HOST AAA_REALM REALM OUT; do
+    [ -z "${!v:-}" ] || export "${v?}"
+  done
   if [ -n "${AAA_SETUP:-}" ]; then
     (cd "$OUT" && bash -c "$AAA_SETUP") >"$OUT/aaa-setup.log" 2>&1 || ia_die "AAA_SETUP failed (see $OUT/aaa-setup.log)"
   fi
