@@ -59,6 +59,7 @@ echo "erp-netns: $METHOD, $N ERP re-auths; server = $SERVER; artefacts in $OUT"
 
 # The NAS (needs a short ctrl_interface path)
 CTRL=$(mktemp -d /tmp/ia-erp.XXXXXX)
+IA_TMPDIRS+=("$CTRL")
 sed -e "s#^ctrl_interface=.*#ctrl_interface=$CTRL/nas#" -e "s#^auth_server_port=.*#auth_server_port=$AAA_PORT#" \
   -e "s#^auth_server_shared_secret=.*#auth_server_shared_secret=$AAA_SECRET#" \
   -e "s#^erp_domain=.*#erp_domain=$DOMAIN#" "$IA_DIR/hostap/nas_wired.conf" >"$OUT/nas_wired.conf"
@@ -100,7 +101,6 @@ if [ -z "${AAA_CMD:-}" ]; then
   echo "server: $(grep -c 'Send EAP-Finish/Re-auth (success)' "$OUT/aaa/as.log") x EAP-Finish/Re-auth (success), last $(grep 'SEQ updated' "$OUT/aaa/as.log" | tail -1)"
 fi
 ia_cleanup
-rm -rf "$CTRL"
 if [ "$PCAP" = 1 ]; then
   # tshark decodes ERP (codes 5/6) only as far as the header
   if "$IA_DIR/check-pcap.sh" "$OUT/radius.pcapng" -d "udp.port==$AAA_PORT,radius" >"$OUT/check-pcap.txt" 2>&1; then

@@ -93,8 +93,11 @@ ia_cleanup() {
   for n in "${IA_NETNS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
   IA_NETNS=()
   [ -z "${IA_HLR_SOCK:-}" ] || rm -f "$IA_HLR_SOCK"
+  for n in "${IA_TMPDIRS[@]}"; do rm -rf "$n"; done
+  IA_TMPDIRS=()
 }
 IA_DUMPCAPS=()
+IA_TMPDIRS=() # scratch dirs (short UNIX socket paths) removed by ia_cleanup
 
 # ia_wait_log FILE REGEX [COUNT=1] [TIMEOUT_S=10]: wait until FILE has COUNT lines matching REGEX.
 ia_wait_log() {
