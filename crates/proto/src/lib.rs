@@ -6,3 +6,5 @@
 //! clocks, the store or tokio; that is the job of `mobstrap-node`. This keeps every engine
 //! deterministic, so tests run whole conversations in memory with a virtual clock, loss and
 //! reordering.
+
+pub mod eap;
