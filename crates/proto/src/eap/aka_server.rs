@@ -238,7 +238,9 @@ impl AkaServer {
                     return Step::Pending;
                 }
             }
-            IdentityKind::Permanent(k) if k == m => {
+            // The IMSI is what matters: a `0…` identity after a Nak to EAP-AKA' (or the
+            // reverse) is still the subscriber's permanent identity, used as sent.
+            IdentityKind::Permanent(_) => {
                 if let Some(imsi) = super::imsi_of_permanent(&self.identity) {
                     self.imsi = Some(imsi.to_string());
                     return self.need_vector(None, ctx);
