@@ -10,8 +10,8 @@ use common::*;
 use mobstrap_crypto::eap_aka::AkaKeys;
 use mobstrap_crypto::eap_aka_prime::AkaPrimeKeys;
 use mobstrap_proto::eap::{
-    AkaEapServer, Discard, Event, FailureReason, IdRequest, IdentityChoice, IdentityPolicy,
-    Method, Need, NetworkNamePolicy, PeerFailure, ServerConfig, VectorError,
+    AkaEapServer, Discard, Event, FailureReason, IdRequest, IdentityChoice, IdentityPolicy, Method,
+    Need, NetworkNamePolicy, PeerFailure, ServerConfig, VectorError,
 };
 
 const SUB_CHALLENGE: u8 = 1;
@@ -107,7 +107,9 @@ fn aka_prime_full_authentication() {
     let ch = &t.packets[2];
     assert_eq!((ch[0], ch[4], ch[5]), (1, 50, SUB_CHALLENGE));
     assert!(ch.windows(4).any(|w| w == [24, 1, 0, 1]));
-    assert!(ch.windows(8).any(|w| w == [23, 2, 0, 4, b'W', b'L', b'A', b'N']));
+    assert!(ch
+        .windows(8)
+        .any(|w| w == [23, 2, 0, 4, b'W', b'L', b'A', b'N']));
     assert!(!ch.windows(2).any(|w| w == [136, 1]));
 }
 
@@ -141,7 +143,10 @@ fn aka_prime_keys_match_rfc5448_case_1() {
     let s = t
         .server_success()
         .unwrap_or_else(|| panic!("{:?} {:?}", t.server_events, t.peer_events));
-    assert_eq!(h.vectors[1].autn, arr::<16>("bb52e91c747ac3ab2a5c23d15ee351d5"));
+    assert_eq!(
+        h.vectors[1].autn,
+        arr::<16>("bb52e91c747ac3ab2a5c23d15ee351d5")
+    );
     assert_eq!(s.method, Method::AkaPrime);
     assert_eq!(s.identity, b"0555444333222111");
     assert_eq!(
@@ -154,7 +159,11 @@ fn aka_prime_keys_match_rfc5448_case_1() {
     );
     assert_eq!(t.peer_success().unwrap().msk, s.msk);
     // EAP-AKA proposed, Nak(50), then EAP-AKA'.
-    let types: Vec<u8> = t.packets.iter().map(|p| p.get(4).copied().unwrap_or(0)).collect();
+    let types: Vec<u8> = t
+        .packets
+        .iter()
+        .map(|p| p.get(4).copied().unwrap_or(0))
+        .collect();
     assert_eq!(&types[..4], &[1, 23, 3, 50]);
     assert_eq!(&t.packets[2][5..], &[50]);
 }
@@ -313,7 +322,10 @@ fn counter_too_small_leads_to_full_authentication() {
         ]
     );
     // The too-small response is MAC'd over NONCE_S; its encrypted part hid the flag.
-    assert!(matches!(t.needs.last(), Some(Need::Vector { resync: None, .. })));
+    assert!(matches!(
+        t.needs.last(),
+        Some(Need::Vector { resync: None, .. })
+    ));
 }
 
 #[test]
@@ -329,7 +341,10 @@ fn sqn_resynchronisation_then_success_and_the_limit() {
         assert_eq!(h.resyncs_seen, 1);
         assert!(matches!(
             t.needs.get(1),
-            Some(Need::Vector { resync: Some(_), .. })
+            Some(Need::Vector {
+                resync: Some(_),
+                ..
+            })
         ));
         assert_eq!(
             t.aka_subtypes(),
@@ -347,7 +362,10 @@ fn sqn_resynchronisation_then_success_and_the_limit() {
         let mut h = hss();
         h.subs.get_mut(IMSI).unwrap().ignore_resync = true;
         let t = run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest);
-        assert_eq!(t.server_failure().unwrap().reason, FailureReason::ResyncLimit);
+        assert_eq!(
+            t.server_failure().unwrap().reason,
+            FailureReason::ResyncLimit
+        );
         assert_eq!(t.server_outcome, Some(false));
         assert!(t.peer_failures().contains(&PeerFailure::EapFailure));
     }
@@ -624,7 +642,13 @@ fn unknown_subscriber_and_round_limit() {
         cfg,
     );
     let mut peer = new_peer(|c| c.methods = vec![Method::Aka]);
-    let t = converse(&mut server, &mut peer, &mut h, &mut r, Start::IdentityRequest);
+    let t = converse(
+        &mut server,
+        &mut peer,
+        &mut h,
+        &mut r,
+        Start::IdentityRequest,
+    );
     assert_eq!(
         t.server_failure().unwrap().reason,
         FailureReason::TooManyRounds
@@ -702,7 +726,10 @@ fn duplicates_unexpected_and_garbage_are_discarded() {
 fn attribute_violations_in_responses_fail_the_exchange() {
     // A Response/AKA-Challenge with a non-skippable unknown attribute, and one with no
     // AT_MAC: General Failure notification, then EAP-Failure.
-    for body in [&[99u8, 1, 0, 0][..], &[3, 3, 0, 64, 1, 2, 3, 4, 5, 6, 7, 8][..]] {
+    for body in [
+        &[99u8, 1, 0, 0][..],
+        &[3, 3, 0, 64, 1, 2, 3, 4, 5, 6, 7, 8][..],
+    ] {
         let mut r = rng(21);
         let cfg = server_cfg(|_| {});
         let mut server = new_server(&cfg);
@@ -735,8 +762,143 @@ fn attribute_violations_in_responses_fail_the_exchange() {
             })
             .unwrap();
         assert!(
-            matches!(f.reason, FailureReason::ProtocolError | FailureReason::BadMac),
+            matches!(
+                f.reason,
+                FailureReason::ProtocolError | FailureReason::BadMac
+            ),
             "{f:?}"
         );
     }
+}
+
+/// An EAP-Request/AKA'-Challenge built by hand (wire codec + crypto), with a chosen AT_KDF
+/// list.
+fn prime_challenge(ident: u8, kdfs: &[u16], identity: &[u8], rand: [u8; 16], sqn: u64) -> Vec<u8> {
+    use mobstrap_crypto::eap_aka::{set_at_mac, MacAlg};
+    use mobstrap_crypto::milenage::Milenage;
+    use mobstrap_wire::eap::aka::{mac_offset, Attribute, Message, Padded, Subtype};
+    use mobstrap_wire::eap::{Body, Data, Repr};
+    let v = Milenage::new(&K, &OPC)
+        .generate_vector(&rand, sqn, [0x80, 0])
+        .unwrap();
+    let keys = AkaPrimeKeys::derive_from_ck_ik(
+        identity,
+        v.ck.as_bytes(),
+        v.ik.as_bytes(),
+        b"WLAN",
+        &v.sqn_xor_ak(),
+    )
+    .unwrap();
+    let mut attrs = vec![
+        Attribute::Rand {
+            reserved: 0,
+            rand: &v.rand,
+        },
+        Attribute::Autn {
+            reserved: 0,
+            autn: &v.autn,
+        },
+    ];
+    attrs.extend(kdfs.iter().map(|&k| Attribute::Kdf(k)));
+    attrs.push(Attribute::KdfInput(Padded::new(b"WLAN")));
+    attrs.push(Attribute::Mac {
+        reserved: 0,
+        mac: &[0; 16],
+    });
+    let repr = Repr {
+        identifier: ident,
+        body: Body::Request(Data::AkaPrime(Message::new(Subtype::Challenge, attrs))),
+    };
+    let mut out = Vec::new();
+    repr.emit(&mut out).unwrap();
+    let off = mac_offset(&out).unwrap().unwrap();
+    set_at_mac(
+        MacAlg::HmacSha256_128,
+        keys.k_aut.as_bytes(),
+        &mut out,
+        off,
+        &[],
+    )
+    .unwrap();
+    out
+}
+
+#[test]
+fn aka_prime_kdf_negotiation() {
+    let mut r = rng(30);
+    let mut peer = new_peer(|c| c.methods = vec![Method::AkaPrime]);
+    let identity = peer.begin_with_external_identity();
+    // KDF 2 first: the peer asks for KDF 1 with a Challenge carrying only AT_KDF.
+    let c1 = prime_challenge(1, &[2, 1], &identity, [5; 16], 100);
+    peer.handle_request(&c1, &mut r).unwrap();
+    assert_eq!(
+        peer.poll_transmit().unwrap(),
+        &[2, 1, 0, 12, 50, 1, 0, 0, 24, 1, 0, 1]
+    );
+    // The server puts KDF 1 in front of the original list: the peer authenticates.
+    let c2 = prime_challenge(2, &[1, 2, 1], &identity, [6; 16], 101);
+    peer.handle_request(&c2, &mut r).unwrap();
+    let resp = peer.poll_transmit().unwrap().to_vec();
+    assert_eq!(&resp[4..6], &[50, SUB_CHALLENGE]);
+    assert!(
+        resp.windows(4).any(|w| w == [3, 3, 0, 64]),
+        "AT_RES 64 bits"
+    );
+    // Any other change of the list after negotiation: Client-Error.
+    let mut peer = new_peer(|c| c.methods = vec![Method::AkaPrime]);
+    let identity = peer.begin_with_external_identity();
+    peer.handle_request(
+        &prime_challenge(1, &[2, 1], &identity, [5; 16], 100),
+        &mut r,
+    )
+    .unwrap();
+    let _ = peer.poll_transmit();
+    peer.handle_request(
+        &prime_challenge(2, &[1, 2], &identity, [6; 16], 101),
+        &mut r,
+    )
+    .unwrap();
+    assert_eq!(
+        &peer.poll_transmit().unwrap()[4..6],
+        &[50, SUB_CLIENT_ERROR]
+    );
+    // No KDF the peer knows, or duplicates: Authentication-Reject.
+    for kdfs in [&[2u16, 3][..], &[1, 1][..], &[][..]] {
+        let mut peer = new_peer(|c| c.methods = vec![Method::AkaPrime]);
+        let identity = peer.begin_with_external_identity();
+        peer.handle_request(&prime_challenge(1, kdfs, &identity, [5; 16], 100), &mut r)
+            .unwrap();
+        assert_eq!(
+            &peer.poll_transmit().unwrap()[4..6],
+            &[50, SUB_REJECT],
+            "{kdfs:?}"
+        );
+    }
+
+    // Server side: it offered KDF 1 only, so a peer asking for another one fails.
+    let cfg = server_cfg(|c| c.notify_failures = false);
+    let mut server = new_server(&cfg);
+    let mut h = hss();
+    let id = format!("6{IMSI}@{REALM}");
+    let mut resp = vec![2u8, 1, 0, 0, 1];
+    resp.extend_from_slice(id.as_bytes());
+    let n = resp.len() as u16;
+    resp[2..4].copy_from_slice(&n.to_be_bytes());
+    server.handle_response(&resp, &mut r).unwrap();
+    if let Some(Event::Need(Need::Vector { imsi, method, .. })) = server.poll_event() {
+        let v = h.vector(&imsi, method, None, &mut r);
+        server.provide_vector(v, &mut r);
+    }
+    let ch = server.poll_transmit().unwrap().to_vec();
+    server
+        .handle_response(&[2, ch[1], 0, 12, 50, 1, 0, 0, 24, 1, 0, 2], &mut r)
+        .unwrap();
+    assert_eq!(server.outcome(), Some(false));
+    let f = std::iter::from_fn(|| server.poll_event())
+        .find_map(|e| match e {
+            Event::Failure(f) => Some(f.reason),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(f, FailureReason::Unsupported);
 }

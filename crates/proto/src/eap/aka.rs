@@ -138,7 +138,6 @@ impl<'a> Attrs<'a> {
     pub fn kdfs(&self) -> &[u16] {
         &self.kdfs[..self.kdf_count]
     }
-
 }
 
 /// Splits an EAP-AKA/AKA' packet into (subtype, attribute bytes). The caller has checked
@@ -179,7 +178,8 @@ impl<'b> MsgWriter<'b> {
 
     /// AT_MAC with a zero value, filled in by [`MsgWriter::finish`].
     pub fn mac(&mut self) {
-        self.buf.extend_from_slice(&[AttrType::Mac.value(), 5, 0, 0]);
+        self.buf
+            .extend_from_slice(&[AttrType::Mac.value(), 5, 0, 0]);
         self.mac_at = Some(self.buf.len());
         self.buf.extend_from_slice(&[0u8; 16]);
     }
@@ -243,7 +243,7 @@ pub(crate) fn decrypt_encr<'s>(
     data: &[u8],
     scratch: &'s mut [u8; 1024],
 ) -> Result<&'s [u8], EncrError> {
-    if data.is_empty() || data.len() % 16 != 0 || data.len() > scratch.len() {
+    if data.is_empty() || !data.len().is_multiple_of(16) || data.len() > scratch.len() {
         return Err(EncrError);
     }
     let out = &mut scratch[..data.len()];
@@ -340,7 +340,11 @@ impl Keys {
     pub fn from_reauth(s: &ReauthSecrets) -> Self {
         match s {
             ReauthSecrets::Aka { mk } => Keys::Aka(AkaKeys::from_mk(mk.clone()), None),
-            ReauthSecrets::AkaPrime { k_encr, k_aut, k_re } => Keys::AkaPrime(
+            ReauthSecrets::AkaPrime {
+                k_encr,
+                k_aut,
+                k_re,
+            } => Keys::AkaPrime(
                 AkaPrimeKeys {
                     k_encr: k_encr.clone(),
                     k_aut: k_aut.clone(),
@@ -439,10 +443,16 @@ mod tests {
     fn duplicate_and_misplaced_attributes_are_refused() {
         // AT_RESULT_IND twice.
         let buf = [135u8, 1, 0, 0, 135, 1, 0, 0];
-        assert_eq!(Attrs::parse(&buf, false).err(), Some(AttrError::Duplicate(135)));
+        assert_eq!(
+            Attrs::parse(&buf, false).err(),
+            Some(AttrError::Duplicate(135))
+        );
         // AT_COUNTER outside AT_ENCR_DATA.
         let buf = [19u8, 1, 0, 1];
-        assert_eq!(Attrs::parse(&buf, false).err(), Some(AttrError::Misplaced(19)));
+        assert_eq!(
+            Attrs::parse(&buf, false).err(),
+            Some(AttrError::Misplaced(19))
+        );
         assert_eq!(Attrs::parse(&buf, true).unwrap().counter, Some(1));
         // Non-skippable unknown type 99; skippable 200 is ignored.
         assert_eq!(

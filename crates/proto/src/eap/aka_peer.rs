@@ -14,12 +14,14 @@
 use mobstrap_crypto::eap_aka::{AkaKeys, Checkcode};
 use mobstrap_crypto::eap_aka_prime::AkaPrimeKeys;
 use mobstrap_crypto::milenage::UsimOutcome;
-use mobstrap_wire::eap::aka::{Attribute, Padded, Subtype, BIDDING_D, NOTIFICATION_P, NOTIFICATION_S};
+use mobstrap_wire::eap::aka::{
+    Attribute, Padded, Subtype, BIDDING_D, NOTIFICATION_P, NOTIFICATION_S,
+};
 use mobstrap_wire::eap::Code;
 
 use super::aka::{
-    decrypt_encr, mac_alg, mac_value, network_names_match, session_id, split_message,
-    verify_mac, Attrs, Keys, MsgWriter, KDF_MAX,
+    decrypt_encr, mac_alg, mac_value, network_names_match, session_id, split_message, verify_mac,
+    Attrs, Keys, MsgWriter, KDF_MAX,
 };
 use super::peer::{PeerCtx, PeerEvent, PeerFailure, PeerMethod, PeerStep, PeerSuccess};
 use super::usim::{Usim, UsimAnswer};
@@ -204,7 +206,13 @@ impl AkaPeer {
 
     fn client_error(&mut self, why: PeerFailure, ctx: &mut PeerCtx<'_>) -> PeerStep {
         let m = self.s.method.unwrap_or(Method::Aka);
-        let mut w = MsgWriter::new(ctx.tx, Code::Response.value(), ctx.identifier, m, Subtype::ClientError);
+        let mut w = MsgWriter::new(
+            ctx.tx,
+            Code::Response.value(),
+            ctx.identifier,
+            m,
+            Subtype::ClientError,
+        );
         let _ = w.attr(&Attribute::ClientErrorCode(0));
         w.finish(None, &[]);
         self.s.decision = Some(Decision::Fail);
@@ -229,7 +237,13 @@ impl AkaPeer {
 
     // ---- AKA-Identity ------------------------------------------------------------------
 
-    fn on_identity(&mut self, m: Method, packet: &[u8], a: &Attrs<'_>, ctx: &mut PeerCtx<'_>) -> PeerStep {
+    fn on_identity(
+        &mut self,
+        m: Method,
+        packet: &[u8],
+        a: &Attrs<'_>,
+        ctx: &mut PeerCtx<'_>,
+    ) -> PeerStep {
         let reqs = [a.any_id_req, a.fullauth_id_req, a.permanent_id_req];
         if reqs.iter().filter(|&&x| x).count() > 1 {
             return self.client_error(PeerFailure::ProtocolError, ctx);
@@ -269,7 +283,13 @@ impl AkaPeer {
             Method::AkaPrime => Checkcode::aka_prime(),
         });
         cc.update(packet);
-        let mut w = MsgWriter::new(ctx.tx, Code::Response.value(), ctx.identifier, m, Subtype::Identity);
+        let mut w = MsgWriter::new(
+            ctx.tx,
+            Code::Response.value(),
+            ctx.identifier,
+            m,
+            Subtype::Identity,
+        );
         if let Some(id) = &identity {
             if w.attr(&Attribute::Identity(Padded::new(id))).is_err() {
                 return self.client_error(PeerFailure::ProtocolError, ctx);
@@ -305,7 +325,13 @@ impl AkaPeer {
 
     // ---- AKA-Challenge -----------------------------------------------------------------
 
-    fn on_challenge(&mut self, m: Method, packet: &[u8], a: &Attrs<'_>, ctx: &mut PeerCtx<'_>) -> PeerStep {
+    fn on_challenge(
+        &mut self,
+        m: Method,
+        packet: &[u8],
+        a: &Attrs<'_>,
+        ctx: &mut PeerCtx<'_>,
+    ) -> PeerStep {
         if !self.checkcode_ok(a.checkcode) {
             return self.client_error(PeerFailure::BadCheckcode, ctx);
         }
@@ -348,7 +374,13 @@ impl AkaPeer {
                     // Ask for KDF 1 and touch nothing else.
                     self.s.kdf_requested = Some(1);
                     self.s.original_kdfs = kdfs.to_vec();
-                    let mut w = MsgWriter::new(ctx.tx, Code::Response.value(), ctx.identifier, m, Subtype::Challenge);
+                    let mut w = MsgWriter::new(
+                        ctx.tx,
+                        Code::Response.value(),
+                        ctx.identifier,
+                        m,
+                        Subtype::Challenge,
+                    );
                     let _ = w.attr(&Attribute::Kdf(1));
                     w.finish(None, &[]);
                     return PeerStep::Respond;
@@ -384,12 +416,17 @@ impl AkaPeer {
                 ctx.events.push_back(PeerEvent::SyncFailureSent);
                 return PeerStep::Respond;
             }
-            UsimAnswer::Success(UsimOutcome::Success { res, ck, ik, amf, .. }) => (res, ck, ik, amf),
+            UsimAnswer::Success(UsimOutcome::Success {
+                res, ck, ik, amf, ..
+            }) => (res, ck, ik, amf),
             UsimAnswer::Success(_) => return self.auth_reject(PeerFailure::AutnRejected, ctx),
         };
         let identity = self.identity_for_keys(m);
         let keys = match m {
-            Method::Aka => Keys::Aka(AkaKeys::derive(&identity, ik.as_bytes(), ck.as_bytes()), None),
+            Method::Aka => Keys::Aka(
+                AkaKeys::derive(&identity, ik.as_bytes(), ck.as_bytes()),
+                None,
+            ),
             Method::AkaPrime => {
                 if amf[0] & 0x80 == 0 {
                     return self.auth_reject(PeerFailure::AmfSeparationBit, ctx);
@@ -428,8 +465,18 @@ impl AkaPeer {
         self.s.autn = *autn;
         self.s.fast = None;
         let use_ri = self.config.result_ind && a.result_ind;
-        self.s.decision = Some(if use_ri { Decision::WaitResult } else { Decision::CondSucc });
-        let mut w = MsgWriter::new(ctx.tx, Code::Response.value(), ctx.identifier, m, Subtype::Challenge);
+        self.s.decision = Some(if use_ri {
+            Decision::WaitResult
+        } else {
+            Decision::CondSucc
+        });
+        let mut w = MsgWriter::new(
+            ctx.tx,
+            Code::Response.value(),
+            ctx.identifier,
+            m,
+            Subtype::Challenge,
+        );
         let mut ok = w
             .attr(&Attribute::Res {
                 res_bits: (res.len() * 8) as u16,
@@ -457,7 +504,13 @@ impl AkaPeer {
     }
 
     /// Opens AT_ENCR_DATA of a Challenge or Reauthentication and stages the identities.
-    fn learn(&mut self, keys: &Keys, a: &Attrs<'_>, m: Method, counter: u16) -> Result<(), PeerFailure> {
+    fn learn(
+        &mut self,
+        keys: &Keys,
+        a: &Attrs<'_>,
+        m: Method,
+        counter: u16,
+    ) -> Result<(), PeerFailure> {
         let (iv, data) = match (a.iv, a.encr_data) {
             (Some(iv), Some(d)) => (iv, d),
             (None, None) => return Ok(()),
@@ -493,7 +546,13 @@ impl AkaPeer {
 
     // ---- fast re-authentication ------------------------------------------------------
 
-    fn on_reauth(&mut self, m: Method, packet: &[u8], a: &Attrs<'_>, ctx: &mut PeerCtx<'_>) -> PeerStep {
+    fn on_reauth(
+        &mut self,
+        m: Method,
+        packet: &[u8],
+        a: &Attrs<'_>,
+        ctx: &mut PeerCtx<'_>,
+    ) -> PeerStep {
         if !self.checkcode_ok(a.checkcode) {
             return self.client_error(PeerFailure::BadCheckcode, ctx);
         }
@@ -525,7 +584,13 @@ impl AkaPeer {
         if counter <= state.counter {
             // RFC 4187 §5.5: AT_COUNTER_TOO_SMALL; the server goes on with full
             // authentication and the re-authentication id stays the EAP identity.
-            let mut w = MsgWriter::new(ctx.tx, Code::Response.value(), ctx.identifier, m, Subtype::Reauthentication);
+            let mut w = MsgWriter::new(
+                ctx.tx,
+                Code::Response.value(),
+                ctx.identifier,
+                m,
+                Subtype::Reauthentication,
+            );
             let ivr = w.begin_encr(ctx.rng);
             let mut ok = w.attr(&Attribute::CounterTooSmall { reserved: 0 }).is_ok()
                 && w.attr(&Attribute::Counter(counter)).is_ok();
@@ -550,8 +615,18 @@ impl AkaPeer {
         self.s.pending_pseudonym = None;
         self.s.fast = Some((counter, nonce_s, request_mac));
         let use_ri = self.config.result_ind && a.result_ind;
-        self.s.decision = Some(if use_ri { Decision::WaitResult } else { Decision::CondSucc });
-        let mut w = MsgWriter::new(ctx.tx, Code::Response.value(), ctx.identifier, m, Subtype::Reauthentication);
+        self.s.decision = Some(if use_ri {
+            Decision::WaitResult
+        } else {
+            Decision::CondSucc
+        });
+        let mut w = MsgWriter::new(
+            ctx.tx,
+            Code::Response.value(),
+            ctx.identifier,
+            m,
+            Subtype::Reauthentication,
+        );
         let ivr = w.begin_encr(ctx.rng);
         let mut ok = w.attr(&Attribute::Counter(counter)).is_ok();
         ok &= w.end_encr(keys.k_encr(), &ivr).is_ok();
@@ -576,7 +651,13 @@ impl AkaPeer {
 
     // ---- AKA-Notification --------------------------------------------------------------
 
-    fn on_notification(&mut self, m: Method, packet: &[u8], a: &Attrs<'_>, ctx: &mut PeerCtx<'_>) -> PeerStep {
+    fn on_notification(
+        &mut self,
+        m: Method,
+        packet: &[u8],
+        a: &Attrs<'_>,
+        ctx: &mut PeerCtx<'_>,
+    ) -> PeerStep {
         self.s.notifications += 1;
         if self.s.notifications > 1 {
             return self.client_error(PeerFailure::ProtocolError, ctx);
@@ -620,7 +701,13 @@ impl AkaPeer {
         } else if code == 32768 && self.s.decision == Some(Decision::WaitResult) {
             self.s.decision = Some(Decision::UncondSucc);
         }
-        let mut w = MsgWriter::new(ctx.tx, Code::Response.value(), ctx.identifier, m, Subtype::Notification);
+        let mut w = MsgWriter::new(
+            ctx.tx,
+            Code::Response.value(),
+            ctx.identifier,
+            m,
+            Subtype::Notification,
+        );
         let mut mac = None;
         let mut ok = true;
         if after_auth {
@@ -655,11 +742,18 @@ impl PeerMethod for AkaPeer {
         self.new_session();
         let pref = self.preferred();
         let id = match self.config.identity_choice {
-            IdentityChoice::Auto if self.reauth.as_ref().is_some_and(|r| self.allows_method(r.method)) => {
+            IdentityChoice::Auto
+                if self
+                    .reauth
+                    .as_ref()
+                    .is_some_and(|r| self.allows_method(r.method)) =>
+            {
                 self.s.using_reauth_id = true;
                 self.reauth.as_ref().map(|r| r.id.clone().into_bytes())
             }
-            IdentityChoice::Auto | IdentityChoice::PseudonymOrPermanent if self.pseudonym.is_some() => {
+            IdentityChoice::Auto | IdentityChoice::PseudonymOrPermanent
+                if self.pseudonym.is_some() =>
+            {
                 self.pseudonym.clone().map(String::into_bytes)
             }
             _ => None,
@@ -727,7 +821,12 @@ impl PeerMethod for AkaPeer {
             None => (session_id(m, &self.s.rand, &self.s.autn), false),
         };
         let identity = match self.s.fast {
-            Some(_) => self.s.at_identity.clone().or_else(|| self.s.eap_identity.clone()).unwrap_or_default(),
+            Some(_) => self
+                .s
+                .at_identity
+                .clone()
+                .or_else(|| self.s.eap_identity.clone())
+                .unwrap_or_default(),
             None => self.identity_for_keys(m),
         };
         events.push_back(PeerEvent::Success(Box::new(PeerSuccess {

@@ -26,13 +26,13 @@ use subtle::ConstantTimeEq;
 use tracing::debug;
 
 use super::aka::{
-    decrypt_encr, mac_value, random_username, session_id, split_message, verify_mac, Attrs,
-    Keys, MsgWriter,
+    decrypt_encr, mac_value, random_username, session_id, split_message, verify_mac, Attrs, Keys,
+    MsgWriter,
 };
 use super::server::{EapServer, ServerCtx, ServerMethod, Step};
 use super::{
-    classify_identity, split_nai, AuthFailure, AuthSuccess, Event, FailureReason,
-    IdentityKind, Method, Need, ReauthContext, Resync, VectorError,
+    classify_identity, split_nai, AuthFailure, AuthSuccess, Event, FailureReason, IdentityKind,
+    Method, Need, ReauthContext, Resync, VectorError,
 };
 
 /// Which identity an AKA-Identity round asks for (RFC 4187 §4.1.4).
@@ -126,7 +126,9 @@ enum St {
     Challenge,
     Reauth,
     /// A Notification is outstanding; `success` for result indication "Success".
-    Notification { success: bool },
+    Notification {
+        success: bool,
+    },
     Done,
 }
 
@@ -300,7 +302,12 @@ impl AkaServer {
         Step::Request
     }
 
-    fn process_identity(&mut self, packet: &[u8], attrs: &Attrs<'_>, ctx: &mut ServerCtx<'_>) -> Step {
+    fn process_identity(
+        &mut self,
+        packet: &[u8],
+        attrs: &Attrs<'_>,
+        ctx: &mut ServerCtx<'_>,
+    ) -> Step {
         if attrs.mac || attrs.iv.is_some() || attrs.encr_data.is_some() {
             return self.fail(FailureReason::ProtocolError, ctx);
         }
@@ -419,11 +426,10 @@ impl AkaServer {
             .is_ok();
         if self.method == Method::AkaPrime {
             ok &= w.attr(&Attribute::Kdf(1)).is_ok()
-                && w
-                    .attr(&Attribute::KdfInput(Padded::new(
-                        self.config.network_name.as_bytes(),
-                    )))
-                    .is_ok();
+                && w.attr(&Attribute::KdfInput(Padded::new(
+                    self.config.network_name.as_bytes(),
+                )))
+                .is_ok();
         }
         if self.next_pseudonym.is_some() || self.next_reauth_id.is_some() {
             let iv = w.begin_encr(ctx.rng);
@@ -591,12 +597,11 @@ impl AkaServer {
         );
         let iv = w.begin_encr(ctx.rng);
         let mut ok = w.attr(&Attribute::Counter(run.counter)).is_ok()
-            && w
-                .attr(&Attribute::NonceS {
-                    reserved: 0,
-                    nonce_s: &run.nonce_s,
-                })
-                .is_ok();
+            && w.attr(&Attribute::NonceS {
+                reserved: 0,
+                nonce_s: &run.nonce_s,
+            })
+            .is_ok();
         if let Some(r) = &self.next_reauth_id {
             ok &= w
                 .attr(&Attribute::NextReauthId(Padded::new(r.as_bytes())))
@@ -791,7 +796,10 @@ impl AkaServer {
             });
         }
         let (sid, fast) = match &self.reauth {
-            Some(run) => (session_id(self.method, &run.nonce_s, &run.request_mac), true),
+            Some(run) => (
+                session_id(self.method, &run.nonce_s, &run.request_mac),
+                true,
+            ),
             None => (session_id(self.method, &self.rand, &self.autn), false),
         };
         ctx.events.push_back(Event::Success(Box::new(AuthSuccess {

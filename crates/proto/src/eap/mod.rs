@@ -24,13 +24,11 @@ pub mod peer;
 pub mod server;
 pub mod usim;
 
-
 pub use aka_peer::{AkaEapPeer, AkaPeer, AkaPeerConfig, IdentityChoice, NetworkNamePolicy};
 pub use aka_server::{AkaEapServer, AkaServer, AkaServerConfig, IdRequest, IdentityPolicy};
 pub use peer::{EapPeer, PeerEvent, PeerFailure, PeerSuccess};
 pub use server::{EapServer, ServerConfig};
 pub use usim::{SqnPolicy, SqnState, Usim, UsimAnswer};
-
 
 use mobstrap_crypto::SecretBytes;
 

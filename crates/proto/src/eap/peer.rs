@@ -159,9 +159,11 @@ impl<M: PeerMethod> EapPeer<M> {
             Code::Success | Code::Failure => return self.handle_result(p.code(), id),
             c => return Err(Discard::UnexpectedCode(c.value())),
         }
-        let typ = p.typ().ok_or(Discard::Malformed(mobstrap_wire::Error::truncated(
-            "eap", "Type",
-        )))?;
+        let typ = p
+            .typ()
+            .ok_or(Discard::Malformed(mobstrap_wire::Error::truncated(
+                "eap", "Type",
+            )))?;
         let hash = fnv1a(packet);
         if self.phase == Phase::Running && self.last_id == Some(id) && self.last_hash == hash {
             // A retransmission: the same answer again.
@@ -173,7 +175,8 @@ impl<M: PeerMethod> EapPeer<M> {
                 // A new conversation.
                 let identity = self.method.eap_identity();
                 self.tx.clear();
-                self.tx.extend_from_slice(&[Code::Response.value(), id, 0, 0, t]);
+                self.tx
+                    .extend_from_slice(&[Code::Response.value(), id, 0, 0, t]);
                 self.tx.extend_from_slice(&identity);
                 self.patch_len();
                 self.phase = Phase::Running;
@@ -181,7 +184,8 @@ impl<M: PeerMethod> EapPeer<M> {
             t if t == Type::Notification.value() => {
                 self.events.push_back(PeerEvent::Notification { code: 0 });
                 self.tx.clear();
-                self.tx.extend_from_slice(&[Code::Response.value(), id, 0, 5, t]);
+                self.tx
+                    .extend_from_slice(&[Code::Response.value(), id, 0, 5, t]);
             }
             t if t == Type::Nak.value() || t == Type::Expanded.value() => {
                 return Err(Discard::UnexpectedType(t));
@@ -209,7 +213,8 @@ impl<M: PeerMethod> EapPeer<M> {
                     list.push(0);
                 }
                 self.tx.clear();
-                self.tx.extend_from_slice(&[Code::Response.value(), id, 0, 0, 3]);
+                self.tx
+                    .extend_from_slice(&[Code::Response.value(), id, 0, 0, 3]);
                 self.tx.extend_from_slice(&list);
                 self.patch_len();
                 if self.phase != Phase::Running {

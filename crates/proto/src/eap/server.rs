@@ -127,7 +127,8 @@ impl<M: ServerMethod> EapServer<M> {
         }
         let id = (rng.next_u32() & 0xff) as u8;
         self.tx.clear();
-        self.tx.extend_from_slice(&[Code::Request.value(), id, 0, 5, Type::Identity.value()]);
+        self.tx
+            .extend_from_slice(&[Code::Request.value(), id, 0, 5, Type::Identity.value()]);
         self.cur_id = id;
         self.tx_pending = true;
         self.phase = Phase::Identity;
@@ -142,9 +143,11 @@ impl<M: ServerMethod> EapServer<M> {
         if p.code() != Code::Response {
             return Err(Discard::UnexpectedCode(p.code().value()));
         }
-        let typ = p.typ().ok_or(Discard::Malformed(mobstrap_wire::Error::truncated(
-            "eap", "Type",
-        )))?;
+        let typ = p
+            .typ()
+            .ok_or(Discard::Malformed(mobstrap_wire::Error::truncated(
+                "eap", "Type",
+            )))?;
         let id = p.identifier();
         match self.phase {
             Phase::Done { .. } => return Err(Discard::Finished),
@@ -288,9 +291,7 @@ impl<M: ServerMethod> EapServer<M> {
         self.events.push_back(Event::Failure(AuthFailure {
             reason,
             method: match self.phase {
-                Phase::Method { typ } | Phase::Pending { typ } => {
-                    super::Method::from_eap_type(typ)
-                }
+                Phase::Method { typ } | Phase::Pending { typ } => super::Method::from_eap_type(typ),
                 _ => None,
             },
             imsi: None,
@@ -300,9 +301,14 @@ impl<M: ServerMethod> EapServer<M> {
 
     fn finish(&mut self, success: bool) {
         // RFC 3748 §4.2: the Identifier of Success/Failure is that of the Response answered.
-        let code = if success { Code::Success } else { Code::Failure };
+        let code = if success {
+            Code::Success
+        } else {
+            Code::Failure
+        };
         self.tx.clear();
-        self.tx.extend_from_slice(&[code.value(), self.cur_id, 0, 4]);
+        self.tx
+            .extend_from_slice(&[code.value(), self.cur_id, 0, 4]);
         self.tx_pending = true;
         self.phase = Phase::Done { success };
     }
@@ -386,7 +392,7 @@ fn expanded_nak(data: &[u8]) -> Option<NakList> {
         return None;
     }
     let rest = r.rest();
-    if rest.len() % 8 != 0 {
+    if !rest.len().is_multiple_of(8) {
         return None;
     }
     let mut l = NakList::default();

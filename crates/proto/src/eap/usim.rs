@@ -178,7 +178,10 @@ mod tests {
     fn simple_policy_accepts_increasing_and_resyncs_old() {
         let mut u = Usim::new(&K, &OPC, 10, SqnPolicy::Simple { delta: Some(100) });
         let v = hss().generate_vector(&[1; 16], 11, [0x80, 0]).unwrap();
-        assert!(matches!(u.authenticate(&v.rand, &v.autn), UsimAnswer::Success(_)));
+        assert!(matches!(
+            u.authenticate(&v.rand, &v.autn),
+            UsimAnswer::Success(_)
+        ));
         assert_eq!(u.sqn_ms(), 11);
         // Replay: not fresh → AUTS that the HSS resolves to SQN_MS = 11.
         let UsimAnswer::SyncFailure(auts) = u.authenticate(&v.rand, &v.autn) else {
@@ -187,7 +190,10 @@ mod tests {
         assert_eq!(hss().resync(&v.rand, &auts).unwrap(), 11);
         // Too far ahead (Δ = 100).
         let v = hss().generate_vector(&[2; 16], 500, [0x80, 0]).unwrap();
-        assert!(matches!(u.authenticate(&v.rand, &v.autn), UsimAnswer::SyncFailure(_)));
+        assert!(matches!(
+            u.authenticate(&v.rand, &v.autn),
+            UsimAnswer::SyncFailure(_)
+        ));
         // Wrong key: MAC failure, state untouched.
         let other = Milenage::new(&[1; 16], &OPC);
         let v = other.generate_vector(&[3; 16], 50, [0x80, 0]).unwrap();
@@ -206,7 +212,9 @@ mod tests {
         // SEQ 2 in slots 3 and 1, then SEQ 1 in slot 4: all fresh in their slots.
         for (seq, ind) in [(2u64, 3u64), (2, 1), (1, 4)] {
             let sqn = (seq << 5) | ind;
-            let v = hss().generate_vector(&[seq as u8 + ind as u8; 16], sqn, [0x80, 0]).unwrap();
+            let v = hss()
+                .generate_vector(&[seq as u8 + ind as u8; 16], sqn, [0x80, 0])
+                .unwrap();
             assert!(
                 matches!(u.authenticate(&v.rand, &v.autn), UsimAnswer::Success(_)),
                 "seq {seq} ind {ind}"
@@ -214,15 +222,35 @@ mod tests {
         }
         assert_eq!(u.sqn_ms(), (2 << 5) | 3);
         // The same SEQ again in slot 1 is a replay.
-        let v = hss().generate_vector(&[9; 16], (2 << 5) | 1, [0x80, 0]).unwrap();
-        assert!(matches!(u.authenticate(&v.rand, &v.autn), UsimAnswer::SyncFailure(_)));
+        let v = hss()
+            .generate_vector(&[9; 16], (2 << 5) | 1, [0x80, 0])
+            .unwrap();
+        assert!(matches!(
+            u.authenticate(&v.rand, &v.autn),
+            UsimAnswer::SyncFailure(_)
+        ));
         // Too old for L = 64: SEQ_highest 2, SEQ 0 is still within; push highest far ahead.
-        let v = hss().generate_vector(&[7; 16], (100 << 5) | 2, [0x80, 0]).unwrap();
-        assert!(matches!(u.authenticate(&v.rand, &v.autn), UsimAnswer::Success(_)));
-        let v = hss().generate_vector(&[8; 16], (30 << 5) | 9, [0x80, 0]).unwrap();
-        assert!(matches!(u.authenticate(&v.rand, &v.autn), UsimAnswer::SyncFailure(_)));
-        let v = hss().generate_vector(&[6; 16], (40 << 5) | 9, [0x80, 0]).unwrap();
-        assert!(matches!(u.authenticate(&v.rand, &v.autn), UsimAnswer::Success(_)));
+        let v = hss()
+            .generate_vector(&[7; 16], (100 << 5) | 2, [0x80, 0])
+            .unwrap();
+        assert!(matches!(
+            u.authenticate(&v.rand, &v.autn),
+            UsimAnswer::Success(_)
+        ));
+        let v = hss()
+            .generate_vector(&[8; 16], (30 << 5) | 9, [0x80, 0])
+            .unwrap();
+        assert!(matches!(
+            u.authenticate(&v.rand, &v.autn),
+            UsimAnswer::SyncFailure(_)
+        ));
+        let v = hss()
+            .generate_vector(&[6; 16], (40 << 5) | 9, [0x80, 0])
+            .unwrap();
+        assert!(matches!(
+            u.authenticate(&v.rand, &v.autn),
+            UsimAnswer::Success(_)
+        ));
         let st = u.state();
         let mut u2 = Usim::new(&K, &OPC, 0, policy);
         u2.restore(&st);

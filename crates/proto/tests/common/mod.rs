@@ -183,7 +183,10 @@ pub fn new_peer_with(
 ) -> AkaEapPeer {
     let mut c = AkaPeerConfig::new(IMSI, Some(REALM));
     f(&mut c);
-    AkaEapPeer::aka(c, Usim::new(&k, &opc, sqn_ms, SqnPolicy::Simple { delta: None }))
+    AkaEapPeer::aka(
+        c,
+        Usim::new(&k, &opc, sqn_ms, SqnPolicy::Simple { delta: None }),
+    )
 }
 
 /// How the conversation starts.
@@ -260,7 +263,9 @@ pub fn converse(
             let n = resp.len() as u16;
             resp[2..4].copy_from_slice(&n.to_be_bytes());
             t.packets.push(resp.clone());
-            server.handle_response(&resp, rng).expect("identity accepted");
+            server
+                .handle_response(&resp, rng)
+                .expect("identity accepted");
         }
     }
     answer_needs(server, hss, rng, &mut t);
@@ -269,7 +274,8 @@ pub fn converse(
             break;
         };
         t.packets.push(req.clone());
-        peer.handle_request(&req, rng).expect("peer takes the request");
+        peer.handle_request(&req, rng)
+            .expect("peer takes the request");
         while let Some(e) = peer.poll_event() {
             t.peer_events.push(e);
         }
