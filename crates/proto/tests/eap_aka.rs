@@ -218,6 +218,39 @@ fn identity_negotiation_with_each_request_type() {
 }
 
 #[test]
+fn any_id_request_brings_the_reauth_id_and_fullauth_the_pseudonym() {
+    for (req, fast) in [(IdRequest::Any, true), (IdRequest::FullAuth, false)] {
+        let cfg = server_cfg(|c| c.identity_policy = IdentityPolicy::AlwaysRequest(req));
+        let mut peer = new_peer(|c| c.methods = vec![Method::AkaPrime]);
+        let mut h = hss();
+        let mut r = rng(22);
+        assert_success(
+            &run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest),
+            Method::AkaPrime,
+        );
+        let pseudonym = peer.method().pseudonym().unwrap().to_string();
+        let rid = peer.method().reauth_id().unwrap().to_string();
+        let t = run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest);
+        assert_success(&t, Method::AkaPrime);
+        let s = t.server_success().unwrap();
+        assert_eq!(s.fast_reauth, fast);
+        let want = if fast { &rid } else { &pseudonym };
+        assert_eq!(s.identity, want.as_bytes());
+        // AT_CHECKCODE over the identity round was checked on both sides.
+        let second = if fast { SUB_REAUTH } else { SUB_CHALLENGE };
+        assert_eq!(
+            t.aka_subtypes(),
+            vec![
+                (1, SUB_IDENTITY),
+                (2, SUB_IDENTITY),
+                (1, second),
+                (2, second)
+            ]
+        );
+    }
+}
+
+#[test]
 fn pseudonym_is_issued_then_used_and_unknown_pseudonym_falls_back() {
     let cfg = server_cfg(|_| {});
     let mut peer = new_peer(|c| {

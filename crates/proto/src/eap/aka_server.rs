@@ -275,6 +275,16 @@ impl AkaServer {
         self.send_identity_request(want, ctx)
     }
 
+    /// A received AT_CHECKCODE (optional) against the AKA-Identity exchange (RFC 4187
+    /// §10.13; empty when there was none).
+    fn checkcode_ok(&self, received: Option<&[u8]>) -> bool {
+        match (received, &self.checkcode) {
+            (None, _) => true,
+            (Some(r), Some(mine)) => mine.verify(r).is_ok(),
+            (Some(r), None) => r.is_empty(),
+        }
+    }
+
     fn send_identity_request(&mut self, req: IdRequest, ctx: &mut ServerCtx<'_>) -> Step {
         let mut w = MsgWriter::new(
             ctx.tx,
@@ -507,14 +517,8 @@ impl AkaServer {
         if !attrs.mac || !verify_mac(super::aka::mac_alg(self.method), keys.k_aut(), packet, &[]) {
             return self.fail(FailureReason::BadMac, ctx);
         }
-        if let Some(cc) = attrs.checkcode {
-            let ok = match &self.checkcode {
-                Some(mine) => mine.verify(cc).is_ok(),
-                None => cc.is_empty(),
-            };
-            if !ok {
-                return self.fail(FailureReason::BadCheckcode, ctx);
-            }
+        if !self.checkcode_ok(attrs.checkcode) {
+            return self.fail(FailureReason::BadCheckcode, ctx);
         }
         let res_ok = match attrs.res {
             Some((bits, res)) => {
@@ -608,10 +612,11 @@ impl AkaServer {
                 .is_ok();
         }
         ok &= w.end_encr(keys.k_encr(), &iv).is_ok();
+        let cc = self.checkcode.as_ref().map(|c| c.value());
         ok &= w
             .attr(&Attribute::Checkcode {
                 reserved: 0,
-                checkcode: &[],
+                checkcode: cc.as_deref().unwrap_or(&[]),
             })
             .is_ok();
         if self.config.result_ind {
@@ -644,6 +649,9 @@ impl AkaServer {
         let alg = super::aka::mac_alg(self.method);
         if !attrs.mac || !verify_mac(alg, keys.k_aut(), packet, &run.nonce_s) {
             return self.fail(FailureReason::BadMac, ctx);
+        }
+        if !self.checkcode_ok(attrs.checkcode) {
+            return self.fail(FailureReason::BadCheckcode, ctx);
         }
         let (Some(iv), Some(data)) = (attrs.iv, attrs.encr_data) else {
             return self.fail(FailureReason::ReauthFailed, ctx);
