@@ -27,6 +27,8 @@ const OPC: [u8; 16] = [0x3c; 16];
 enum Side {
     Server,
     Peer,
+    /// Both engines (everything but the HSS's Milenage).
+    Both,
 }
 
 struct Bench {
@@ -62,7 +64,7 @@ impl Bench {
         let rng = &mut self.rng;
         macro_rules! timed {
             ($s:expr, $e:expr) => {{
-                if side == $s {
+                if side == $s || side == Side::Both {
                     let t0 = Instant::now();
                     let r = $e;
                     t += t0.elapsed();
@@ -121,7 +123,11 @@ impl Bench {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("eap_full_auth");
     for (name, method) in [("aka", Method::Aka), ("aka_prime", Method::AkaPrime)] {
-        for (sname, side) in [("server", Side::Server), ("peer", Side::Peer)] {
+        for (sname, side) in [
+            ("server", Side::Server),
+            ("peer", Side::Peer),
+            ("both", Side::Both),
+        ] {
             let mut b = Bench::new(method);
             g.bench_function(format!("{name}/{sname}"), |bn| {
                 bn.iter_custom(|iters| (0..iters).map(|_| b.one(side)).sum())

@@ -935,3 +935,11 @@ fn aka_prime_kdf_negotiation() {
         .unwrap();
     assert_eq!(f, FailureReason::Unsupported);
 }
+
+#[test]
+fn engines_can_move_between_threads() {
+    fn send<T: Send + 'static>() {}
+    send::<AkaEapServer>();
+    send::<mobstrap_proto::eap::AkaEapPeer>();
+    send::<Event>();
+}
