@@ -391,7 +391,7 @@ pub(crate) fn session_id(m: Method, a: &[u8; 16], b: &[u8; 16]) -> [u8; 33] {
     s
 }
 
-/// A random username: `prefix` then 24 lowercase hex digits (96 random bits, RFC 9048 §4.2:
+/// A random username: `prefix` then 24 lowercase hex digits (96 random bits, RFC 9048 §5.2:
 /// nothing in it relates to the subscriber).
 pub(crate) fn random_username(prefix: u8, rng: &mut dyn RngCore) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
