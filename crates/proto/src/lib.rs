@@ -9,3 +9,5 @@
 pub mod radius;
 
 pub mod diameter;
+
+pub mod eap;
