@@ -190,7 +190,15 @@ impl TempPostgres {
     /// Runs SQL with `psql` against database `db` and returns its unaligned output.
     pub fn psql(&self, db: &str, sql: &str) -> Result<String, Error> {
         let out = Command::new(self.bindir.join("psql"))
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qAt"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qAt",
+            ])
             .arg("-p")
             .arg(self.port.to_string())
             .arg("-d")
