@@ -119,7 +119,10 @@ async fn crud(url: &str) {
         .unwrap();
     let got = s.subscriber(&imsi(1)).await.unwrap().unwrap();
     assert_eq!(got.subscriber.amf, Amf([0x90, 0x01]));
-    assert_eq!(got.subscriber.profile.msisdn.as_deref(), Some("33600000001"));
+    assert_eq!(
+        got.subscriber.profile.msisdn.as_deref(),
+        Some("33600000001")
+    );
     assert_eq!(got.seq_hwm, 1001);
     p.sqn = Some(sqn::compose(10, 0));
     s.write_subscribers(&[p], WriteMode::Replace).await.unwrap();
@@ -228,7 +231,12 @@ async fn sqn_allocation(url: &str) {
         last = q;
     }
     // Blocks of 4: after 10 values the counter is at 501 + 12.
-    let hwm = s.subscriber_uncached(&imsi(1)).await.unwrap().unwrap().seq_hwm;
+    let hwm = s
+        .subscriber_uncached(&imsi(1))
+        .await
+        .unwrap()
+        .unwrap()
+        .seq_hwm;
     assert_eq!(hwm, 513);
     assert_eq!(sqn::split(s.next_sqn(&imsi(2)).await.unwrap()).0, 1);
     assert!(matches!(
@@ -273,7 +281,12 @@ async fn sqn_resync_never_backwards(url: &str) {
     assert!(sqn::split(next).0 > 70_000, "{next}");
 
     // An SQN_MS below what we issued moves nothing backwards.
-    let before = s.subscriber_uncached(&imsi(1)).await.unwrap().unwrap().seq_hwm;
+    let before = s
+        .subscriber_uncached(&imsi(1))
+        .await
+        .unwrap()
+        .unwrap()
+        .seq_hwm;
     let hwm = s.resync_sqn(&imsi(1), sqn::compose(5, 0)).await.unwrap();
     assert_eq!(hwm, before);
     let after = s.next_sqn(&imsi(1)).await.unwrap();
@@ -283,7 +296,9 @@ async fn sqn_resync_never_backwards(url: &str) {
     // and its next reservation comes from above.
     let other = open_node(url, 1, 32).await;
     let o1 = sqn::split(other.next_sqn(&imsi(1)).await.unwrap()).0;
-    s.resync_sqn(&imsi(1), sqn::compose(900_000, 1)).await.unwrap();
+    s.resync_sqn(&imsi(1), sqn::compose(900_000, 1))
+        .await
+        .unwrap();
     let s1 = sqn::split(s.next_sqn(&imsi(1)).await.unwrap()).0;
     assert!(s1 > 900_000 && s1 != o1);
 
@@ -349,7 +364,10 @@ async fn concurrent_allocation_two_nodes(url: &str) {
     for t in tasks {
         for (who, q) in t.await.unwrap() {
             n += 1;
-            assert!(all.entry(who.clone()).or_default().insert(q), "SQN {q} repeated");
+            assert!(
+                all.entry(who.clone()).or_default().insert(q),
+                "SQN {q} repeated"
+            );
             assert!(
                 seqs.entry(who).or_default().insert(sqn::split(q).0),
                 "SEQ repeated across nodes"
@@ -373,7 +391,10 @@ async fn pseudonyms_and_reauth(url: &str) {
     .unwrap();
     let p = s.pseudonym("p-abc", now).await.unwrap().unwrap();
     assert_eq!((p.imsi.clone(), p.method), (imsi(1), AkaMethod::AkaPrime));
-    assert!(s.pseudonym("p-abc", now + 3600).await.unwrap().is_none(), "expired");
+    assert!(
+        s.pseudonym("p-abc", now + 3600).await.unwrap().is_none(),
+        "expired"
+    );
     assert!(s.pseudonym("nope", now).await.unwrap().is_none());
     assert!(matches!(
         s.put_pseudonym(PseudonymRecord {
@@ -399,7 +420,10 @@ async fn pseudonyms_and_reauth(url: &str) {
     };
     s.put_reauth(reauth("r-1", 1, now + 600)).await.unwrap();
     let r = s.reauth("r-1", now).await.unwrap().unwrap();
-    assert_eq!((r.counter, r.mk.clone(), r.k_aut.len()), (1, vec![7; 20], 16));
+    assert_eq!(
+        (r.counter, r.mk.clone(), r.k_aut.len()),
+        (1, vec![7; 20], 16)
+    );
     // Replacing keeps one row per name.
     s.put_reauth(reauth("r-1", 2, now + 600)).await.unwrap();
     assert_eq!(s.reauth("r-1", now).await.unwrap().unwrap().counter, 2);
@@ -422,7 +446,10 @@ async fn pseudonyms_and_reauth(url: &str) {
         expires_at: now + 5,
     };
     s.put_reauth(prime).await.unwrap();
-    assert_eq!(s.reauth("r-prime", now).await.unwrap().unwrap().counter, 65535);
+    assert_eq!(
+        s.reauth("r-prime", now).await.unwrap().unwrap().counter,
+        65535
+    );
 
     // Expiry and purge.
     s.put_reauth(reauth("r-old", 1, now - 1)).await.unwrap();
@@ -435,11 +462,23 @@ async fn pseudonyms_and_reauth(url: &str) {
     .unwrap();
     // A later waited write commits after (or with) the queued one.
     s.put_reauth(reauth("r-2", 5, now + 600)).await.unwrap();
-    assert!(s.take_reauth("r-old", now).await.unwrap().is_none(), "expired");
+    assert!(
+        s.take_reauth("r-old", now).await.unwrap().is_none(),
+        "expired"
+    );
     s.put_reauth(reauth("r-old", 1, now - 1)).await.unwrap();
     let purged = s.purge_expired(now).await.unwrap();
-    assert_eq!(purged, Purged { pseudonyms: 1, reauth_ids: 1 });
-    assert!(s.pseudonym("p-abc", now).await.unwrap().is_some(), "live one kept");
+    assert_eq!(
+        purged,
+        Purged {
+            pseudonyms: 1,
+            reauth_ids: 1
+        }
+    );
+    assert!(
+        s.pseudonym("p-abc", now).await.unwrap().is_some(),
+        "live one kept"
+    );
 
     // Deleting the subscriber deletes its identities.
     s.delete_subscriber(&imsi(1)).await.unwrap();
@@ -462,16 +501,43 @@ async fn cache_invalidation(url: &str) {
     let mut p = prov(1);
     p.subscriber.amf = Amf([0, 1]);
     s.write_subscribers(&[p], WriteMode::Replace).await.unwrap();
-    assert_eq!(s.subscriber(&imsi(1)).await.unwrap().unwrap().subscriber.amf, Amf([0, 1]));
+    assert_eq!(
+        s.subscriber(&imsi(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .subscriber
+            .amf,
+        Amf([0, 1])
+    );
 
     // An update by another process (another store) is seen after the TTL.
     let other = open(url).await;
     let mut p = prov(1);
     p.subscriber.amf = Amf([0, 2]);
-    other.write_subscribers(&[p], WriteMode::Replace).await.unwrap();
-    assert_eq!(s.subscriber(&imsi(1)).await.unwrap().unwrap().subscriber.amf, Amf([0, 1]));
+    other
+        .write_subscribers(&[p], WriteMode::Replace)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.subscriber(&imsi(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .subscriber
+            .amf,
+        Amf([0, 1])
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(s.subscriber(&imsi(1)).await.unwrap().unwrap().subscriber.amf, Amf([0, 2]));
+    assert_eq!(
+        s.subscriber(&imsi(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .subscriber
+            .amf,
+        Amf([0, 2])
+    );
 
     // A delete through this store is seen at once.
     s.delete_subscriber(&imsi(1)).await.unwrap();
@@ -480,7 +546,11 @@ async fn cache_invalidation(url: &str) {
 
 #[tokio::test]
 async fn urls() {
-    for bad in ["mysql://x/y", "", "postgres://u:secret@127.0.0.1:1/x?sslmode=bogus"] {
+    for bad in [
+        "mysql://x/y",
+        "",
+        "postgres://u:secret@127.0.0.1:1/x?sslmode=bogus",
+    ] {
         match Store::open(bad).await {
             Err(e @ Error::Url { .. }) => assert!(!e.to_string().contains("secret"), "{e}"),
             Err(e) => panic!("{bad:?}: expected a URL error, got {e}"),
