@@ -781,6 +781,30 @@ macro_rules! shared_impl {
 // ---------------------------------------------------------------------------------------
 // SQLite
 
+/// `[["imsi", n], ...]` (IMSIs are digits only: nothing to escape).
+fn json_pairs<'a>(items: impl Iterator<Item = (&'a String, u64)>) -> String {
+    let mut s = String::from("[");
+    for (i, (imsi, n)) in items.enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!("[\"{imsi}\",{n}]"));
+    }
+    s.push(']');
+    s
+}
+
+fn sqlite_hwm_map(
+    rows: &[sqlx::sqlite::SqliteRow],
+) -> Result<std::collections::HashMap<String, u64>> {
+    let mut m = std::collections::HashMap::with_capacity(rows.len());
+    for r in rows {
+        let h: i64 = r.try_get("seq_hwm")?;
+        m.insert(r.try_get::<String, _>("imsi")?, h as u64);
+    }
+    Ok(m)
+}
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -871,44 +895,62 @@ impl SqliteBackend {
             return Ok(());
         }
         let mut tx = self.begin_write().await?;
-        for item in &mut batch.resync {
-            let row = sqlx::query(
-                "UPDATE subscriber SET seq_hwm = CASE WHEN seq_hwm < $2 THEN $2 ELSE seq_hwm END \
-                 WHERE imsi = $1 RETURNING seq_hwm",
+        // One statement per kind for the whole batch (the IMSIs and numbers travel as one
+        // JSON array): a few statements per commit instead of one per subscriber.
+        if !batch.resync.is_empty() {
+            let arg = json_pairs(
+                batch
+                    .resync
+                    .iter()
+                    .map(|i| (&i.imsi, i.target.min(SEQ_LIMIT))),
+            );
+            let rows = sqlx::query(
+                "UPDATE subscriber SET seq_hwm = CASE WHEN seq_hwm < v.n THEN v.n ELSE seq_hwm END \
+                 FROM (SELECT json_extract(value, '$[0]') AS imsi, json_extract(value, '$[1]') AS n \
+                       FROM json_each($1)) AS v \
+                 WHERE subscriber.imsi = v.imsi RETURNING subscriber.imsi, subscriber.seq_hwm",
             )
-            .bind(&item.imsi)
-            .bind(item.target.min(SEQ_LIMIT) as i64)
-            .fetch_optional(&mut *tx)
+            .bind(arg)
+            .fetch_all(&mut *tx)
             .await?;
-            item.outcome = match row {
-                Some(r) => Outcome::Done(r.try_get::<i64, _>("seq_hwm")? as u64),
-                None => Outcome::NotFound,
-            };
+            let done = sqlite_hwm_map(&rows)?;
+            for item in &mut batch.resync {
+                item.outcome = match done.get(item.imsi.as_str()) {
+                    Some(h) => Outcome::Done(*h),
+                    None => Outcome::NotFound,
+                };
+            }
         }
-        for item in &mut batch.reserve {
-            let row = sqlx::query(
-                "UPDATE subscriber SET seq_hwm = seq_hwm + $2 \
-                 WHERE imsi = $1 AND seq_hwm <= $3 - $2 RETURNING seq_hwm",
+        if !batch.reserve.is_empty() {
+            let arg = json_pairs(batch.reserve.iter().map(|i| (&i.imsi, i.count)));
+            let rows = sqlx::query(
+                "UPDATE subscriber SET seq_hwm = seq_hwm + v.n \
+                 FROM (SELECT json_extract(value, '$[0]') AS imsi, json_extract(value, '$[1]') AS n \
+                       FROM json_each($1)) AS v \
+                 WHERE subscriber.imsi = v.imsi AND subscriber.seq_hwm <= $2 - v.n \
+                 RETURNING subscriber.imsi, subscriber.seq_hwm",
             )
-            .bind(&item.imsi)
-            .bind(item.count as i64)
+            .bind(arg)
             .bind(SEQ_LIMIT as i64)
-            .fetch_optional(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
-            item.outcome = match row {
-                Some(r) => Outcome::Done(r.try_get::<i64, _>("seq_hwm")? as u64),
-                None => {
-                    let exists = sqlx::query("SELECT 1 AS one FROM subscriber WHERE imsi = $1")
-                        .bind(&item.imsi)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if exists.is_some() {
-                        Outcome::Exhausted
-                    } else {
-                        Outcome::NotFound
+            let done = sqlite_hwm_map(&rows)?;
+            for item in &mut batch.reserve {
+                item.outcome = match done.get(item.imsi.as_str()) {
+                    Some(h) => Outcome::Done(*h),
+                    None => {
+                        let exists = sqlx::query("SELECT 1 AS one FROM subscriber WHERE imsi = $1")
+                            .bind(&item.imsi)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        if exists.is_some() {
+                            Outcome::Exhausted
+                        } else {
+                            Outcome::NotFound
+                        }
                     }
-                }
-            };
+                };
+            }
         }
         for (p, outcome) in &mut batch.pseudonyms {
             let r = sqlx::query(INSERT_PSEUDONYM)
