@@ -32,7 +32,7 @@ struct Db {
 #[derive(Subcommand)]
 enum Command {
     /// Provision one subscriber.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// Provision subscribers from a CSV file (header row; all rows or none).
     Import(ImportArgs),
     /// List subscribers (no secrets unless --csv --secrets).
@@ -156,7 +156,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .context("starting the runtime")?;
     rt.block_on(async move {
         match a.command {
-            Command::Add(a) => add(a).await,
+            Command::Add(a) => add(*a).await,
             Command::Import(a) => import(a).await,
             Command::List(a) => list(a).await,
             Command::Show(a) => show(a).await,
