@@ -3,6 +3,7 @@
 # or with sudo available). Idempotent: packages already present are left alone.
 set -euo pipefail
 
+# postgresql: the store's tests start their own throw-away cluster from its binaries.
 need=(tshark build-essential pkg-config postgresql)
 missing=()
 for p in "${need[@]}"; do

@@ -483,7 +483,8 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                             for w in slot.waiters.drain(..) {
                                 let _ = w.send(Err(e.duplicate()));
                             }
-                            slot.pending = false;
+                            // Unknown IMSIs leave nothing behind in memory.
+                            slots.remove(&r.imsi);
                         }
                     }
                 }
