@@ -151,6 +151,32 @@ async fn bench(label: &str, url: &str) {
             .await,
         );
     }
+
+    // 2b. The HSS part of one full authentication: subscriber (cached), SQN, Milenage vector.
+    for i in 0..10_000 {
+        s.subscriber(&imsi(base + i)).await.unwrap().unwrap();
+    }
+    let st = s.clone();
+    row(
+        "subscriber() + next_sqn() + Milenage vector, 64 tasks, 10,000 subs",
+        rate(64, u64::MAX, move |t, i| {
+            let st = st.clone();
+            async move {
+                let who = imsi(base + mix(t, i) % 10_000);
+                let sub = st.subscriber(&who).await.unwrap().unwrap();
+                let q = st.next_sqn(&who).await.unwrap();
+                let m = mobstrap_crypto::milenage::Milenage::new(
+                    sub.subscriber.k.as_bytes(),
+                    sub.subscriber.opc.as_bytes(),
+                );
+                let rand = mix(i, t).to_be_bytes();
+                let mut r = [0u8; 16];
+                r[..8].copy_from_slice(&rand);
+                std::hint::black_box(m.generate_vector(&r, q, sub.subscriber.amf.0).unwrap());
+            }
+        })
+        .await,
+    );
     drop(s);
 
     // 3. Every allocation a durable write (block 1): the cost of a commit, and what the
