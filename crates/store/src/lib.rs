@@ -202,6 +202,10 @@ impl Store {
             self.inner
                 .cache
                 .invalidate(Some(p.subscriber.imsi.as_str()));
+            if p.sqn.is_some() {
+                // The counter may have moved up past this node's block.
+                self.inner.sqn.forget(p.subscriber.imsi.as_str());
+            }
         }
         r
     }

@@ -250,6 +250,15 @@ async fn sqn_allocation(url: &str) {
     let (seq, _) = sqn::split(s.next_sqn(&imsi(1)).await.unwrap());
     assert_eq!(seq, 513);
 
+    // Re-provisioning with a higher SQN (a card that moved on elsewhere) takes effect at
+    // once, even though this node still holds values of its block.
+    let p = Provision {
+        subscriber: sub(1),
+        sqn: Some(sqn::compose(5000, 0)),
+    };
+    s.write_subscribers(&[p], WriteMode::Replace).await.unwrap();
+    assert_eq!(sqn::split(s.next_sqn(&imsi(1)).await.unwrap()).0, 5001);
+
     // Several IND values are taken in turn; SEQ keeps growing.
     drop(s);
     let opts = StoreOptions {
