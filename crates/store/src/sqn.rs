@@ -31,7 +31,6 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
@@ -65,7 +64,8 @@ pub fn split(sqn: u64) -> (u64, u8) {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SqnPolicy {
-    /// The IND values this node uses, taken in turn (each 0..=31). Give every node sharing
+    /// The IND values this node uses (each 0..=31); with several, SEQ modulo their number
+    /// picks one. Give every node sharing
     /// a database its own values: node 0 `[0]`, node 1 `[1]`, ... Default `[0]`.
     #[serde(default = "default_ind")]
     pub ind: Vec<u8>,
@@ -179,7 +179,6 @@ impl Shared {
 pub(crate) struct Allocator {
     shared: Arc<Shared>,
     tx: mpsc::UnboundedSender<Op>,
-    cursor: AtomicUsize,
 }
 
 impl Allocator {
@@ -191,23 +190,18 @@ impl Allocator {
         });
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(writer(db, shared.clone(), rx));
-        Self {
-            shared,
-            tx,
-            cursor: AtomicUsize::new(0),
-        }
+        Self { shared, tx }
     }
 
     pub(crate) fn policy(&self) -> &SqnPolicy {
         &self.shared.policy
     }
 
-    fn next_ind(&self) -> u8 {
+    /// The IND for a SEQ: a function of SEQ, so that with several IND values each one
+    /// still sees only growing SEQs, however concurrent callers interleave.
+    fn ind_for(&self, seq: u64) -> u8 {
         let ind = &self.shared.policy.ind;
-        if ind.len() == 1 {
-            return ind[0];
-        }
-        ind[self.cursor.fetch_add(1, Ordering::Relaxed) % ind.len()]
+        ind[(seq % ind.len() as u64) as usize]
     }
 
     /// The next SQN for `imsi`, durable in the store before it is returned.
@@ -224,7 +218,7 @@ impl Allocator {
                 drop(slots);
                 metrics::counter!("mobstrap_store_sqn_allocations_total", "path" => "memory")
                     .increment(1);
-                return Ok(compose(seq, self.next_ind()));
+                return Ok(compose(seq, self.ind_for(seq)));
             }
             let (tx, rx) = oneshot::channel();
             slot.waiters.push_back(tx);
@@ -239,7 +233,7 @@ impl Allocator {
         let seq = rx.await.map_err(|_| Error::Closed)??;
         metrics::counter!("mobstrap_store_sqn_allocations_total", "path" => "reserved")
             .increment(1);
-        Ok(compose(seq, self.next_ind()))
+        Ok(compose(seq, self.ind_for(seq)))
     }
 
     /// Raises the high-water mark above SEQ_MS of `sqn_ms` and returns the new mark.

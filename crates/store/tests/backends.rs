@@ -271,8 +271,28 @@ async fn sqn_allocation(url: &str) {
     let s = Store::open_with(url, opts).await.unwrap();
     let a = sqn::split(s.next_sqn(&imsi(1)).await.unwrap());
     let b = sqn::split(s.next_sqn(&imsi(1)).await.unwrap());
-    assert_eq!([a.1, b.1], [4, 5]);
     assert_eq!(b.0, a.0 + 1);
+    let expect = |seq: u64| if seq % 2 == 0 { 4 } else { 5 };
+    assert_eq!([a.1, b.1], [expect(a.0), expect(b.0)]);
+    // Concurrent callers: per IND, SEQ still only grows in the order values were issued.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut v = Vec::new();
+            for _ in 0..50 {
+                v.push(sqn::split(s.next_sqn(&imsi(1)).await.unwrap()));
+            }
+            v
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    for (seq, ind) in &all {
+        assert_eq!(*ind, expect(*seq));
+    }
 }
 
 async fn sqn_resync_never_backwards(url: &str) {
