@@ -272,7 +272,7 @@ async fn sqn_allocation(url: &str) {
     let a = sqn::split(s.next_sqn(&imsi(1)).await.unwrap());
     let b = sqn::split(s.next_sqn(&imsi(1)).await.unwrap());
     assert_eq!(b.0, a.0 + 1);
-    let expect = |seq: u64| if seq % 2 == 0 { 4 } else { 5 };
+    let expect = |seq: u64| [4, 5][(seq % 2) as usize];
     assert_eq!([a.1, b.1], [expect(a.0), expect(b.0)]);
     // Concurrent callers: per IND, SEQ still only grows in the order values were issued.
     let mut tasks = Vec::new();
