@@ -3,7 +3,8 @@
 # or with sudo available). Idempotent: packages already present are left alone.
 set -euo pipefail
 
-need=(tshark build-essential pkg-config iproute2 freediameterd freediameter-extensions)
+# postgresql: the store's tests start their own throw-away cluster from its binaries.
+need=(tshark build-essential pkg-config iproute2 freediameterd freediameter-extensions postgresql)
 missing=()
 for p in "${need[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

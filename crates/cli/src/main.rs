@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod aka_vector;
 mod decode;
 mod samples;
+mod subscriber;
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +32,8 @@ enum Command {
     /// Write one sample of every message type mobstrap speaks into a pcap (open it in
     /// Wireshark, or decode it with `mobstrap decode --pcap`).
     Samples(samples::Args),
+    /// Provision the embedded HSS: add, import (CSV), list, show, delete subscribers.
+    Subscriber(subscriber::Args),
 }
 
 /// Writes to standard output; a closed pipe (`mobstrap decode ... | head`) ends the program
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Decode(a) => decode::run(a),
         Command::AkaVector(a) => aka_vector::run(a),
         Command::Samples(a) => samples::run(a),
+        Command::Subscriber(a) => subscriber::run(a),
     };
     match result {
         Ok(code) => code,

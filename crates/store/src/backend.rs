@@ -1,0 +1,1320 @@
+//! The persistence contract ([`Backend`]) and its two implementations, SQLite and PostgreSQL.
+//!
+//! The SQL text is shared wherever the two dialects agree (positional `$n` parameters work in
+//! both, as do `RETURNING`, `ON CONFLICT` and `CASE`); the code that runs it is written once
+//! in [`shared_impl!`] and expanded for each database. What differs is connecting, and the
+//! group commit of SQN reservations: SQLite runs one prepared statement per row inside one
+//! `BEGIN IMMEDIATE` transaction (in-process, microseconds each); PostgreSQL locks the rows
+//! in IMSI order (so two nodes' batches never deadlock) and updates them with one `UNNEST`
+//! statement per kind (one round trip for the whole batch).
+//!
+//! This module knows nothing about caching or the SQN allocator ([`crate::sqn`]); it only
+//! reads and writes rows.
+
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Row;
+
+use crate::error::{Error, Result};
+use crate::model::{
+    AccessType, AkaMethod, Amf, ApnProfile, FieldError, GatewaySelection, HostRef, Imsi,
+    Ipv6Prefix, Key128, MncLen, PdnType, PseudonymRecord, ReauthRecord, Subscriber,
+    SubscriberProfile,
+};
+use crate::sqn::SEQ_LIMIT;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// SQLite file (or `sqlite::memory:`).
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// A subscriber as stored, with its SQN state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSubscriber {
+    /// The subscriber.
+    pub subscriber: Subscriber,
+    /// The SEQ high-water mark: the next SEQ no node has reserved (TS 33.102 Annex C;
+    /// [`crate::sqn`]).
+    pub seq_hwm: u64,
+    /// Unix time of provisioning.
+    pub created_at: i64,
+    /// Unix time of the last change of keys or profile.
+    pub updated_at: i64,
+}
+
+/// A subscriber to provision, with the SQN to start from.
+#[derive(Debug, Clone)]
+pub struct Provision {
+    /// The subscriber.
+    pub subscriber: Subscriber,
+    /// The highest SQN the USIM has accepted so far (from the card's personalisation, or a
+    /// previous HSS); the next challenge uses a SEQ above it. `None`: a fresh card (SEQ
+    /// starts at 1).
+    pub sqn: Option<u64>,
+}
+
+impl Provision {
+    /// The SEQ high-water mark this provisioning asks for.
+    pub(crate) fn seq_hwm(&self) -> u64 {
+        self.sqn
+            .map(|s| crate::sqn::split(s).0 + 1)
+            .unwrap_or(1)
+            .min(SEQ_LIMIT)
+    }
+}
+
+/// What [`Backend::write_subscribers`] does with an IMSI that exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Fail with [`Error::Exists`] (nothing of the batch is written).
+    Add,
+    /// Replace keys and profile; the SQN high-water mark only moves up.
+    Replace,
+}
+
+/// How many expired temporary identities [`Backend::purge_expired`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Purged {
+    /// Pseudonyms.
+    pub pseudonyms: u64,
+    /// Fast re-authentication identities.
+    pub reauth_ids: u64,
+}
+
+/// The result of one item of a [`Batch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not executed yet.
+    Pending,
+    /// Done; for SQN items the new high-water mark.
+    Done(u64),
+    /// No such subscriber.
+    NotFound,
+    /// The SEQ space is used up.
+    Exhausted,
+}
+
+/// Reserve `count` SEQ values: `seq_hwm += count`; the values are `new - count .. new`.
+#[derive(Debug, Clone)]
+pub struct ReserveItem {
+    /// The IMSI (unique within a batch).
+    pub imsi: String,
+    /// How many values.
+    pub count: u64,
+    /// Result.
+    pub outcome: Outcome,
+}
+
+/// Raise the high-water mark to at least `target` (resynchronisation).
+#[derive(Debug, Clone)]
+pub struct ResyncItem {
+    /// The IMSI (unique within a batch).
+    pub imsi: String,
+    /// SEQ_MS + 1.
+    pub target: u64,
+    /// Result.
+    pub outcome: Outcome,
+}
+
+/// Several writes committed in one transaction (one fsync): the group commit.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Resynchronisations, applied before the reservations.
+    pub resync: Vec<ResyncItem>,
+    /// SEQ reservations.
+    pub reserve: Vec<ReserveItem>,
+    /// Pseudonyms to insert or replace (unique usernames).
+    pub pseudonyms: Vec<(PseudonymRecord, Outcome)>,
+    /// Re-authentication identities to insert or replace (unique usernames).
+    pub reauths: Vec<(ReauthRecord, Outcome)>,
+}
+
+impl Batch {
+    /// Nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.resync.is_empty()
+            && self.reserve.is_empty()
+            && self.pseudonyms.is_empty()
+            && self.reauths.is_empty()
+    }
+}
+
+/// The persistence contract: everything the store reads and writes. Implemented by
+/// [`SqliteBackend`] and [`PgBackend`]; [`AnyBackend`] picks one from a URL.
+pub trait Backend: Send + Sync + 'static {
+    /// Which database.
+    fn kind(&self) -> BackendKind;
+
+    /// One subscriber with its APN profiles and SQN state.
+    fn load_subscriber(
+        &self,
+        imsi: &Imsi,
+    ) -> impl Future<Output = Result<Option<StoredSubscriber>>> + Send;
+
+    /// Up to `limit` subscribers with IMSIs above `after`, in IMSI order.
+    fn list_subscribers(
+        &self,
+        after: Option<&Imsi>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<StoredSubscriber>>> + Send;
+
+    /// Number of subscribers.
+    fn count_subscribers(&self) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Provisions subscribers in one transaction: all or none. Returns how many were written.
+    fn write_subscribers(
+        &self,
+        subs: &[Provision],
+        mode: WriteMode,
+        now: i64,
+    ) -> impl Future<Output = Result<usize>> + Send;
+
+    /// Deletes a subscriber with its APN profiles and temporary identities.
+    fn delete_subscriber(&self, imsi: &Imsi) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Sets the SEQ high-water mark, also downwards (administrative reset; see
+    /// `docs/store.md` for when that is safe). Returns whether the subscriber exists.
+    fn set_seq_hwm(&self, imsi: &Imsi, seq_hwm: u64) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Commits a batch in one transaction and fills in every item's outcome. An error
+    /// means nothing of the batch was committed.
+    fn commit_batch(&self, batch: &mut Batch) -> impl Future<Output = Result<()>> + Send;
+
+    /// A pseudonym that has not expired at `now`.
+    fn pseudonym(
+        &self,
+        username: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<PseudonymRecord>>> + Send;
+
+    /// Removes a pseudonym.
+    fn delete_pseudonym(&self, username: &str) -> impl Future<Output = Result<bool>> + Send;
+
+    /// A fast re-authentication identity that has not expired at `now`.
+    fn reauth(
+        &self,
+        username: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<ReauthRecord>>> + Send;
+
+    /// Removes a fast re-authentication identity and returns it if it had not expired: the
+    /// identity is one-time (RFC 4187 §5.1), so two nodes cannot both use it.
+    fn take_reauth(
+        &self,
+        username: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<ReauthRecord>>> + Send;
+
+    /// Removes temporary identities that expired before `now`.
+    fn purge_expired(&self, now: i64) -> impl Future<Output = Result<Purged>> + Send;
+}
+
+/// Pool and durability settings.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// How long to wait for a connection (and, in SQLite, for a lock).
+    pub timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Masks a password in a URL for messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((auth, host)) = rest.split_once('@') {
+            if let Some((user, _)) = auth.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+    }
+    url.to_owned()
+}
+
+// ---------------------------------------------------------------------------------------
+// Row <-> value conversions shared by both databases.
+
+struct SubscriberColumns {
+    imsi: String,
+    mnc_len: i32,
+    k: Vec<u8>,
+    opc: Vec<u8>,
+    opc_from_op: bool,
+    amf: Vec<u8>,
+    seq_hwm: i64,
+    msisdn: Option<String>,
+    default_apn: Option<String>,
+    static_ipv4: Option<String>,
+    static_ipv6_prefix: Option<String>,
+    home_agent: Option<String>,
+    mip4_fha: Option<String>,
+    access_types: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+struct ApnColumns {
+    apn: String,
+    gateway: String,
+    visited_allowed: bool,
+    pdn_type: String,
+}
+
+fn corrupt(what: &'static str, key: &str, e: impl std::fmt::Display) -> Error {
+    Error::Corrupt {
+        what,
+        key: key.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+impl ApnColumns {
+    fn decode(self, imsi: &str) -> Result<ApnProfile> {
+        Ok(ApnProfile {
+            gateway: GatewaySelection::parse("gateway", &self.gateway)
+                .map_err(|e| corrupt("apn_profile.gateway", imsi, e))?,
+            pdn_type: PdnType::parse(&self.pdn_type).ok_or_else(|| {
+                corrupt("apn_profile.pdn_type", imsi, format!("{:?}", self.pdn_type))
+            })?,
+            visited_allowed: self.visited_allowed,
+            apn: self.apn,
+        })
+    }
+}
+
+impl SubscriberColumns {
+    fn decode(self, apns: Vec<ApnProfile>) -> Result<StoredSubscriber> {
+        let key = self.imsi.clone();
+        let c = |what: &'static str| {
+            let key = key.clone();
+            move |e: FieldError| corrupt(what, &key, e)
+        };
+        fn opt<T>(
+            what: &'static str,
+            key: &str,
+            v: Option<String>,
+            f: impl Fn(&str) -> Result<T, FieldError>,
+        ) -> Result<Option<T>> {
+            v.as_deref()
+                .map(f)
+                .transpose()
+                .map_err(|e| corrupt(what, key, e))
+        }
+        let profile = SubscriberProfile {
+            msisdn: self.msisdn,
+            apns,
+            default_apn: self.default_apn,
+            static_ipv4: self
+                .static_ipv4
+                .as_deref()
+                .map(|s| s.parse().map_err(|_| corrupt("static_ipv4", &key, s)))
+                .transpose()?,
+            static_ipv6_prefix: opt("static_ipv6_prefix", &key, self.static_ipv6_prefix, |s| {
+                Ipv6Prefix::parse("static_ipv6_prefix", s)
+            })?,
+            home_agent: opt("home_agent", &key, self.home_agent, |s| {
+                HostRef::parse("home_agent", s)
+            })?,
+            mip4_fha: opt("mip4_fha", &key, self.mip4_fha, |s| {
+                HostRef::parse("mip4_fha", s)
+            })?,
+            access_types: AccessType::parse_list("access_types", &self.access_types)
+                .map_err(c("access_types"))?,
+        };
+        let amf: [u8; 2] = self
+            .amf
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt("amf", &key, "not 2 octets"))?;
+        let subscriber = Subscriber {
+            imsi: Imsi::new(&self.imsi).map_err(c("imsi"))?,
+            mnc_len: MncLen::from_digits(self.mnc_len as u64).map_err(c("mnc_len"))?,
+            k: Key128::from_slice("k", &self.k).map_err(c("k"))?,
+            opc: Key128::from_slice("opc", &self.opc).map_err(c("opc"))?,
+            opc_from_op: self.opc_from_op,
+            amf: Amf(amf),
+            profile,
+        };
+        Ok(StoredSubscriber {
+            subscriber,
+            seq_hwm: u64::try_from(self.seq_hwm).map_err(|e| corrupt("seq_hwm", &key, e))?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+struct ReauthColumns {
+    username: String,
+    imsi: String,
+    method: String,
+    counter: i32,
+    mk: Vec<u8>,
+    k_re: Vec<u8>,
+    k_aut: Vec<u8>,
+    k_encr: Vec<u8>,
+    expires_at: i64,
+}
+
+impl ReauthColumns {
+    fn decode(mut self) -> Result<ReauthRecord> {
+        let key = self.username.clone();
+        let r = ReauthRecord {
+            username: std::mem::take(&mut self.username),
+            imsi: Imsi::new(&self.imsi).map_err(|e| corrupt("imsi", &key, e))?,
+            method: AkaMethod::from_str(&self.method).map_err(|e| corrupt("method", &key, e))?,
+            counter: u16::try_from(self.counter).map_err(|e| corrupt("counter", &key, e))?,
+            mk: std::mem::take(&mut self.mk),
+            k_re: std::mem::take(&mut self.k_re),
+            k_aut: std::mem::take(&mut self.k_aut),
+            k_encr: std::mem::take(&mut self.k_encr),
+            expires_at: self.expires_at,
+        };
+        r.validate().map_err(|e| corrupt("keys", &key, e))?;
+        Ok(r)
+    }
+}
+
+impl Drop for ReauthColumns {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.mk.zeroize();
+        self.k_re.zeroize();
+        self.k_aut.zeroize();
+        self.k_encr.zeroize();
+    }
+}
+
+const SUBSCRIBER_COLUMNS: &str = "imsi, mnc_len, k, opc, opc_from_op, amf, seq_hwm, msisdn, \
+     default_apn, static_ipv4, static_ipv6_prefix, home_agent, mip4_fha, access_types, \
+     created_at, updated_at";
+
+const INSERT_SUBSCRIBER: &str = "INSERT INTO subscriber (imsi, mnc_len, k, opc, opc_from_op, \
+     amf, seq_hwm, msisdn, default_apn, static_ipv4, static_ipv6_prefix, home_agent, mip4_fha, \
+     access_types, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)";
+
+const UPSERT_SUFFIX: &str = " ON CONFLICT (imsi) DO UPDATE SET mnc_len = excluded.mnc_len, \
+     k = excluded.k, opc = excluded.opc, opc_from_op = excluded.opc_from_op, amf = excluded.amf, \
+     seq_hwm = CASE WHEN subscriber.seq_hwm > excluded.seq_hwm THEN subscriber.seq_hwm \
+                    ELSE excluded.seq_hwm END, \
+     msisdn = excluded.msisdn, default_apn = excluded.default_apn, \
+     static_ipv4 = excluded.static_ipv4, static_ipv6_prefix = excluded.static_ipv6_prefix, \
+     home_agent = excluded.home_agent, mip4_fha = excluded.mip4_fha, \
+     access_types = excluded.access_types, updated_at = excluded.updated_at";
+
+const INSERT_APN: &str = "INSERT INTO apn_profile (imsi, position, apn, gateway, \
+     visited_allowed, pdn_type) VALUES ($1, $2, $3, $4, $5, $6)";
+
+const REAUTH_COLUMNS: &str = "username, imsi, method, counter, mk, k_re, k_aut, k_encr, expires_at";
+
+/// The code both back ends share, expanded once per database: `$db` is the sqlx database
+/// type, `$row` its row type.
+macro_rules! shared_impl {
+    ($backend:ident, $db:ty, $row:ty) => {
+        impl $backend {
+            fn subscriber_columns(row: &$row) -> Result<SubscriberColumns> {
+                Ok(SubscriberColumns {
+                    imsi: row.try_get("imsi")?,
+                    mnc_len: row.try_get("mnc_len")?,
+                    k: row.try_get("k")?,
+                    opc: row.try_get("opc")?,
+                    opc_from_op: row.try_get("opc_from_op")?,
+                    amf: row.try_get("amf")?,
+                    seq_hwm: row.try_get("seq_hwm")?,
+                    msisdn: row.try_get("msisdn")?,
+                    default_apn: row.try_get("default_apn")?,
+                    static_ipv4: row.try_get("static_ipv4")?,
+                    static_ipv6_prefix: row.try_get("static_ipv6_prefix")?,
+                    home_agent: row.try_get("home_agent")?,
+                    mip4_fha: row.try_get("mip4_fha")?,
+                    access_types: row.try_get("access_types")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+
+            fn apn_columns(row: &$row) -> Result<(String, ApnColumns)> {
+                Ok((
+                    row.try_get("imsi")?,
+                    ApnColumns {
+                        apn: row.try_get("apn")?,
+                        gateway: row.try_get("gateway")?,
+                        visited_allowed: row.try_get("visited_allowed")?,
+                        pdn_type: row.try_get("pdn_type")?,
+                    },
+                ))
+            }
+
+            fn reauth_columns(row: &$row) -> Result<ReauthColumns> {
+                Ok(ReauthColumns {
+                    username: row.try_get("username")?,
+                    imsi: row.try_get("imsi")?,
+                    method: row.try_get("method")?,
+                    counter: row.try_get("counter")?,
+                    mk: row.try_get("mk")?,
+                    k_re: row.try_get("k_re")?,
+                    k_aut: row.try_get("k_aut")?,
+                    k_encr: row.try_get("k_encr")?,
+                    expires_at: row.try_get("expires_at")?,
+                })
+            }
+
+            async fn load_subscriber_impl(&self, imsi: &Imsi) -> Result<Option<StoredSubscriber>> {
+                let sql = format!("SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE imsi = $1");
+                let Some(row) = sqlx::query(&sql)
+                    .bind(imsi.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let cols = Self::subscriber_columns(&row)?;
+                let apn_rows = sqlx::query(
+                    "SELECT imsi, apn, gateway, visited_allowed, pdn_type FROM apn_profile \
+                     WHERE imsi = $1 ORDER BY position",
+                )
+                .bind(imsi.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                let mut apns = Vec::with_capacity(apn_rows.len());
+                for r in &apn_rows {
+                    apns.push(Self::apn_columns(r)?.1.decode(imsi.as_str())?);
+                }
+                Ok(Some(cols.decode(apns)?))
+            }
+
+            async fn list_subscribers_impl(
+                &self,
+                after: Option<&Imsi>,
+                limit: u32,
+            ) -> Result<Vec<StoredSubscriber>> {
+                let after = after.map(|i| i.as_str()).unwrap_or("");
+                let sql = format!(
+                    "SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE imsi > $1 \
+                     ORDER BY imsi LIMIT $2"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let Some(last) = rows.last() else {
+                    return Ok(Vec::new());
+                };
+                let last: String = last.try_get("imsi")?;
+                let apn_rows = sqlx::query(
+                    "SELECT imsi, apn, gateway, visited_allowed, pdn_type FROM apn_profile \
+                     WHERE imsi > $1 AND imsi <= $2 ORDER BY imsi, position",
+                )
+                .bind(after)
+                .bind(&last)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut by_imsi: std::collections::HashMap<String, Vec<ApnProfile>> =
+                    std::collections::HashMap::new();
+                for r in &apn_rows {
+                    let (imsi, cols) = Self::apn_columns(r)?;
+                    let p = cols.decode(&imsi)?;
+                    by_imsi.entry(imsi).or_default().push(p);
+                }
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let cols = Self::subscriber_columns(r)?;
+                    let apns = by_imsi.remove(&cols.imsi).unwrap_or_default();
+                    out.push(cols.decode(apns)?);
+                }
+                Ok(out)
+            }
+
+            async fn count_subscribers_impl(&self) -> Result<u64> {
+                let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM subscriber")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get("n")?;
+                Ok(n.max(0) as u64)
+            }
+
+            async fn write_subscribers_impl(
+                &self,
+                subs: &[Provision],
+                mode: WriteMode,
+                now: i64,
+            ) -> Result<usize> {
+                for p in subs {
+                    p.subscriber.validate()?;
+                }
+                let insert = match mode {
+                    WriteMode::Add => INSERT_SUBSCRIBER.to_owned(),
+                    WriteMode::Replace => format!("{INSERT_SUBSCRIBER}{UPSERT_SUFFIX}"),
+                };
+                let mut tx = self.begin_write().await?;
+                for p in subs {
+                    let s = &p.subscriber;
+                    let pr = &s.profile;
+                    let imsi = s.imsi.as_str();
+                    let r = sqlx::query(&insert)
+                        .bind(imsi)
+                        .bind(s.mnc_len.digits() as i32)
+                        .bind(s.k.as_bytes().as_slice())
+                        .bind(s.opc.as_bytes().as_slice())
+                        .bind(s.opc_from_op)
+                        .bind(s.amf.0.as_slice())
+                        .bind(p.seq_hwm() as i64)
+                        .bind(pr.msisdn.as_deref())
+                        .bind(pr.default_apn.as_deref().map(str::to_ascii_lowercase))
+                        .bind(pr.static_ipv4.map(|a| a.to_string()))
+                        .bind(pr.static_ipv6_prefix.map(|a| a.to_string()))
+                        .bind(pr.home_agent.as_ref().map(|a| a.to_string()))
+                        .bind(pr.mip4_fha.as_ref().map(|a| a.to_string()))
+                        .bind(AccessType::format_list(&pr.access_types))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await;
+                    match r {
+                        Ok(_) => {}
+                        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                            return Err(Error::Exists {
+                                imsi: imsi.to_owned(),
+                            });
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                    if mode == WriteMode::Replace {
+                        sqlx::query("DELETE FROM apn_profile WHERE imsi = $1")
+                            .bind(imsi)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    for (i, a) in pr.apns.iter().enumerate() {
+                        sqlx::query(INSERT_APN)
+                            .bind(imsi)
+                            .bind(i as i32)
+                            .bind(&a.apn)
+                            .bind(a.gateway.to_string())
+                            .bind(a.visited_allowed)
+                            .bind(a.pdn_type.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(subs.len())
+            }
+
+            async fn delete_subscriber_impl(&self, imsi: &Imsi) -> Result<bool> {
+                let r = sqlx::query("DELETE FROM subscriber WHERE imsi = $1")
+                    .bind(imsi.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn set_seq_hwm_impl(&self, imsi: &Imsi, seq_hwm: u64) -> Result<bool> {
+                let v = seq_hwm.clamp(1, SEQ_LIMIT) as i64;
+                let r = sqlx::query("UPDATE subscriber SET seq_hwm = $2 WHERE imsi = $1")
+                    .bind(imsi.as_str())
+                    .bind(v)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn pseudonym_impl(
+                &self,
+                username: &str,
+                now: i64,
+            ) -> Result<Option<PseudonymRecord>> {
+                let row = sqlx::query(
+                    "SELECT username, imsi, method, expires_at FROM pseudonym \
+                     WHERE username = $1 AND expires_at > $2",
+                )
+                .bind(username)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let imsi: String = row.try_get("imsi")?;
+                let method: String = row.try_get("method")?;
+                Ok(Some(PseudonymRecord {
+                    username: row.try_get("username")?,
+                    imsi: Imsi::new(&imsi).map_err(|e| corrupt("pseudonym.imsi", username, e))?,
+                    method: AkaMethod::from_str(&method)
+                        .map_err(|e| corrupt("pseudonym.method", username, e))?,
+                    expires_at: row.try_get("expires_at")?,
+                }))
+            }
+
+            async fn delete_pseudonym_impl(&self, username: &str) -> Result<bool> {
+                let r = sqlx::query("DELETE FROM pseudonym WHERE username = $1")
+                    .bind(username)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn reauth_impl(&self, username: &str, now: i64) -> Result<Option<ReauthRecord>> {
+                let sql = format!(
+                    "SELECT {REAUTH_COLUMNS} FROM reauth_identity \
+                     WHERE username = $1 AND expires_at > $2"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(username)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| Self::reauth_columns(&r)?.decode()).transpose()
+            }
+
+            async fn take_reauth_impl(
+                &self,
+                username: &str,
+                now: i64,
+            ) -> Result<Option<ReauthRecord>> {
+                let sql = format!(
+                    "DELETE FROM reauth_identity WHERE username = $1 RETURNING {REAUTH_COLUMNS}"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match row {
+                    Some(r) => {
+                        let rec = Self::reauth_columns(&r)?.decode()?;
+                        Ok((rec.expires_at > now).then_some(rec))
+                    }
+                    None => Ok(None),
+                }
+            }
+
+            async fn purge_expired_impl(&self, now: i64) -> Result<Purged> {
+                let mut tx = self.begin_write().await?;
+                let p = sqlx::query("DELETE FROM pseudonym WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let r = sqlx::query("DELETE FROM reauth_identity WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(Purged {
+                    pseudonyms: p,
+                    reauth_ids: r,
+                })
+            }
+        }
+
+        impl Backend for $backend {
+            fn kind(&self) -> BackendKind {
+                Self::KIND
+            }
+            async fn load_subscriber(&self, imsi: &Imsi) -> Result<Option<StoredSubscriber>> {
+                self.load_subscriber_impl(imsi).await
+            }
+            async fn list_subscribers(
+                &self,
+                after: Option<&Imsi>,
+                limit: u32,
+            ) -> Result<Vec<StoredSubscriber>> {
+                self.list_subscribers_impl(after, limit).await
+            }
+            async fn count_subscribers(&self) -> Result<u64> {
+                self.count_subscribers_impl().await
+            }
+            async fn write_subscribers(
+                &self,
+                subs: &[Provision],
+                mode: WriteMode,
+                now: i64,
+            ) -> Result<usize> {
+                self.write_subscribers_impl(subs, mode, now).await
+            }
+            async fn delete_subscriber(&self, imsi: &Imsi) -> Result<bool> {
+                self.delete_subscriber_impl(imsi).await
+            }
+            async fn set_seq_hwm(&self, imsi: &Imsi, seq_hwm: u64) -> Result<bool> {
+                self.set_seq_hwm_impl(imsi, seq_hwm).await
+            }
+            async fn commit_batch(&self, batch: &mut Batch) -> Result<()> {
+                self.commit_batch_impl(batch).await
+            }
+            async fn pseudonym(&self, username: &str, now: i64) -> Result<Option<PseudonymRecord>> {
+                self.pseudonym_impl(username, now).await
+            }
+            async fn delete_pseudonym(&self, username: &str) -> Result<bool> {
+                self.delete_pseudonym_impl(username).await
+            }
+            async fn reauth(&self, username: &str, now: i64) -> Result<Option<ReauthRecord>> {
+                self.reauth_impl(username, now).await
+            }
+            async fn take_reauth(&self, username: &str, now: i64) -> Result<Option<ReauthRecord>> {
+                self.take_reauth_impl(username, now).await
+            }
+            async fn purge_expired(&self, now: i64) -> Result<Purged> {
+                self.purge_expired_impl(now).await
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------
+// SQLite
+
+/// `[["imsi", n], ...]` (IMSIs are digits only: nothing to escape).
+fn json_pairs<'a>(items: impl Iterator<Item = (&'a String, u64)>) -> String {
+    let mut s = String::from("[");
+    for (i, (imsi, n)) in items.enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!("[\"{imsi}\",{n}]"));
+    }
+    s.push(']');
+    s
+}
+
+fn sqlite_hwm_map(
+    rows: &[sqlx::sqlite::SqliteRow],
+) -> Result<std::collections::HashMap<String, u64>> {
+    let mut m = std::collections::HashMap::with_capacity(rows.len());
+    for r in rows {
+        let h: i64 = r.try_get("seq_hwm")?;
+        m.insert(r.try_get::<String, _>("imsi")?, h as u64);
+    }
+    Ok(m)
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// SQLite back end: one file, WAL journal, `synchronous = FULL` (a commit is on disk when it
+/// returns; the group commit makes that one fsync per batch, not per authentication).
+#[derive(Debug, Clone)]
+pub struct SqliteBackend {
+    pool: SqlitePool,
+}
+
+const INSERT_PSEUDONYM: &str = "INSERT INTO pseudonym (username, imsi, method, expires_at) \
+     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM subscriber WHERE imsi = $2) \
+     ON CONFLICT (username) DO UPDATE SET imsi = excluded.imsi, method = excluded.method, \
+     expires_at = excluded.expires_at";
+
+const INSERT_REAUTH: &str = "INSERT INTO reauth_identity (username, imsi, method, counter, mk, \
+     k_re, k_aut, k_encr, expires_at) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS (SELECT 1 FROM subscriber WHERE imsi = $2) \
+     ON CONFLICT (username) DO UPDATE SET imsi = excluded.imsi, method = excluded.method, \
+     counter = excluded.counter, mk = excluded.mk, k_re = excluded.k_re, k_aut = excluded.k_aut, \
+     k_encr = excluded.k_encr, expires_at = excluded.expires_at";
+
+impl SqliteBackend {
+    const KIND: BackendKind = BackendKind::Sqlite;
+
+    /// Opens (creating the file if needed) and migrates. `target` is a `sqlite:` URL or a
+    /// path.
+    pub async fn open(target: &str, opts: &ConnectOptions) -> Result<Self> {
+        let url_err = |reason: String| Error::Url {
+            url: target.to_owned(),
+            reason,
+        };
+        let base = if target.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(target).map_err(|e| url_err(e.to_string()))?
+        } else {
+            SqliteConnectOptions::new().filename(target)
+        };
+        let memory = target.contains(":memory:") || target.contains("mode=memory");
+        let co = base
+            .create_if_missing(true)
+            .journal_mode(if memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(opts.timeout)
+            .statement_cache_capacity(64);
+        let pool = SqlitePoolOptions::new()
+            // An in-memory database lives in one connection.
+            .max_connections(if memory {
+                1
+            } else {
+                opts.max_connections.max(1)
+            })
+            .min_connections(if memory { 1 } else { 0 })
+            .idle_timeout(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(3600))
+            })
+            .acquire_timeout(opts.timeout)
+            .connect_with(co)
+            .await?;
+        SQLITE_MIGRATIONS.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The pool (tests and tools).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        // IMMEDIATE takes the write lock up front, so a transaction that reads before it
+        // writes cannot fail with SQLITE_BUSY half way.
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn commit_batch_impl(&self, batch: &mut Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        // One statement per kind for the whole batch (the IMSIs and numbers travel as one
+        // JSON array): a few statements per commit instead of one per subscriber.
+        if !batch.resync.is_empty() {
+            let arg = json_pairs(
+                batch
+                    .resync
+                    .iter()
+                    .map(|i| (&i.imsi, i.target.min(SEQ_LIMIT))),
+            );
+            let rows = sqlx::query(
+                "UPDATE subscriber SET seq_hwm = CASE WHEN seq_hwm < v.n THEN v.n ELSE seq_hwm END \
+                 FROM (SELECT json_extract(value, '$[0]') AS imsi, json_extract(value, '$[1]') AS n \
+                       FROM json_each($1)) AS v \
+                 WHERE subscriber.imsi = v.imsi RETURNING subscriber.imsi, subscriber.seq_hwm",
+            )
+            .bind(arg)
+            .fetch_all(&mut *tx)
+            .await?;
+            let done = sqlite_hwm_map(&rows)?;
+            for item in &mut batch.resync {
+                item.outcome = match done.get(item.imsi.as_str()) {
+                    Some(h) => Outcome::Done(*h),
+                    None => Outcome::NotFound,
+                };
+            }
+        }
+        if !batch.reserve.is_empty() {
+            let arg = json_pairs(batch.reserve.iter().map(|i| (&i.imsi, i.count)));
+            let rows = sqlx::query(
+                "UPDATE subscriber SET seq_hwm = seq_hwm + v.n \
+                 FROM (SELECT json_extract(value, '$[0]') AS imsi, json_extract(value, '$[1]') AS n \
+                       FROM json_each($1)) AS v \
+                 WHERE subscriber.imsi = v.imsi AND subscriber.seq_hwm <= $2 - v.n \
+                 RETURNING subscriber.imsi, subscriber.seq_hwm",
+            )
+            .bind(arg)
+            .bind(SEQ_LIMIT as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+            let done = sqlite_hwm_map(&rows)?;
+            for item in &mut batch.reserve {
+                item.outcome = match done.get(item.imsi.as_str()) {
+                    Some(h) => Outcome::Done(*h),
+                    None => {
+                        let exists = sqlx::query("SELECT 1 AS one FROM subscriber WHERE imsi = $1")
+                            .bind(&item.imsi)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        if exists.is_some() {
+                            Outcome::Exhausted
+                        } else {
+                            Outcome::NotFound
+                        }
+                    }
+                };
+            }
+        }
+        for (p, outcome) in &mut batch.pseudonyms {
+            let r = sqlx::query(INSERT_PSEUDONYM)
+                .bind(&p.username)
+                .bind(p.imsi.as_str())
+                .bind(p.method.as_str())
+                .bind(p.expires_at)
+                .execute(&mut *tx)
+                .await?;
+            *outcome = if r.rows_affected() > 0 {
+                Outcome::Done(0)
+            } else {
+                Outcome::NotFound
+            };
+        }
+        for (p, outcome) in &mut batch.reauths {
+            let r = sqlx::query(INSERT_REAUTH)
+                .bind(&p.username)
+                .bind(p.imsi.as_str())
+                .bind(p.method.as_str())
+                .bind(i32::from(p.counter))
+                .bind(p.mk.as_slice())
+                .bind(p.k_re.as_slice())
+                .bind(p.k_aut.as_slice())
+                .bind(p.k_encr.as_slice())
+                .bind(p.expires_at)
+                .execute(&mut *tx)
+                .await?;
+            *outcome = if r.rows_affected() > 0 {
+                Outcome::Done(0)
+            } else {
+                Outcome::NotFound
+            };
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+shared_impl!(SqliteBackend, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
+
+// ---------------------------------------------------------------------------------------
+// PostgreSQL
+
+/// PostgreSQL back end: several AAA / gateway nodes share one database. Commits are durable
+/// with the server's default `synchronous_commit = on`.
+#[derive(Debug, Clone)]
+pub struct PgBackend {
+    pool: PgPool,
+}
+
+impl PgBackend {
+    const KIND: BackendKind = BackendKind::Postgres;
+
+    /// Connects and migrates (migrations take an advisory lock, so nodes starting together
+    /// do not race).
+    pub async fn open(url: &str, opts: &ConnectOptions) -> Result<Self> {
+        let co = PgConnectOptions::from_str(url).map_err(|e| Error::Url {
+            url: redact_url(url),
+            reason: e.to_string(),
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .acquire_timeout(opts.timeout)
+            .idle_timeout(Some(Duration::from_secs(600)))
+            .connect_with(co)
+            .await?;
+        PG_MIGRATIONS.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The pool (tests and tools).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    async fn commit_batch_impl(&self, batch: &mut Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        // Lock every subscriber row the batch touches in one order: another node's batch
+        // waits instead of deadlocking.
+        let mut lock: Vec<&str> = batch
+            .resync
+            .iter()
+            .map(|i| i.imsi.as_str())
+            .chain(batch.reserve.iter().map(|i| i.imsi.as_str()))
+            .collect();
+        if !lock.is_empty() {
+            lock.sort_unstable();
+            lock.dedup();
+            sqlx::query(
+                "SELECT imsi FROM subscriber WHERE imsi = ANY($1) ORDER BY imsi FOR UPDATE",
+            )
+            .bind(&lock)
+            .fetch_all(&mut *tx)
+            .await?;
+        }
+        if !batch.resync.is_empty() {
+            let imsis: Vec<&str> = batch.resync.iter().map(|i| i.imsi.as_str()).collect();
+            let targets: Vec<i64> = batch
+                .resync
+                .iter()
+                .map(|i| i.target.min(SEQ_LIMIT) as i64)
+                .collect();
+            let rows = sqlx::query(
+                "UPDATE subscriber s SET seq_hwm = GREATEST(s.seq_hwm, v.t) \
+                 FROM UNNEST($1::text[], $2::bigint[]) AS v(imsi, t) \
+                 WHERE s.imsi = v.imsi RETURNING s.imsi, s.seq_hwm",
+            )
+            .bind(&imsis)
+            .bind(&targets)
+            .fetch_all(&mut *tx)
+            .await?;
+            let done = Self::hwm_map(&rows)?;
+            for item in &mut batch.resync {
+                item.outcome = match done.get(item.imsi.as_str()) {
+                    Some(h) => Outcome::Done(*h),
+                    None => Outcome::NotFound,
+                };
+            }
+        }
+        if !batch.reserve.is_empty() {
+            let imsis: Vec<&str> = batch.reserve.iter().map(|i| i.imsi.as_str()).collect();
+            let counts: Vec<i64> = batch.reserve.iter().map(|i| i.count as i64).collect();
+            let rows = sqlx::query(
+                "UPDATE subscriber s SET seq_hwm = s.seq_hwm + v.n \
+                 FROM UNNEST($1::text[], $2::bigint[]) AS v(imsi, n) \
+                 WHERE s.imsi = v.imsi AND s.seq_hwm <= $3 - v.n RETURNING s.imsi, s.seq_hwm",
+            )
+            .bind(&imsis)
+            .bind(&counts)
+            .bind(SEQ_LIMIT as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+            let done = Self::hwm_map(&rows)?;
+            let missing: Vec<&str> = imsis
+                .iter()
+                .copied()
+                .filter(|i| !done.contains_key(*i))
+                .collect();
+            let mut existing = std::collections::HashSet::new();
+            if !missing.is_empty() {
+                for r in sqlx::query("SELECT imsi FROM subscriber WHERE imsi = ANY($1)")
+                    .bind(&missing)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    existing.insert(r.try_get::<String, _>("imsi")?);
+                }
+            }
+            for item in &mut batch.reserve {
+                item.outcome = match done.get(item.imsi.as_str()) {
+                    Some(h) => Outcome::Done(*h),
+                    None if existing.contains(&item.imsi) => Outcome::Exhausted,
+                    None => Outcome::NotFound,
+                };
+            }
+        }
+        if !batch.pseudonyms.is_empty() {
+            let u: Vec<&str> = batch
+                .pseudonyms
+                .iter()
+                .map(|(p, _)| p.username.as_str())
+                .collect();
+            let i: Vec<&str> = batch
+                .pseudonyms
+                .iter()
+                .map(|(p, _)| p.imsi.as_str())
+                .collect();
+            let m: Vec<&str> = batch
+                .pseudonyms
+                .iter()
+                .map(|(p, _)| p.method.as_str())
+                .collect();
+            let e: Vec<i64> = batch.pseudonyms.iter().map(|(p, _)| p.expires_at).collect();
+            let rows = sqlx::query(
+                "INSERT INTO pseudonym (username, imsi, method, expires_at) \
+                 SELECT v.u, v.i, v.m, v.e \
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) AS v(u, i, m, e) \
+                 WHERE EXISTS (SELECT 1 FROM subscriber s WHERE s.imsi = v.i) \
+                 ON CONFLICT (username) DO UPDATE SET imsi = excluded.imsi, \
+                 method = excluded.method, expires_at = excluded.expires_at RETURNING username",
+            )
+            .bind(&u)
+            .bind(&i)
+            .bind(&m)
+            .bind(&e)
+            .fetch_all(&mut *tx)
+            .await?;
+            let done = Self::names(&rows)?;
+            for (p, outcome) in &mut batch.pseudonyms {
+                *outcome = if done.contains(p.username.as_str()) {
+                    Outcome::Done(0)
+                } else {
+                    Outcome::NotFound
+                };
+            }
+        }
+        if !batch.reauths.is_empty() {
+            let r = &batch.reauths;
+            let u: Vec<&str> = r.iter().map(|(p, _)| p.username.as_str()).collect();
+            let i: Vec<&str> = r.iter().map(|(p, _)| p.imsi.as_str()).collect();
+            let m: Vec<&str> = r.iter().map(|(p, _)| p.method.as_str()).collect();
+            let c: Vec<i32> = r.iter().map(|(p, _)| i32::from(p.counter)).collect();
+            let mk: Vec<&[u8]> = r.iter().map(|(p, _)| p.mk.as_slice()).collect();
+            let kre: Vec<&[u8]> = r.iter().map(|(p, _)| p.k_re.as_slice()).collect();
+            let kaut: Vec<&[u8]> = r.iter().map(|(p, _)| p.k_aut.as_slice()).collect();
+            let kenc: Vec<&[u8]> = r.iter().map(|(p, _)| p.k_encr.as_slice()).collect();
+            let e: Vec<i64> = r.iter().map(|(p, _)| p.expires_at).collect();
+            let rows = sqlx::query(
+                "INSERT INTO reauth_identity (username, imsi, method, counter, mk, k_re, k_aut, \
+                 k_encr, expires_at) \
+                 SELECT v.u, v.i, v.m, v.c, v.mk, v.kre, v.kaut, v.kenc, v.e \
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int[], $5::bytea[], \
+                             $6::bytea[], $7::bytea[], $8::bytea[], $9::bigint[]) \
+                      AS v(u, i, m, c, mk, kre, kaut, kenc, e) \
+                 WHERE EXISTS (SELECT 1 FROM subscriber s WHERE s.imsi = v.i) \
+                 ON CONFLICT (username) DO UPDATE SET imsi = excluded.imsi, \
+                 method = excluded.method, counter = excluded.counter, mk = excluded.mk, \
+                 k_re = excluded.k_re, k_aut = excluded.k_aut, k_encr = excluded.k_encr, \
+                 expires_at = excluded.expires_at RETURNING username",
+            )
+            .bind(&u)
+            .bind(&i)
+            .bind(&m)
+            .bind(&c)
+            .bind(&mk)
+            .bind(&kre)
+            .bind(&kaut)
+            .bind(&kenc)
+            .bind(&e)
+            .fetch_all(&mut *tx)
+            .await?;
+            let done = Self::names(&rows)?;
+            for (p, outcome) in &mut batch.reauths {
+                *outcome = if done.contains(p.username.as_str()) {
+                    Outcome::Done(0)
+                } else {
+                    Outcome::NotFound
+                };
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn hwm_map(rows: &[sqlx::postgres::PgRow]) -> Result<std::collections::HashMap<String, u64>> {
+        let mut m = std::collections::HashMap::with_capacity(rows.len());
+        for r in rows {
+            let h: i64 = r.try_get("seq_hwm")?;
+            m.insert(r.try_get::<String, _>("imsi")?, h as u64);
+        }
+        Ok(m)
+    }
+
+    fn names(rows: &[sqlx::postgres::PgRow]) -> Result<std::collections::HashSet<String>> {
+        let mut s = std::collections::HashSet::with_capacity(rows.len());
+        for r in rows {
+            s.insert(r.try_get::<String, _>("username")?);
+        }
+        Ok(s)
+    }
+}
+
+shared_impl!(PgBackend, sqlx::Postgres, sqlx::postgres::PgRow);
+
+// ---------------------------------------------------------------------------------------
+// Choice by URL
+
+/// SQLite or PostgreSQL, chosen by URL: `postgres://` / `postgresql://` is PostgreSQL;
+/// `sqlite://PATH`, `sqlite:PATH`, `sqlite::memory:` or a bare file path is SQLite.
+#[derive(Debug, Clone)]
+pub enum AnyBackend {
+    /// SQLite.
+    Sqlite(SqliteBackend),
+    /// PostgreSQL.
+    Postgres(PgBackend),
+}
+
+impl AnyBackend {
+    /// Opens and migrates the database named by `url`.
+    pub async fn open(url: &str, opts: &ConnectOptions) -> Result<Self> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(Error::Url {
+                url: String::new(),
+                reason: "empty".into(),
+            });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(AnyBackend::Postgres(PgBackend::open(url, opts).await?));
+        }
+        if url.starts_with("sqlite:") || !url.contains("://") {
+            return Ok(AnyBackend::Sqlite(SqliteBackend::open(url, opts).await?));
+        }
+        Err(Error::Url {
+            url: redact_url(url),
+            reason: "expected postgres://..., sqlite://PATH or a file path".into(),
+        })
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $b:ident => $e:expr) => {
+        match $self {
+            AnyBackend::Sqlite($b) => $e,
+            AnyBackend::Postgres($b) => $e,
+        }
+    };
+}
+
+impl Backend for AnyBackend {
+    fn kind(&self) -> BackendKind {
+        dispatch!(self, b => b.kind())
+    }
+    async fn load_subscriber(&self, imsi: &Imsi) -> Result<Option<StoredSubscriber>> {
+        dispatch!(self, b => b.load_subscriber(imsi).await)
+    }
+    async fn list_subscribers(
+        &self,
+        after: Option<&Imsi>,
+        limit: u32,
+    ) -> Result<Vec<StoredSubscriber>> {
+        dispatch!(self, b => b.list_subscribers(after, limit).await)
+    }
+    async fn count_subscribers(&self) -> Result<u64> {
+        dispatch!(self, b => b.count_subscribers().await)
+    }
+    async fn write_subscribers(
+        &self,
+        subs: &[Provision],
+        mode: WriteMode,
+        now: i64,
+    ) -> Result<usize> {
+        dispatch!(self, b => b.write_subscribers(subs, mode, now).await)
+    }
+    async fn delete_subscriber(&self, imsi: &Imsi) -> Result<bool> {
+        dispatch!(self, b => b.delete_subscriber(imsi).await)
+    }
+    async fn set_seq_hwm(&self, imsi: &Imsi, seq_hwm: u64) -> Result<bool> {
+        dispatch!(self, b => b.set_seq_hwm(imsi, seq_hwm).await)
+    }
+    async fn commit_batch(&self, batch: &mut Batch) -> Result<()> {
+        dispatch!(self, b => b.commit_batch(batch).await)
+    }
+    async fn pseudonym(&self, username: &str, now: i64) -> Result<Option<PseudonymRecord>> {
+        dispatch!(self, b => b.pseudonym(username, now).await)
+    }
+    async fn delete_pseudonym(&self, username: &str) -> Result<bool> {
+        dispatch!(self, b => b.delete_pseudonym(username).await)
+    }
+    async fn reauth(&self, username: &str, now: i64) -> Result<Option<ReauthRecord>> {
+        dispatch!(self, b => b.reauth(username, now).await)
+    }
+    async fn take_reauth(&self, username: &str, now: i64) -> Result<Option<ReauthRecord>> {
+        dispatch!(self, b => b.take_reauth(username, now).await)
+    }
+    async fn purge_expired(&self, now: i64) -> Result<Purged> {
+        dispatch!(self, b => b.purge_expired(now).await)
+    }
+}

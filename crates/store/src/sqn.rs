@@ -1,0 +1,614 @@
+//! SQN allocation (3GPP TS 33.102 §6.3 and Annex C) with group commit.
+//!
+//! ## Scheme
+//!
+//! SQN (48 bits) = SEQ (43 bits) ‖ IND (5 bits), the profile of TS 33.102 Annex C.3.2: the
+//! USIM keeps, per IND value, the highest SEQ it accepted, and accepts a challenge whose SEQ
+//! is above the one stored for its IND (and not too far ahead of the highest it has seen).
+//!
+//! * SEQ comes from one counter per subscriber, shared by every node: the persisted
+//!   **high-water mark** `seq_hwm` (every SEQ below it may have been handed out). A node
+//!   *reserves* a block of [`SqnPolicy::block`] values with one atomic
+//!   `UPDATE … SET seq_hwm = seq_hwm + n … RETURNING seq_hwm`, and hands values out of the
+//!   block from memory. Two nodes therefore get disjoint blocks: SEQ, and so SQN, never
+//!   repeats for a subscriber.
+//! * IND identifies the node ([`SqnPolicy::ind`]): interleaved SEQs from two nodes land in
+//!   different USIM array slots, so node B's larger SEQ does not make the USIM reject node A's
+//!   next (smaller) one. Within a node SEQ only grows, so per IND it only grows.
+//! * A reservation is **durable before any value of it is returned**: `next_sqn` awaits the
+//!   commit. After a crash the unused rest of the block is skipped (a gap of at most
+//!   `block - 1` per subscriber), never reissued.
+//! * Reservations of concurrent authentications are **group-committed**: one writer task
+//!   takes every request queued while the previous transaction was committing and commits
+//!   them together — one fsync for the batch, none at all for values served from memory.
+//! * **Resynchronisation**: from SQN_MS (recovered from AUTS by
+//!   `mobstrap_crypto::milenage::Milenage::resync`) the high-water mark becomes at least
+//!   SEQ_MS + 1, atomically and never backwards; this node's block is cut at the same point,
+//!   so the next challenge carries a SEQ above everything the USIM has accepted.
+//!
+//! See `docs/store.md` for the figures, the crash argument, and what a USIM without the
+//! IND array (a plain "greater than" check, like wpa_supplicant's) sees with two nodes.
+
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::backend::{AnyBackend, Backend, Batch, Outcome, ReserveItem, ResyncItem};
+use crate::error::{Error, Result};
+use crate::model::{FieldError, PseudonymRecord, ReauthRecord};
+
+/// Bits of IND (TS 33.102 Annex C.3.4: 5).
+pub const IND_BITS: u32 = 5;
+/// Number of IND values (the USIM array size, 32).
+pub const IND_COUNT: u8 = 1 << IND_BITS;
+/// One above the largest SEQ (2^43).
+pub const SEQ_LIMIT: u64 = 1 << (48 - IND_BITS);
+/// The largest SQN (2^48 - 1).
+pub const SQN_MAX: u64 = (1 << 48) - 1;
+
+/// SQN = SEQ ‖ IND.
+pub fn compose(seq: u64, ind: u8) -> u64 {
+    ((seq & (SEQ_LIMIT - 1)) << IND_BITS) | u64::from(ind & (IND_COUNT - 1))
+}
+
+/// (SEQ, IND) of an SQN.
+pub fn split(sqn: u64) -> (u64, u8) {
+    let sqn = sqn & SQN_MAX;
+    (sqn >> IND_BITS, (sqn & u64::from(IND_COUNT - 1)) as u8)
+}
+
+/// How this node allocates SQNs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqnPolicy {
+    /// The IND values this node uses (each 0..=31); with several, SEQ modulo their number
+    /// picks one. Give every node sharing
+    /// a database its own values: node 0 `[0]`, node 1 `[1]`, ... Default `[0]`.
+    #[serde(default = "default_ind")]
+    pub ind: Vec<u8>,
+    /// SEQ values reserved per store write for one subscriber (1..=65536; default 32).
+    /// Larger: fewer writes when one subscriber authenticates often; smaller: smaller SEQ
+    /// gaps after a crash, and fewer out-of-order SEQs seen by USIMs without the IND array
+    /// when several nodes serve one subscriber.
+    #[serde(default = "default_block")]
+    pub block: u32,
+}
+
+fn default_ind() -> Vec<u8> {
+    vec![0]
+}
+
+fn default_block() -> u32 {
+    32
+}
+
+impl Default for SqnPolicy {
+    fn default() -> Self {
+        Self {
+            ind: default_ind(),
+            block: default_block(),
+        }
+    }
+}
+
+impl SqnPolicy {
+    /// A policy for node number `node` (IND = node) with the default block.
+    pub fn for_node(node: u8) -> Result<Self, FieldError> {
+        let p = Self {
+            ind: vec![node],
+            ..Self::default()
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Checks the values.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if self.ind.is_empty() {
+            return Err(FieldError::new("sqn.ind", "at least one IND value"));
+        }
+        for (n, i) in self.ind.iter().enumerate() {
+            if *i >= IND_COUNT {
+                return Err(FieldError::new(
+                    "sqn.ind",
+                    format!("{i}: IND is 5 bits (0 to 31)"),
+                ));
+            }
+            if self.ind[..n].contains(i) {
+                return Err(FieldError::new("sqn.ind", format!("{i} listed twice")));
+            }
+        }
+        if !(1..=65536).contains(&self.block) {
+            return Err(FieldError::new("sqn.block", "must be 1 to 65536"));
+        }
+        Ok(())
+    }
+}
+
+/// Largest batch the writer commits at once.
+const MAX_BATCH: usize = 4096;
+
+type Waiter = oneshot::Sender<Result<u64>>;
+
+/// This node's view of one subscriber's SEQ counter.
+#[derive(Default)]
+struct Slot {
+    /// Next value to hand out, and one past the last reserved; `next == end`: nothing left.
+    next: u64,
+    end: u64,
+    /// Callers waiting for a reservation, served in order.
+    waiters: VecDeque<Waiter>,
+    /// A reservation for this subscriber is queued or being committed.
+    pending: bool,
+}
+
+pub(crate) enum Op {
+    Reserve(String),
+    Resync {
+        imsi: String,
+        target: u64,
+        reply: oneshot::Sender<Result<u64>>,
+    },
+    Pseudonym {
+        rec: PseudonymRecord,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    },
+    Reauth {
+        rec: ReauthRecord,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    },
+}
+
+struct Shared {
+    slots: Mutex<HashMap<String, Slot>>,
+    policy: SqnPolicy,
+}
+
+impl Shared {
+    fn slots(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
+        // A panic elsewhere while holding the lock leaves the map consistent (every update
+        // is a single assignment), so a poisoned lock is still usable.
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The SQN allocator and group-commit writer of one node.
+pub(crate) struct Allocator {
+    shared: Arc<Shared>,
+    tx: mpsc::UnboundedSender<Op>,
+}
+
+impl Allocator {
+    /// Starts the writer task on the current tokio runtime.
+    pub(crate) fn start(db: Arc<AnyBackend>, policy: SqnPolicy) -> Self {
+        let shared = Arc::new(Shared {
+            slots: Mutex::new(HashMap::new()),
+            policy,
+        });
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(writer(db, shared.clone(), rx));
+        Self { shared, tx }
+    }
+
+    pub(crate) fn policy(&self) -> &SqnPolicy {
+        &self.shared.policy
+    }
+
+    /// The IND for a SEQ: a function of SEQ, so that with several IND values each one
+    /// still sees only growing SEQs, however concurrent callers interleave.
+    fn ind_for(&self, seq: u64) -> u8 {
+        let ind = &self.shared.policy.ind;
+        ind[(seq % ind.len() as u64) as usize]
+    }
+
+    /// The next SQN for `imsi`, durable in the store before it is returned.
+    pub(crate) async fn next_sqn(&self, imsi: &str) -> Result<u64> {
+        let rx = {
+            let mut slots = self.shared.slots();
+            let slot = match slots.get_mut(imsi) {
+                Some(s) => s,
+                None => slots.entry(imsi.to_owned()).or_default(),
+            };
+            if slot.next < slot.end && slot.waiters.is_empty() {
+                let seq = slot.next;
+                slot.next += 1;
+                drop(slots);
+                metrics::counter!("mobstrap_store_sqn_allocations_total", "path" => "memory")
+                    .increment(1);
+                return Ok(compose(seq, self.ind_for(seq)));
+            }
+            let (tx, rx) = oneshot::channel();
+            slot.waiters.push_back(tx);
+            if !slot.pending {
+                slot.pending = true;
+                self.tx
+                    .send(Op::Reserve(imsi.to_owned()))
+                    .map_err(|_| Error::Closed)?;
+            }
+            rx
+        };
+        let seq = rx.await.map_err(|_| Error::Closed)??;
+        metrics::counter!("mobstrap_store_sqn_allocations_total", "path" => "reserved")
+            .increment(1);
+        Ok(compose(seq, self.ind_for(seq)))
+    }
+
+    /// Raises the high-water mark above SEQ_MS of `sqn_ms` and returns the new mark.
+    pub(crate) async fn resync(&self, imsi: &str, sqn_ms: u64) -> Result<u64> {
+        if sqn_ms > SQN_MAX {
+            return Err(FieldError::new("sqn_ms", "above 2^48 - 1").into());
+        }
+        let target = split(sqn_ms).0 + 1;
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Op::Resync {
+                imsi: imsi.to_owned(),
+                target,
+                reply,
+            })
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Forgets this node's block for `imsi` (after a delete or an administrative reset).
+    pub(crate) fn forget(&self, imsi: &str) {
+        let mut slots = self.shared.slots();
+        if let Entry::Occupied(mut e) = slots.entry(imsi.to_owned()) {
+            let s = e.get_mut();
+            if s.waiters.is_empty() && !s.pending {
+                e.remove();
+            } else {
+                s.next = s.end;
+            }
+        }
+    }
+
+    /// Queues a pseudonym for the next group commit; with `wait`, returns the receiver of
+    /// the commit's outcome.
+    pub(crate) fn queue_pseudonym(
+        &self,
+        rec: PseudonymRecord,
+        wait: bool,
+    ) -> Result<Option<oneshot::Receiver<Result<()>>>> {
+        let (reply, rx) = reply_pair(wait);
+        self.tx
+            .send(Op::Pseudonym { rec, reply })
+            .map_err(|_| Error::Closed)?;
+        Ok(rx)
+    }
+
+    /// Queues a re-authentication identity for the next group commit.
+    pub(crate) fn queue_reauth(
+        &self,
+        rec: ReauthRecord,
+        wait: bool,
+    ) -> Result<Option<oneshot::Receiver<Result<()>>>> {
+        let (reply, rx) = reply_pair(wait);
+        self.tx
+            .send(Op::Reauth { rec, reply })
+            .map_err(|_| Error::Closed)?;
+        Ok(rx)
+    }
+}
+
+type Reply = (
+    Option<oneshot::Sender<Result<()>>>,
+    Option<oneshot::Receiver<Result<()>>>,
+);
+
+fn reply_pair(wait: bool) -> Reply {
+    if wait {
+        let (t, r) = oneshot::channel();
+        (Some(t), Some(r))
+    } else {
+        (None, None)
+    }
+}
+
+fn outcome_error(o: Outcome, imsi: &str) -> Error {
+    match o {
+        Outcome::Exhausted => Error::SqnExhausted {
+            imsi: imsi.to_owned(),
+        },
+        _ => Error::NotFound {
+            imsi: imsi.to_owned(),
+        },
+    }
+}
+
+/// Serves waiters from the slot's block; returns whether waiters remain.
+fn serve(slot: &mut Slot) -> bool {
+    while slot.next < slot.end {
+        let Some(w) = slot.waiters.pop_front() else {
+            break;
+        };
+        // A waiter that gave up does not consume the value: it never left this process.
+        if w.send(Ok(slot.next)).is_ok() {
+            slot.next += 1;
+        }
+    }
+    !slot.waiters.is_empty()
+}
+
+/// The group-commit writer: one transaction per round, holding every request that arrived
+/// while the previous round was committing.
+async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Op>) {
+    let block = u64::from(shared.policy.block);
+    // IMSIs whose waiters outnumbered their last block.
+    let mut carry: Vec<String> = Vec::new();
+    let mut closed = false;
+    loop {
+        let mut ops = Vec::new();
+        if carry.is_empty() {
+            if closed {
+                break;
+            }
+            match rx.recv().await {
+                Some(op) => ops.push(op),
+                None => break,
+            }
+        }
+        while ops.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(op) => ops.push(op),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+
+        let mut batch = Batch::default();
+        let mut resync_replies: HashMap<String, Vec<oneshot::Sender<Result<u64>>>> = HashMap::new();
+        let mut pseudo_replies = Vec::new();
+        let mut reauth_replies = Vec::new();
+        let mut reserve: Vec<String> = std::mem::take(&mut carry);
+        for op in ops {
+            match op {
+                Op::Reserve(imsi) => reserve.push(imsi),
+                Op::Resync {
+                    imsi,
+                    target,
+                    reply,
+                } => {
+                    match batch.resync.iter_mut().find(|r| r.imsi == imsi) {
+                        Some(r) => r.target = r.target.max(target),
+                        None => batch.resync.push(ResyncItem {
+                            imsi: imsi.clone(),
+                            target,
+                            outcome: Outcome::Pending,
+                        }),
+                    }
+                    resync_replies.entry(imsi).or_default().push(reply);
+                }
+                Op::Pseudonym { rec, reply } => {
+                    // Unique usernames per statement: a later write of the same name wins.
+                    if let Some(i) = batch
+                        .pseudonyms
+                        .iter()
+                        .position(|(p, _)| p.username == rec.username)
+                    {
+                        batch.pseudonyms.remove(i);
+                    }
+                    pseudo_replies.push((rec.username.clone(), reply));
+                    batch.pseudonyms.push((rec, Outcome::Pending));
+                }
+                Op::Reauth { rec, reply } => {
+                    if let Some(i) = batch
+                        .reauths
+                        .iter()
+                        .position(|(p, _)| p.username == rec.username)
+                    {
+                        batch.reauths.remove(i);
+                    }
+                    reauth_replies.push((rec.username.clone(), reply));
+                    batch.reauths.push((rec, Outcome::Pending));
+                }
+            }
+        }
+        reserve.sort_unstable();
+        reserve.dedup();
+        {
+            let slots = shared.slots();
+            for imsi in reserve {
+                let want = slots.get(&imsi).map(|s| s.waiters.len()).unwrap_or(0) as u64;
+                batch.reserve.push(ReserveItem {
+                    count: want.clamp(block, block.max(65536)),
+                    imsi,
+                    outcome: Outcome::Pending,
+                });
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+
+        let started = std::time::Instant::now();
+        let result = commit_with_retry(&db, &mut batch).await;
+        metrics::histogram!("mobstrap_store_batch_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("mobstrap_store_batch_size").record(
+            (batch.reserve.len()
+                + batch.resync.len()
+                + batch.pseudonyms.len()
+                + batch.reauths.len()) as f64,
+        );
+
+        let mut slots = shared.slots();
+        match &result {
+            Ok(()) => {
+                for r in &batch.resync {
+                    let res = match r.outcome {
+                        Outcome::Done(hwm) => {
+                            // Cut this node's block: nothing at or below SEQ_MS goes out.
+                            if let Some(s) = slots.get_mut(&r.imsi) {
+                                s.next = s.next.max(r.target).min(s.end);
+                            }
+                            Ok(hwm)
+                        }
+                        o => Err(outcome_error(o, &r.imsi)),
+                    };
+                    for reply in resync_replies.remove(&r.imsi).unwrap_or_default() {
+                        let _ = reply.send(match &res {
+                            Ok(h) => Ok(*h),
+                            Err(e) => Err(e.duplicate()),
+                        });
+                    }
+                }
+                for r in &batch.reserve {
+                    let Some(slot) = slots.get_mut(&r.imsi) else {
+                        continue;
+                    };
+                    match r.outcome {
+                        Outcome::Done(hwm) => {
+                            slot.next = hwm - r.count;
+                            slot.end = hwm;
+                            if serve(slot) {
+                                carry.push(r.imsi.clone());
+                            } else {
+                                slot.pending = false;
+                            }
+                        }
+                        o => {
+                            let e = outcome_error(o, &r.imsi);
+                            for w in slot.waiters.drain(..) {
+                                let _ = w.send(Err(e.duplicate()));
+                            }
+                            // Unknown IMSIs leave nothing behind in memory.
+                            slots.remove(&r.imsi);
+                        }
+                    }
+                }
+                let pseudo: HashMap<&str, (Outcome, &str)> = batch
+                    .pseudonyms
+                    .iter()
+                    .map(|(p, o)| (p.username.as_str(), (*o, p.imsi.as_str())))
+                    .collect();
+                let reauth: HashMap<&str, (Outcome, &str)> = batch
+                    .reauths
+                    .iter()
+                    .map(|(p, o)| (p.username.as_str(), (*o, p.imsi.as_str())))
+                    .collect();
+                let answers = pseudo_replies
+                    .into_iter()
+                    .map(|(n, r)| (pseudo.get(n.as_str()).copied(), r))
+                    .chain(
+                        reauth_replies
+                            .into_iter()
+                            .map(|(n, r)| (reauth.get(n.as_str()).copied(), r)),
+                    );
+                for (outcome, reply) in answers {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(match outcome {
+                            Some((Outcome::Done(_), _)) => Ok(()),
+                            Some((_, imsi)) => Err(Error::NotFound {
+                                imsi: imsi.to_owned(),
+                            }),
+                            None => Err(Error::Closed),
+                        });
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, items = batch.reserve.len() + batch.resync.len(),
+                    "store batch failed");
+                metrics::counter!("mobstrap_store_batch_failures_total").increment(1);
+                for replies in resync_replies.into_values() {
+                    for r in replies {
+                        let _ = r.send(Err(e.duplicate()));
+                    }
+                }
+                for r in &batch.reserve {
+                    if let Some(slot) = slots.get_mut(&r.imsi) {
+                        for w in slot.waiters.drain(..) {
+                            let _ = w.send(Err(e.duplicate()));
+                        }
+                        slot.pending = false;
+                    }
+                }
+                for (_, reply) in pseudo_replies.into_iter().chain(reauth_replies) {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Err(e.duplicate()));
+                    }
+                }
+            }
+        }
+    }
+    // Shutting down: nobody is left to serve the waiters.
+    for slot in shared.slots().values_mut() {
+        for w in slot.waiters.drain(..) {
+            let _ = w.send(Err(Error::Closed));
+        }
+        slot.pending = false;
+    }
+}
+
+/// Commits, retrying transient failures (PostgreSQL serialization failures and deadlocks,
+/// a subscriber deleted between check and insert, a dropped connection) a few times.
+async fn commit_with_retry(db: &AnyBackend, batch: &mut Batch) -> Result<()> {
+    let mut attempt = 0u32;
+    loop {
+        match db.commit_batch(batch).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 4 && transient(&e) => {
+                attempt += 1;
+                tracing::debug!(error = %e, attempt, "store batch retried");
+                tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn transient(e: &Error) -> bool {
+    match e {
+        Error::Database(sqlx::Error::Database(d)) => matches!(
+            d.code().as_deref(),
+            Some("40001" | "40P01" | "23503" | "5" | "6" | "517")
+        ),
+        Error::Database(
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed,
+        ) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compose_and_split() {
+        assert_eq!(compose(1, 0), 32);
+        assert_eq!(compose(1, 31), 63);
+        assert_eq!(split(compose(123_456_789, 7)), (123_456_789, 7));
+        assert_eq!(split(SQN_MAX), (SEQ_LIMIT - 1, 31));
+        assert_eq!(compose(SEQ_LIMIT - 1, 31), SQN_MAX);
+    }
+
+    #[test]
+    fn policy_validation() {
+        assert!(SqnPolicy::default().validate().is_ok());
+        assert!(SqnPolicy::for_node(31).is_ok());
+        assert_eq!(SqnPolicy::for_node(32).unwrap_err().field, "sqn.ind");
+        let p = SqnPolicy {
+            ind: vec![1, 2, 1],
+            block: 8,
+        };
+        assert!(p.validate().unwrap_err().reason.contains("twice"));
+        let p = SqnPolicy {
+            ind: vec![1],
+            block: 0,
+        };
+        assert_eq!(p.validate().unwrap_err().field, "sqn.block");
+        let p: SqnPolicy = toml_like(r#"{"ind":[3,4]}"#);
+        assert_eq!(p.block, 32);
+    }
+
+    fn toml_like(s: &str) -> SqnPolicy {
+        serde_json::from_str(s).unwrap()
+    }
+}

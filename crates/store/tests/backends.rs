@@ -1,0 +1,605 @@
+//! The store contract, run against both back ends: a SQLite file in a temp directory and a
+//! real PostgreSQL cluster started for this test process (mobstrap-testsupport).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mobstrap_store::sqn::{self, SqnPolicy, SEQ_LIMIT};
+use mobstrap_store::*;
+use mobstrap_testsupport::TempPostgres;
+
+/// Defines `NAME::sqlite` and `NAME::postgres`, each running `async fn NAME(url)`.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("store.sqlite").display());
+                super::$name(&url).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let pg = mobstrap_testsupport::TempPostgres::shared().expect("PostgreSQL");
+                let url = pg.fresh_database().unwrap();
+                super::$name(&url).await;
+            }
+        }
+    )*};
+}
+
+both_backends!(
+    migrations_from_empty,
+    crud,
+    apn_profiles_and_identities,
+    sqn_allocation,
+    sqn_resync_never_backwards,
+    sqn_exhaustion,
+    concurrent_allocation_two_nodes,
+    pseudonyms_and_reauth,
+    cache_invalidation,
+);
+
+const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
+const OPC: &str = "cd63cb71954a9f4e48a5994e37a02baf";
+
+fn imsi(n: u64) -> Imsi {
+    Imsi::new(&format!("00101{n:010}")).unwrap()
+}
+
+fn sub(n: u64) -> Subscriber {
+    let mut s = Subscriber::new(
+        imsi(n),
+        Key128::from_hex("k", K).unwrap(),
+        Key128::from_hex("opc", OPC).unwrap(),
+    );
+    s.profile.apns = ApnProfile::parse_list("apns", "internet=dynamic").unwrap();
+    s
+}
+
+fn prov(n: u64) -> Provision {
+    Provision {
+        subscriber: sub(n),
+        sqn: None,
+    }
+}
+
+async fn open(url: &str) -> Store {
+    Store::open(url).await.expect("open store")
+}
+
+async fn open_node(url: &str, ind: u8, block: u32) -> Store {
+    let opts = StoreOptions {
+        sqn: SqnPolicy {
+            ind: vec![ind],
+            block,
+        },
+        ..StoreOptions::default()
+    };
+    Store::open_with(url, opts).await.expect("open store")
+}
+
+async fn migrations_from_empty(url: &str) {
+    let s = open(url).await;
+    assert_eq!(s.count_subscribers().await.unwrap(), 0);
+    s.add_subscriber(&prov(1)).await.unwrap();
+    drop(s);
+    // Re-opening applies nothing twice and keeps the data.
+    let s = open(url).await;
+    assert_eq!(s.count_subscribers().await.unwrap(), 1);
+    assert!(s.list_subscribers(None, 10).await.unwrap()[0].seq_hwm >= 1);
+}
+
+async fn crud(url: &str) {
+    let s = open(url).await;
+    s.add_subscriber(&prov(1)).await.unwrap();
+    match s.add_subscriber(&prov(1)).await {
+        Err(Error::Exists { imsi }) => assert_eq!(imsi, "001010000000001"),
+        other => panic!("expected Exists, got {other:?}"),
+    }
+    // A failed batch writes nothing.
+    let batch = [prov(2), prov(1)];
+    assert!(s.write_subscribers(&batch, WriteMode::Add).await.is_err());
+    assert!(s.subscriber(&imsi(2)).await.unwrap().is_none());
+
+    let got = s.subscriber(&imsi(1)).await.unwrap().unwrap();
+    assert_eq!(got.subscriber, sub(1));
+    assert_eq!(got.seq_hwm, 1);
+
+    // Replace: keys and profile change; a provisioning SQN only moves the counter up.
+    let mut p = Provision {
+        subscriber: sub(1),
+        sqn: Some(sqn::compose(1000, 0)),
+    };
+    p.subscriber.amf = Amf([0x90, 0x01]);
+    p.subscriber.profile.msisdn = Some("33600000001".into());
+    s.write_subscribers(std::slice::from_ref(&p), WriteMode::Replace)
+        .await
+        .unwrap();
+    let got = s.subscriber(&imsi(1)).await.unwrap().unwrap();
+    assert_eq!(got.subscriber.amf, Amf([0x90, 0x01]));
+    assert_eq!(
+        got.subscriber.profile.msisdn.as_deref(),
+        Some("33600000001")
+    );
+    assert_eq!(got.seq_hwm, 1001);
+    p.sqn = Some(sqn::compose(10, 0));
+    s.write_subscribers(&[p], WriteMode::Replace).await.unwrap();
+    assert_eq!(
+        s.subscriber_uncached(&imsi(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .seq_hwm,
+        1001,
+        "re-provisioning never moves SEQ backwards"
+    );
+
+    // Import many in one transaction, list in pages.
+    let many: Vec<Provision> = (10..135).map(prov).collect();
+    assert_eq!(
+        s.write_subscribers(&many, WriteMode::Add).await.unwrap(),
+        125
+    );
+    assert_eq!(s.count_subscribers().await.unwrap(), 126);
+    let mut seen = Vec::new();
+    let mut after: Option<Imsi> = None;
+    loop {
+        let page = s.list_subscribers(after.as_ref(), 50).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = Some(page.last().unwrap().subscriber.imsi.clone());
+        for st in page {
+            assert_eq!(st.subscriber.profile.apns.len(), 1, "APNs loaded in lists");
+            seen.push(st.subscriber.imsi);
+        }
+    }
+    assert_eq!(seen.len(), 126);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "IMSI order");
+
+    assert!(s.delete_subscriber(&imsi(1)).await.unwrap());
+    assert!(!s.delete_subscriber(&imsi(1)).await.unwrap());
+    assert!(s.subscriber(&imsi(1)).await.unwrap().is_none());
+    assert!(matches!(
+        s.next_sqn(&imsi(1)).await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+async fn apn_profiles_and_identities(url: &str) {
+    let s = open(url).await;
+    let mut p = prov(7);
+    p.subscriber.mnc_len = MncLen::Three;
+    p.subscriber.profile = SubscriberProfile {
+        msisdn: Some("15551234567".into()),
+        apns: ApnProfile::parse_list(
+            "apns",
+            "internet=gw:192.0.2.10;ims=fqdn:pgw.ims.example+visited+ipv6;v6=gw:2001:db8::1+ipv4-or-ipv6;*=dynamic+visited",
+        )
+        .unwrap(),
+        default_apn: Some("ims".into()),
+        static_ipv4: Some("10.1.2.3".parse().unwrap()),
+        static_ipv6_prefix: Some(Ipv6Prefix::parse("p", "2001:db8:7::/48").unwrap()),
+        home_agent: Some(HostRef::parse("h", "lma.example.net").unwrap()),
+        mip4_fha: Some(HostRef::parse("h", "198.51.100.4").unwrap()),
+        access_types: vec![AccessType::TrustedWlan, AccessType::Mip4],
+    };
+    s.add_subscriber(&p).await.unwrap();
+    let got = s.subscriber_uncached(&imsi(7)).await.unwrap().unwrap();
+    assert_eq!(got.subscriber.profile, p.subscriber.profile);
+    let prof = &got.subscriber.profile;
+    assert_eq!(prof.default_apn().unwrap().apn, "ims");
+    assert_eq!(prof.apn("INTERNET").unwrap().apn, "internet");
+    assert_eq!(prof.apn("other").unwrap().apn, "*", "wildcard");
+    assert!(prof.allows(AccessType::Mip4));
+    assert!(!prof.allows(AccessType::UntrustedWlan));
+    assert_eq!(
+        got.subscriber.permanent_identity(AkaMethod::Aka),
+        "0001010000000007@nai.epc.mnc010.mcc001.3gppnetwork.org"
+    );
+    assert_eq!(
+        got.subscriber.permanent_identity(AkaMethod::AkaPrime),
+        "6001010000000007@nai.epc.mnc010.mcc001.3gppnetwork.org"
+    );
+    // An invalid profile never reaches the database.
+    let mut bad = prov(8);
+    bad.subscriber.profile.default_apn = Some("nope".into());
+    match s.add_subscriber(&bad).await {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "default_apn"),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+async fn sqn_allocation(url: &str) {
+    let s = open_node(url, 3, 4).await;
+    let mut p = prov(1);
+    p.sqn = Some(sqn::compose(500, 9));
+    s.add_subscriber(&p).await.unwrap();
+    s.add_subscriber(&prov(2)).await.unwrap();
+    let mut last = 0;
+    for i in 0..10 {
+        let q = s.next_sqn(&imsi(1)).await.unwrap();
+        let (seq, ind) = sqn::split(q);
+        assert_eq!(ind, 3, "this node's IND");
+        assert!(seq > 500, "above the provisioned SQN");
+        assert!(q > last, "increasing");
+        if i == 0 {
+            assert_eq!(seq, 501);
+        }
+        last = q;
+    }
+    // Blocks of 4: after 10 values the counter is at 501 + 12.
+    let hwm = s
+        .subscriber_uncached(&imsi(1))
+        .await
+        .unwrap()
+        .unwrap()
+        .seq_hwm;
+    assert_eq!(hwm, 513);
+    assert_eq!(sqn::split(s.next_sqn(&imsi(2)).await.unwrap()).0, 1);
+    assert!(matches!(
+        s.next_sqn(&imsi(99)).await,
+        Err(Error::NotFound { .. })
+    ));
+
+    // A restarted node skips the rest of its block and continues above it.
+    drop(s);
+    let s = open_node(url, 3, 4).await;
+    let (seq, _) = sqn::split(s.next_sqn(&imsi(1)).await.unwrap());
+    assert_eq!(seq, 513);
+
+    // Re-provisioning with a higher SQN (a card that moved on elsewhere) takes effect at
+    // once, even though this node still holds values of its block.
+    let p = Provision {
+        subscriber: sub(1),
+        sqn: Some(sqn::compose(5000, 0)),
+    };
+    s.write_subscribers(&[p], WriteMode::Replace).await.unwrap();
+    assert_eq!(sqn::split(s.next_sqn(&imsi(1)).await.unwrap()).0, 5001);
+
+    // Several IND values are taken in turn; SEQ keeps growing.
+    drop(s);
+    let opts = StoreOptions {
+        sqn: SqnPolicy {
+            ind: vec![4, 5],
+            block: 8,
+        },
+        ..StoreOptions::default()
+    };
+    let s = Store::open_with(url, opts).await.unwrap();
+    let a = sqn::split(s.next_sqn(&imsi(1)).await.unwrap());
+    let b = sqn::split(s.next_sqn(&imsi(1)).await.unwrap());
+    assert_eq!(b.0, a.0 + 1);
+    let expect = |seq: u64| [4, 5][(seq % 2) as usize];
+    assert_eq!([a.1, b.1], [expect(a.0), expect(b.0)]);
+    // Concurrent callers: per IND, SEQ still only grows in the order values were issued.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut v = Vec::new();
+            for _ in 0..50 {
+                v.push(sqn::split(s.next_sqn(&imsi(1)).await.unwrap()));
+            }
+            v
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    for (seq, ind) in &all {
+        assert_eq!(*ind, expect(*seq));
+    }
+}
+
+async fn sqn_resync_never_backwards(url: &str) {
+    let s = open_node(url, 0, 32).await;
+    s.add_subscriber(&prov(1)).await.unwrap();
+    let first = s.next_sqn(&imsi(1)).await.unwrap();
+    assert_eq!(sqn::split(first).0, 1);
+
+    // The USIM is far ahead (SQN_MS from AUTS): the next SQN goes above it, even though
+    // this node still holds 31 values of its block.
+    let sqn_ms = sqn::compose(70_000, 17);
+    let hwm = s.resync_sqn(&imsi(1), sqn_ms).await.unwrap();
+    assert_eq!(hwm, 70_001);
+    let next = s.next_sqn(&imsi(1)).await.unwrap();
+    assert!(sqn::split(next).0 > 70_000, "{next}");
+
+    // An SQN_MS below what we issued moves nothing backwards.
+    let before = s
+        .subscriber_uncached(&imsi(1))
+        .await
+        .unwrap()
+        .unwrap()
+        .seq_hwm;
+    let hwm = s.resync_sqn(&imsi(1), sqn::compose(5, 0)).await.unwrap();
+    assert_eq!(hwm, before);
+    let after = s.next_sqn(&imsi(1)).await.unwrap();
+    assert!(after > next, "never backwards");
+
+    // Resync seen by a second node: its old block is below the new mark in the database,
+    // and its next reservation comes from above.
+    let other = open_node(url, 1, 32).await;
+    let o1 = sqn::split(other.next_sqn(&imsi(1)).await.unwrap()).0;
+    s.resync_sqn(&imsi(1), sqn::compose(900_000, 1))
+        .await
+        .unwrap();
+    let s1 = sqn::split(s.next_sqn(&imsi(1)).await.unwrap()).0;
+    assert!(s1 > 900_000 && s1 != o1);
+
+    assert!(matches!(
+        s.resync_sqn(&imsi(42), 1).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.resync_sqn(&imsi(1), 1 << 48).await,
+        Err(Error::Invalid(_))
+    ));
+
+    // The administrative reset is the only way down.
+    s.reset_sqn(&imsi(1), sqn::compose(10, 0)).await.unwrap();
+    assert_eq!(sqn::split(s.next_sqn(&imsi(1)).await.unwrap()).0, 11);
+}
+
+async fn sqn_exhaustion(url: &str) {
+    let s = open_node(url, 0, 4).await;
+    let mut p = prov(1);
+    p.sqn = Some(sqn::compose(SEQ_LIMIT - 3, 0));
+    s.add_subscriber(&p).await.unwrap();
+    // Two values left (2^43 - 2, 2^43 - 1) but a block is 4: refused, never wrapped.
+    assert!(matches!(
+        s.next_sqn(&imsi(1)).await,
+        Err(Error::SqnExhausted { .. })
+    ));
+    let s1 = open_node(url, 0, 1).await;
+    assert_eq!(
+        sqn::split(s1.next_sqn(&imsi(1)).await.unwrap()).0,
+        SEQ_LIMIT - 2
+    );
+    assert_eq!(
+        sqn::split(s1.next_sqn(&imsi(1)).await.unwrap()).0,
+        SEQ_LIMIT - 1
+    );
+    assert!(matches!(
+        s1.next_sqn(&imsi(1)).await,
+        Err(Error::SqnExhausted { .. })
+    ));
+}
+
+async fn concurrent_allocation_two_nodes(url: &str) {
+    let a = open_node(url, 1, 8).await;
+    let b = open_node(url, 2, 3).await;
+    let subs: Vec<Provision> = (1..=5).map(prov).collect();
+    a.write_subscribers(&subs, WriteMode::Add).await.unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..16u64 {
+        let store = if t % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for i in 0..60u64 {
+                let who = imsi(1 + (t + i) % 5);
+                got.push((who.clone(), store.next_sqn(&who).await.unwrap()));
+            }
+            got
+        }));
+    }
+    let mut all: HashMap<Imsi, HashSet<u64>> = HashMap::new();
+    let mut seqs: HashMap<Imsi, HashSet<u64>> = HashMap::new();
+    let mut n = 0;
+    for t in tasks {
+        for (who, q) in t.await.unwrap() {
+            n += 1;
+            assert!(
+                all.entry(who.clone()).or_default().insert(q),
+                "SQN {q} repeated"
+            );
+            assert!(
+                seqs.entry(who).or_default().insert(sqn::split(q).0),
+                "SEQ repeated across nodes"
+            );
+        }
+    }
+    assert_eq!(n, 16 * 60);
+}
+
+async fn pseudonyms_and_reauth(url: &str) {
+    let s = open(url).await;
+    s.add_subscriber(&prov(1)).await.unwrap();
+    let now = 1_700_000_000;
+    s.put_pseudonym(PseudonymRecord {
+        username: "p-abc".into(),
+        imsi: imsi(1),
+        method: AkaMethod::AkaPrime,
+        expires_at: now + 3600,
+    })
+    .await
+    .unwrap();
+    let p = s.pseudonym("p-abc", now).await.unwrap().unwrap();
+    assert_eq!((p.imsi.clone(), p.method), (imsi(1), AkaMethod::AkaPrime));
+    assert!(
+        s.pseudonym("p-abc", now + 3600).await.unwrap().is_none(),
+        "expired"
+    );
+    assert!(s.pseudonym("nope", now).await.unwrap().is_none());
+    assert!(matches!(
+        s.put_pseudonym(PseudonymRecord {
+            username: "p-x".into(),
+            imsi: imsi(2),
+            method: AkaMethod::Aka,
+            expires_at: now + 10,
+        })
+        .await,
+        Err(Error::NotFound { .. })
+    ));
+
+    let reauth = |name: &str, counter: u16, exp: i64| ReauthRecord {
+        username: name.into(),
+        imsi: imsi(1),
+        method: AkaMethod::Aka,
+        counter,
+        mk: vec![7; 20],
+        k_re: Vec::new(),
+        k_aut: vec![8; 16],
+        k_encr: vec![9; 16],
+        expires_at: exp,
+    };
+    s.put_reauth(reauth("r-1", 1, now + 600)).await.unwrap();
+    let r = s.reauth("r-1", now).await.unwrap().unwrap();
+    assert_eq!(
+        (r.counter, r.mk.clone(), r.k_aut.len()),
+        (1, vec![7; 20], 16)
+    );
+    // Replacing keeps one row per name.
+    s.put_reauth(reauth("r-1", 2, now + 600)).await.unwrap();
+    assert_eq!(s.reauth("r-1", now).await.unwrap().unwrap().counter, 2);
+    // One-time: the first take gets it, the second nothing.
+    assert_eq!(s.take_reauth("r-1", now).await.unwrap().unwrap().counter, 2);
+    assert!(s.take_reauth("r-1", now).await.unwrap().is_none());
+    // Wrong key sizes are refused before the database.
+    let mut bad = reauth("r-bad", 1, now + 1);
+    bad.method = AkaMethod::AkaPrime;
+    assert!(matches!(s.put_reauth(bad).await, Err(Error::Invalid(_))));
+    let prime = ReauthRecord {
+        username: "r-prime".into(),
+        imsi: imsi(1),
+        method: AkaMethod::AkaPrime,
+        counter: 65535,
+        mk: Vec::new(),
+        k_re: vec![1; 32],
+        k_aut: vec![2; 32],
+        k_encr: vec![3; 16],
+        expires_at: now + 5,
+    };
+    s.put_reauth(prime).await.unwrap();
+    assert_eq!(
+        s.reauth("r-prime", now).await.unwrap().unwrap().counter,
+        65535
+    );
+
+    // Expiry and purge.
+    s.put_reauth(reauth("r-old", 1, now - 1)).await.unwrap();
+    s.put_pseudonym_nowait(PseudonymRecord {
+        username: "p-old".into(),
+        imsi: imsi(1),
+        method: AkaMethod::Aka,
+        expires_at: now - 1,
+    })
+    .unwrap();
+    // A later waited write commits after (or with) the queued one.
+    s.put_reauth(reauth("r-2", 5, now + 600)).await.unwrap();
+    assert!(
+        s.take_reauth("r-old", now).await.unwrap().is_none(),
+        "expired"
+    );
+    s.put_reauth(reauth("r-old", 1, now - 1)).await.unwrap();
+    let purged = s.purge_expired(now).await.unwrap();
+    assert_eq!(
+        purged,
+        Purged {
+            pseudonyms: 1,
+            reauth_ids: 1
+        }
+    );
+    assert!(
+        s.pseudonym("p-abc", now).await.unwrap().is_some(),
+        "live one kept"
+    );
+
+    // Deleting the subscriber deletes its identities.
+    s.delete_subscriber(&imsi(1)).await.unwrap();
+    assert!(s.pseudonym("p-abc", now).await.unwrap().is_none());
+    assert!(s.reauth("r-2", now).await.unwrap().is_none());
+}
+
+async fn cache_invalidation(url: &str) {
+    let opts = StoreOptions {
+        cache_ttl: Some(Duration::from_millis(300)),
+        ..StoreOptions::default()
+    };
+    let s = Store::open_with(url, opts).await.unwrap();
+    s.add_subscriber(&prov(1)).await.unwrap();
+    let a = s.subscriber(&imsi(1)).await.unwrap().unwrap();
+    let b = s.subscriber(&imsi(1)).await.unwrap().unwrap();
+    assert!(Arc::ptr_eq(&a, &b), "second read served from the cache");
+
+    // An update through this store is seen at once.
+    let mut p = prov(1);
+    p.subscriber.amf = Amf([0, 1]);
+    s.write_subscribers(&[p], WriteMode::Replace).await.unwrap();
+    assert_eq!(
+        s.subscriber(&imsi(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .subscriber
+            .amf,
+        Amf([0, 1])
+    );
+
+    // An update by another process (another store) is seen after the TTL.
+    let other = open(url).await;
+    let mut p = prov(1);
+    p.subscriber.amf = Amf([0, 2]);
+    other
+        .write_subscribers(&[p], WriteMode::Replace)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.subscriber(&imsi(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .subscriber
+            .amf,
+        Amf([0, 1])
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        s.subscriber(&imsi(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .subscriber
+            .amf,
+        Amf([0, 2])
+    );
+
+    // A delete through this store is seen at once.
+    s.delete_subscriber(&imsi(1)).await.unwrap();
+    assert!(s.subscriber(&imsi(1)).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn urls() {
+    for bad in [
+        "mysql://x/y",
+        "",
+        "postgres://u:secret@127.0.0.1:1/x?sslmode=bogus",
+    ] {
+        match Store::open(bad).await {
+            Err(e @ Error::Url { .. }) => assert!(!e.to_string().contains("secret"), "{e}"),
+            Err(e) => panic!("{bad:?}: expected a URL error, got {e}"),
+            Ok(_) => panic!("{bad:?} opened"),
+        }
+    }
+    // A bare path and sqlite:// both create the file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bare.sqlite");
+    Store::open(path.to_str().unwrap()).await.unwrap();
+    assert!(path.exists());
+    let s = Store::open("sqlite::memory:").await.unwrap();
+    s.add_subscriber(&prov(1)).await.unwrap();
+    assert!(s.next_sqn(&imsi(1)).await.is_ok());
+    assert_eq!(s.kind(), BackendKind::Sqlite);
+}
+
+#[test]
+fn postgres_cluster_is_real() {
+    let pg = TempPostgres::shared().unwrap();
+    let v = pg.psql("postgres", "SHOW server_version_num").unwrap();
+    assert!(v.trim().parse::<u32>().unwrap() >= 100000);
+}
