@@ -1,11 +1,14 @@
 //! Crash safety of SQN allocation, with real processes and real databases.
 //!
-//! A child process (this test binary, re-executed into the ignored `sqn_child` entry) runs
+//! A child process (this test binary, re-executed with `MOBSTRAP_SQN_CHILD_URL` set) runs
 //! the allocator under concurrent load and prints each SQN only after `next_sqn` returned,
 //! i.e. after it was committed. The parent SIGKILLs it mid-load, restarts it, and checks
 //! every SQN ever printed: none repeats for a subscriber, and per IND the SEQ of the second
 //! run is above everything of the first. The same with two allocators ("two AAA nodes",
 //! with their own IND) on one database at once, one of them killed and restarted.
+//!
+//! The file is its own harness (`harness = false`): `main` is either the child or the list
+//! of cases, so no test entry has to be ignored in normal runs.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
@@ -27,12 +30,7 @@ fn imsi(n: u64) -> Imsi {
 
 /// The child: allocates until `MOBSTRAP_SQN_CHILD_MAX` SQNs or 30 s, printing
 /// `SQN <imsi> <sqn>` after each `next_sqn` returned.
-#[test]
-#[ignore = "entry point of the child process of the crash tests"]
-fn sqn_child() {
-    let Ok(url) = std::env::var("MOBSTRAP_SQN_CHILD_URL") else {
-        return;
-    };
+fn sqn_child(url: String) {
     let env = |k: &str| -> u64 { std::env::var(k).unwrap().parse().unwrap() };
     let ind = env("MOBSTRAP_SQN_CHILD_IND") as u8;
     let max = env("MOBSTRAP_SQN_CHILD_MAX");
@@ -86,13 +84,6 @@ struct Run {
 impl Run {
     fn start(url: &str, ind: u8, max: u64) -> Run {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "sqn_child",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
             .env("MOBSTRAP_SQN_CHILD_URL", url)
             .env("MOBSTRAP_SQN_CHILD_IND", ind.to_string())
             .env("MOBSTRAP_SQN_CHILD_MAX", max.to_string())
@@ -119,7 +110,6 @@ impl Run {
     }
 
     fn take(&mut self, line: String) {
-        // The harness may print "test sqn_child ... " in front of the first line.
         let Some(at) = line.find("SQN ") else { return };
         let mut p = line[at + 4..].split_whitespace();
         if let (Some(i), Some(q)) = (p.next(), p.next().and_then(|q| q.parse().ok())) {
@@ -255,7 +245,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-#[test]
 fn sqlite_sigkill_and_restart_never_repeats() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir);
@@ -263,24 +252,60 @@ fn sqlite_sigkill_and_restart_never_repeats() {
     crash_and_restart(&url);
 }
 
-#[test]
 fn postgres_sigkill_and_restart_never_repeats() {
     let url = TempPostgres::shared().unwrap().fresh_database().unwrap();
     runtime().block_on(provision(&url));
     crash_and_restart(&url);
 }
 
-#[test]
 fn postgres_two_nodes_never_repeat() {
     let url = TempPostgres::shared().unwrap().fresh_database().unwrap();
     runtime().block_on(provision(&url));
     two_nodes(&url);
 }
 
-#[test]
 fn sqlite_two_processes_never_repeat() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir);
     runtime().block_on(provision(&url));
     two_nodes(&url);
+}
+
+fn main() {
+    if let Ok(url) = std::env::var("MOBSTRAP_SQN_CHILD_URL") {
+        sqn_child(url);
+        return;
+    }
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_default();
+    let cases: [(&str, fn()); 4] = [
+        (
+            "sqlite_sigkill_and_restart_never_repeats",
+            sqlite_sigkill_and_restart_never_repeats,
+        ),
+        (
+            "sqlite_two_processes_never_repeat",
+            sqlite_two_processes_never_repeat,
+        ),
+        (
+            "postgres_sigkill_and_restart_never_repeats",
+            postgres_sigkill_and_restart_never_repeats,
+        ),
+        (
+            "postgres_two_nodes_never_repeat",
+            postgres_two_nodes_never_repeat,
+        ),
+    ];
+    let mut ran = 0;
+    for (name, case) in cases {
+        if name.contains(&filter) {
+            let t = Instant::now();
+            case();
+            ran += 1;
+            println!("test {name} ... ok ({:.1} s)", t.elapsed().as_secs_f64());
+        }
+    }
+    println!("test result: ok. {ran} passed");
 }
