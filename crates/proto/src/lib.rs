@@ -7,3 +7,5 @@
 //! deterministic, so tests run whole conversations in memory with a virtual clock, loss and
 //! reordering.
 pub mod radius;
+pub mod esp;
+pub mod ikev2;
