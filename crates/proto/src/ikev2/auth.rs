@@ -158,9 +158,7 @@ pub(crate) fn validate_peer_cert(
     certs: &[&[u8]],
     peer_id: &Identity,
 ) -> Result<PeerCert, Error> {
-    let (ee_der, inter) = certs
-        .split_first()
-        .ok_or(Error::Auth("no certificate"))?;
+    let (ee_der, inter) = certs.split_first().ok_or(Error::Auth("no certificate"))?;
     let anchors_der: Vec<CertificateDer<'_>> = config
         .ca_certs
         .iter()
@@ -191,8 +189,8 @@ pub(crate) fn validate_peer_cert(
     )
     .map_err(|_| Error::Auth("certificate chain"))?;
 
-    let (_, x) = x509_parser::parse_x509_certificate(ee_der)
-        .map_err(|_| Error::Auth("certificate"))?;
+    let (_, x) =
+        x509_parser::parse_x509_certificate(ee_der).map_err(|_| Error::Auth("certificate"))?;
     if !id_matches_cert(&x, peer_id) {
         return Err(Error::Auth("identity not in certificate"));
     }
@@ -220,16 +218,19 @@ fn id_matches_cert(x: &x509_parser::certificate::X509Certificate<'_>, id: &Ident
     let Ok(Some(san)) = x.subject_alternative_name() else {
         return false;
     };
-    san.value.general_names.iter().any(|g| match (g, id.id_type) {
-        (GeneralName::DNSName(n), IdType::Fqdn) => n.as_bytes().eq_ignore_ascii_case(&id.data),
-        (GeneralName::RFC822Name(n), IdType::Rfc822Addr) => {
-            n.as_bytes().eq_ignore_ascii_case(&id.data)
-        }
-        (GeneralName::IPAddress(a), IdType::Ipv4Addr | IdType::Ipv6Addr) => {
-            *a == id.data.as_slice()
-        }
-        _ => false,
-    })
+    san.value
+        .general_names
+        .iter()
+        .any(|g| match (g, id.id_type) {
+            (GeneralName::DNSName(n), IdType::Fqdn) => n.as_bytes().eq_ignore_ascii_case(&id.data),
+            (GeneralName::RFC822Name(n), IdType::Rfc822Addr) => {
+                n.as_bytes().eq_ignore_ascii_case(&id.data)
+            }
+            (GeneralName::IPAddress(a), IdType::Ipv4Addr | IdType::Ipv6Addr) => {
+                *a == id.data.as_slice()
+            }
+            _ => false,
+        })
 }
 
 /// Verifies a signature AUTH payload with the peer's certificate key.

@@ -72,9 +72,7 @@ impl Identity {
 impl fmt::Display for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.id_type {
-            IdType::Fqdn | IdType::Rfc822Addr => {
-                f.write_str(&String::from_utf8_lossy(&self.data))
-            }
+            IdType::Fqdn | IdType::Rfc822Addr => f.write_str(&String::from_utf8_lossy(&self.data)),
             IdType::Ipv4Addr => match <[u8; 4]>::try_from(self.data.as_slice()) {
                 Ok(a) => write!(f, "{}", Ipv4Addr::from(a)),
                 Err(_) => write!(f, "ipv4:{}", hex(&self.data)),
@@ -217,7 +215,12 @@ pub struct Signer {
 
 impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Signer({:?}, {} certificates)", self.key, self.chain.len())
+        write!(
+            f,
+            "Signer({:?}, {} certificates)",
+            self.key,
+            self.chain.len()
+        )
     }
 }
 

@@ -101,7 +101,11 @@ impl core::fmt::Debug for Dispatcher {
 
 impl Dispatcher {
     /// `rng` must be cryptographically secure; each SA gets its own generator seeded from it.
-    pub fn new(config: Arc<Config>, dconfig: DispatcherConfig, mut rng: Box<dyn RngCore + Send>) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        dconfig: DispatcherConfig,
+        mut rng: Box<dyn RngCore + Send>,
+    ) -> Self {
         let mut secret = [0u8; 32];
         rng.fill_bytes(&mut secret);
         Dispatcher {
@@ -200,7 +204,12 @@ impl Dispatcher {
 
     /// Runs `f` on an SA (an application call such as `eap_reply`), then collects its
     /// output. Returns `None` for an unknown (or closed) SA.
-    pub fn with_sa<R>(&mut self, id: SaId, now: Instant, f: impl FnOnce(&mut IkeSa, Instant) -> R) -> Option<R> {
+    pub fn with_sa<R>(
+        &mut self,
+        id: SaId,
+        now: Instant,
+        f: impl FnOnce(&mut IkeSa, Instant) -> R,
+    ) -> Option<R> {
         let sa = self.sas.get_mut(&id)?;
         let r = f(sa, now);
         self.after(id, now);
@@ -208,15 +217,18 @@ impl Dispatcher {
     }
 
     pub fn eap_reply(&mut self, id: SaId, reply: EapReply, now: Instant) -> bool {
-        self.with_sa(id, now, |s, now| s.eap_reply(reply, now)).is_some()
+        self.with_sa(id, now, |s, now| s.eap_reply(reply, now))
+            .is_some()
     }
 
     pub fn provide_addresses(&mut self, id: SaId, addresses: Addresses, now: Instant) -> bool {
-        self.with_sa(id, now, |s, now| s.provide_addresses(addresses, now)).is_some()
+        self.with_sa(id, now, |s, now| s.provide_addresses(addresses, now))
+            .is_some()
     }
 
     pub fn fail_addresses(&mut self, id: SaId, now: Instant) -> bool {
-        self.with_sa(id, now, |s, now| s.fail_addresses(now)).is_some()
+        self.with_sa(id, now, |s, now| s.fail_addresses(now))
+            .is_some()
     }
 
     pub fn delete(&mut self, id: SaId, now: Instant) -> bool {
@@ -252,7 +264,9 @@ impl Dispatcher {
 
     /// Moves an SA's output into the dispatcher's queues and keeps the indexes current.
     fn after(&mut self, id: SaId, now: Instant) {
-        let Some(sa) = self.sas.get_mut(&id) else { return };
+        let Some(sa) = self.sas.get_mut(&id) else {
+            return;
+        };
         while let Some(t) = sa.poll_transmit() {
             self.transmits.push_back(t);
         }
@@ -312,7 +326,9 @@ impl Dispatcher {
     }
 
     fn answer(&mut self, local: SocketAddr, remote: SocketAddr, msg: Vec<u8>) {
-        let data = if local.port() == self.config.ports.natt && self.config.ports.natt != self.config.ports.ike {
+        let data = if local.port() == self.config.ports.natt
+            && self.config.ports.natt != self.config.ports.ike
+        {
             let mut v = Vec::with_capacity(4 + msg.len());
             v.extend_from_slice(&NON_ESP_MARKER);
             v.extend_from_slice(&msg);
@@ -320,7 +336,11 @@ impl Dispatcher {
         } else {
             msg
         };
-        self.transmits.push_back(Transmit { local, remote, data });
+        self.transmits.push_back(Transmit {
+            local,
+            remote,
+            data,
+        });
     }
 
     fn rotate_secret(&mut self, now: Instant) {
@@ -337,7 +357,13 @@ impl Dispatcher {
     }
 
     /// Cookie = version (4) | HMAC-SHA-256(secret, Ni | IPi | SPIi)[..16] (RFC 7296 §2.6).
-    fn cookie(secret: &[u8; 32], version: u32, ni: &[u8], ip: &SocketAddr, spi_i: &[u8; 8]) -> [u8; COOKIE_LEN] {
+    fn cookie(
+        secret: &[u8; 32],
+        version: u32,
+        ni: &[u8],
+        ip: &SocketAddr,
+        spi_i: &[u8; 8],
+    ) -> [u8; COOKIE_LEN] {
         let ipb = match ip.ip() {
             std::net::IpAddr::V4(a) => a.octets().to_vec(),
             std::net::IpAddr::V6(a) => a.octets().to_vec(),
@@ -372,8 +398,15 @@ impl Dispatcher {
     /// Feeds one datagram received on `local` from `remote`. On the NAT-T port, ESP and
     /// keepalives are not the dispatcher's: the node demultiplexes them first (they are
     /// ignored here).
-    pub fn handle_datagram(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
-        let natt = local.port() == self.config.ports.natt && self.config.ports.natt != self.config.ports.ike;
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
+        let natt = local.port() == self.config.ports.natt
+            && self.config.ports.natt != self.config.ports.ike;
         let msg = if natt {
             match classify_udp4500(data) {
                 Ok(Udp4500::Ike(m)) => m,
@@ -424,7 +457,9 @@ impl Dispatcher {
     }
 
     fn new_sa(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, msg: &[u8]) {
-        if self.half_open.len() >= self.dconfig.max_half_open || self.sas.len() >= self.dconfig.max_sas {
+        if self.half_open.len() >= self.dconfig.max_half_open
+            || self.sas.len() >= self.dconfig.max_sas
+        {
             self.stats.dropped += 1;
             return;
         }
@@ -452,7 +487,13 @@ impl Dispatcher {
                 if got.is_some() {
                     self.stats.cookies_rejected += 1;
                 }
-                let c = Self::cookie(&self.secret, self.secret_version, ni, &remote, &m.header.spi_i);
+                let c = Self::cookie(
+                    &self.secret,
+                    self.secret_version,
+                    ni,
+                    &remote,
+                    &m.header.spi_i,
+                );
                 let reply = init_error_reply(&m.header, [0; 8], NotifyType::Cookie, &c);
                 self.stats.cookies_sent += 1;
                 self.answer(local, remote, reply);

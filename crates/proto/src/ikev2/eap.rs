@@ -58,7 +58,11 @@ impl core::fmt::Debug for EapReply {
         match self {
             EapReply::Request(p) => write!(f, "EapReply::Request({} octets)", p.len()),
             EapReply::Success { packet, .. } => {
-                write!(f, "EapReply::Success({} octets, keys redacted)", packet.len())
+                write!(
+                    f,
+                    "EapReply::Success({} octets, keys redacted)",
+                    packet.len()
+                )
             }
             EapReply::Failure { packet } => write!(f, "EapReply::Failure({} octets)", packet.len()),
         }

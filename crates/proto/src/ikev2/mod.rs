@@ -35,7 +35,7 @@ mod sa;
 pub mod ts;
 
 pub use config::{
-    CfgPolicy, Config, EapStart, EspProposal, IkeProposal, Identity, Lifetime, Lifetimes,
+    CfgPolicy, Config, EapStart, EspProposal, Identity, IkeProposal, Lifetime, Lifetimes,
     LocalAuth, Mode, PeerAuth, Ports, PskEntry, Signer, SpiAllocator, Timers,
 };
 pub use dispatcher::{Dispatcher, DispatcherConfig, DispatcherStats, SaId};
@@ -216,7 +216,9 @@ pub enum Event {
         outbound_spi: u32,
     },
     /// A Child SA reached its soft lifetime and `auto_rekey` is off.
-    ChildExpiring { inbound_spi: u32 },
+    ChildExpiring {
+        inbound_spi: u32,
+    },
     /// The IKE SA was rekeyed: our SPI changed (the old one still answers its DELETE until
     /// [`Event::IkeSpiRetired`]).
     IkeRekeyed {
@@ -224,15 +226,23 @@ pub enum Event {
         new_local_spi: [u8; 8],
     },
     /// An old SPI of this SA will no longer be used.
-    IkeSpiRetired { local_spi: [u8; 8] },
+    IkeSpiRetired {
+        local_spi: [u8; 8],
+    },
     /// Responder: the IKE_AUTH response waits for addresses
     /// (`provide_addresses` / `fail_addresses`).
     NeedAddresses(Box<CfgRequest>),
     /// Responder: forward this EAP packet to the authenticator (AAA) and answer with
     /// `eap_reply`. `packet` is empty for [`EapStart::Empty`].
-    EapRelay { identity: Identity, packet: Vec<u8> },
+    EapRelay {
+        identity: Identity,
+        packet: Vec<u8>,
+    },
     /// The peer's address or port changed (NAT mapping, move to the NAT-T port).
-    PeerAddressChanged { local: SocketAddr, remote: SocketAddr },
+    PeerAddressChanged {
+        local: SocketAddr,
+        remote: SocketAddr,
+    },
     /// The IKE SA is gone (all its Child SAs with it); drop the engine.
     Closed(CloseReason),
 }

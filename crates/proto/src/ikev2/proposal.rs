@@ -57,8 +57,7 @@ pub fn ike_sa_payload<'a>(props: &[IkeProposal], spi: &'a [u8]) -> Sa<'a> {
             );
         }
         t.extend(
-            p.dh
-                .iter()
+            p.dh.iter()
                 .map(|g| Transform::new(TransformType::Ke, g.id())),
         );
         let n = u8::try_from(proposals.len() + 1).unwrap_or(u8::MAX);
@@ -238,12 +237,21 @@ pub fn select_ike<'a>(
                 continue;
             };
             let preferred = prefer_dh.filter(|g| mine.dh.contains(g) && o.dh.contains(&Some(*g)));
-            let Some(dh) = preferred.or_else(|| {
-                mine.dh.iter().copied().find(|g| o.dh.contains(&Some(*g)))
-            }) else {
+            let Some(dh) =
+                preferred.or_else(|| mine.dh.iter().copied().find(|g| o.dh.contains(&Some(*g))))
+            else {
                 continue;
             };
-            return Some((p.number, p.spi, IkeAlgs { encr, integ, prf, dh }));
+            return Some((
+                p.number,
+                p.spi,
+                IkeAlgs {
+                    encr,
+                    integ,
+                    prf,
+                    dh,
+                },
+            ));
         }
     }
     None
@@ -338,7 +346,12 @@ pub fn accept_ike_reply(ours: &[IkeProposal], sa: &Sa<'_>) -> Option<IkeAlgs> {
     }
     let p = &sa.proposals[0];
     // Exactly one transform of each type.
-    let count = |ty| p.transforms.iter().filter(|t| t.transform_type == ty).count();
+    let count = |ty| {
+        p.transforms
+            .iter()
+            .filter(|t| t.transform_type == ty)
+            .count()
+    };
     if count(TransformType::Encr) != 1
         || count(TransformType::Prf) != 1
         || count(TransformType::Ke) != 1
@@ -362,7 +375,12 @@ pub fn accept_esp_reply(
         return None;
     }
     let p = &sa.proposals[0];
-    let count = |ty| p.transforms.iter().filter(|t| t.transform_type == ty).count();
+    let count = |ty| {
+        p.transforms
+            .iter()
+            .filter(|t| t.transform_type == ty)
+            .count()
+    };
     if count(TransformType::Encr) != 1
         || count(TransformType::Integ) > 1
         || count(TransformType::Esn) > 1

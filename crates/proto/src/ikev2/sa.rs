@@ -17,8 +17,8 @@ use mobstrap_crypto::SecretVec;
 use mobstrap_wire::ikev2::{
     classify_udp4500, emit_inner, flags, parse_chain, Auth, AuthMethod, Cert, CertEncoding,
     CfgAttrType, CfgAttribute, CfgType, CfgValue, Cp, Delete, EncryptedKind, ExchangeType, Header,
-    Id, Ke, Message, Notify, NotifyType, Packet, Payload, PayloadBody, PayloadType, ProtocolId,
-    Sa, Ts, Udp4500, HEADER_LEN, NON_ESP_MARKER,
+    Id, Ke, Message, Notify, NotifyType, Packet, Payload, PayloadBody, PayloadType, ProtocolId, Sa,
+    Ts, Udp4500, HEADER_LEN, NON_ESP_MARKER,
 };
 use rand::RngCore;
 
@@ -438,7 +438,12 @@ fn nat_hash(spi_i: &[u8; 8], spi_r: &[u8; 8], addr: SocketAddr) -> [u8; 20] {
 }
 
 /// An unprotected reply to an IKE_SA_INIT request carrying one notify (stateless errors).
-pub(crate) fn init_error_reply(req: &Header, spi_r: [u8; 8], t: NotifyType, data: &[u8]) -> Vec<u8> {
+pub(crate) fn init_error_reply(
+    req: &Header,
+    spi_r: [u8; 8],
+    t: NotifyType,
+    data: &[u8],
+) -> Vec<u8> {
     let h = Header::new(
         req.spi_i,
         spi_r,
@@ -834,7 +839,14 @@ impl IkeSa {
         if !fragment || whole <= max_msg {
             let mut out = Vec::with_capacity(whole + 4);
             prefix(&mut out);
-            keys.seal(header, EncryptedKind::Sk, first, &plain, &mut *self.rng, &mut out)?;
+            keys.seal(
+                header,
+                EncryptedKind::Sk,
+                first,
+                &plain,
+                &mut *self.rng,
+                &mut out,
+            )?;
             return Ok(vec![out]);
         }
         let chunk = keys.max_fragment_plain(max_msg).max(16);
@@ -1017,7 +1029,8 @@ impl IkeSa {
         if self.state == State::Closed {
             return;
         }
-        let msg = if local.port() == self.config.ports.natt && local.port() != self.config.ports.ike {
+        let msg = if local.port() == self.config.ports.natt && local.port() != self.config.ports.ike
+        {
             match classify_udp4500(data) {
                 Ok(Udp4500::Ike(m)) => m,
                 _ => return,
@@ -1054,7 +1067,9 @@ impl IkeSa {
                 self.handle_init_response(now, local, remote, msg);
             } else if !response && self.role == Role::Responder && msg_id == 0 {
                 // A retransmitted IKE_SA_INIT request: the cached response.
-                if self.state == State::InitDone && self.init.as_ref().is_some_and(|i| i.request == msg) {
+                if self.state == State::InitDone
+                    && self.init.as_ref().is_some_and(|i| i.request == msg)
+                {
                     if let Some((0, d)) = &self.last_response {
                         let d = d.clone();
                         self.push_datagrams(&d);
@@ -1087,10 +1102,19 @@ impl IkeSa {
         };
         // Authenticated: the peer is alive, and behind a NAT its address may change.
         self.last_rx = now;
-        if (remote != self.remote || local != self.local) && (self.nat_remote || self.nat_local) {
+        let on_natt = local.port() == self.config.ports.natt
+            && self.config.ports.natt != self.config.ports.ike;
+        if on_natt && !self.natt {
+            // The initiator floated to the NAT-T port (RFC 7296 §2.23).
+            self.natt = true;
+        }
+        if (remote != self.remote || local != self.local)
+            && (self.nat_remote || self.nat_local || on_natt)
+        {
             self.remote = remote;
             self.local = local;
-            self.events.push_back(Event::PeerAddressChanged { local, remote });
+            self.events
+                .push_back(Event::PeerAddressChanged { local, remote });
         }
         let Ok((first, plain)) = inner else {
             // Decrypted but unparseable: INVALID_SYNTAX for a request (§2.21.3).
@@ -1194,7 +1218,10 @@ impl IkeSa {
                 Some(PayloadBody::Sk(e)) => (e.first_payload, None),
                 Some(PayloadBody::Skf(f)) => {
                     f.check().ok()?;
-                    (f.first_payload, Some((f.fragment_number, f.total_fragments)))
+                    (
+                        f.first_payload,
+                        Some((f.fragment_number, f.total_fragments)),
+                    )
                 }
                 _ => return None,
             }
@@ -1255,24 +1282,39 @@ impl IkeSa {
     /// Messages on the SPIs of an IKE SA replaced by a rekey: only its DELETE matters.
     fn handle_old(&mut self, now: Instant, msg: &[u8]) {
         let Some(old) = self.old.as_mut() else { return };
-        let Ok(pkt) = Packet::new_checked(msg) else { return };
+        let Ok(pkt) = Packet::new_checked(msg) else {
+            return;
+        };
         let response = pkt.flags() & flags::RESPONSE != 0;
         let msg_id = pkt.message_id();
         let mut buf = msg.to_vec();
-        let Ok(range) = old.keys.open(&mut buf) else { return };
+        let Ok(range) = old.keys.open(&mut buf) else {
+            return;
+        };
         if response {
             if old.pending.as_ref().is_some_and(|p| p.0 == msg_id) {
-                let spi = if old.role == Role::Initiator { old.spi_i } else { old.spi_r };
+                let spi = if old.role == Role::Initiator {
+                    old.spi_i
+                } else {
+                    old.spi_r
+                };
                 self.old = None;
-                self.events.push_back(Event::IkeSpiRetired { local_spi: spi });
+                self.events
+                    .push_back(Event::IkeSpiRetired { local_spi: spi });
             }
             return;
         }
         if msg_id != old.peer_next_id {
             return;
         }
-        let first = match Message::parse(msg).ok().and_then(|m| m.payloads.last().cloned()) {
-            Some(Payload { body: PayloadBody::Sk(e), .. }) => e.first_payload,
+        let first = match Message::parse(msg)
+            .ok()
+            .and_then(|m| m.payloads.last().cloned())
+        {
+            Some(Payload {
+                body: PayloadBody::Sk(e),
+                ..
+            }) => e.first_payload,
             _ => return,
         };
         let is_delete = parse_chain(first.into(), &buf[range])
@@ -1291,7 +1333,14 @@ impl IkeSa {
         }
         if old
             .keys
-            .seal(&h, EncryptedKind::Sk, PayloadType::NoNext, &[], &mut *self.rng, &mut out)
+            .seal(
+                &h,
+                EncryptedKind::Sk,
+                PayloadType::NoNext,
+                &[],
+                &mut *self.rng,
+                &mut out,
+            )
             .is_ok()
         {
             self.transmits.push_back(Transmit {
@@ -1301,9 +1350,14 @@ impl IkeSa {
             });
         }
         if is_delete {
-            let spi = if old.role == Role::Initiator { old.spi_i } else { old.spi_r };
+            let spi = if old.role == Role::Initiator {
+                old.spi_i
+            } else {
+                old.spi_r
+            };
             self.old = None;
-            self.events.push_back(Event::IkeSpiRetired { local_spi: spi });
+            self.events
+                .push_back(Event::IkeSpiRetired { local_spi: spi });
         }
         let _ = now;
     }
@@ -1316,7 +1370,9 @@ impl IkeSa {
         }
         if let Some(t) = self.linger_until {
             if now >= t {
-                let r = self.close_reason.unwrap_or(CloseReason::Internal("closing"));
+                let r = self
+                    .close_reason
+                    .unwrap_or(CloseReason::Internal("closing"));
                 self.close(r);
                 return;
             }
@@ -1341,9 +1397,14 @@ impl IkeSa {
                 }
             }
             if retire {
-                let spi = if old.role == Role::Initiator { old.spi_i } else { old.spi_r };
+                let spi = if old.role == Role::Initiator {
+                    old.spi_i
+                } else {
+                    old.spi_r
+                };
                 self.old = None;
-                self.events.push_back(Event::IkeSpiRetired { local_spi: spi });
+                self.events
+                    .push_back(Event::IkeSpiRetired { local_spi: spi });
             }
         }
         if let Some(o) = self.outstanding.as_mut() {
@@ -1417,7 +1478,8 @@ impl IkeSa {
                     self.queue(op, now);
                 }
                 if let Some(d) = self.config.timers.dpd_interval {
-                    if self.outstanding.is_none() && self.ops.is_empty() && now >= self.last_rx + d {
+                    if self.outstanding.is_none() && self.ops.is_empty() && now >= self.last_rx + d
+                    {
                         self.queue(Op::Dpd, now);
                     }
                 }
@@ -1430,7 +1492,9 @@ impl IkeSa {
     /// Starts the next queued operation when no request is outstanding.
     fn drive(&mut self, now: Instant) {
         while self.outstanding.is_none() && self.state == State::Established {
-            let Some(op) = self.ops.pop_front() else { return };
+            let Some(op) = self.ops.pop_front() else {
+                return;
+            };
             let r = match op {
                 Op::Dpd => self.send_request(now, ExchangeType::Informational, &[], ReqKind::Dpd),
                 Op::DeleteIke => {
@@ -1504,9 +1568,8 @@ impl IkeSa {
             return Err(InitReject::Drop);
         }
         let p = Parsed::new(&m.payloads);
-        let syntax = || {
-            InitReject::Answer(init_error_reply(&h, [0; 8], NotifyType::InvalidSyntax, &[]))
-        };
+        let syntax =
+            || InitReject::Answer(init_error_reply(&h, [0; 8], NotifyType::InvalidSyntax, &[]));
         if let Some(t) = p.unsupported_critical {
             return Err(InitReject::Answer(init_error_reply(
                 &h,
@@ -1569,7 +1632,8 @@ impl IkeSa {
         let nr = random_nonce(&mut *self.rng);
         // NAT detection (hashes of the request use SPIr = 0).
         let peer_natd = config.nat_traversal
-            && (p.has(NotifyType::NatDetectionSourceIp) || p.has(NotifyType::NatDetectionDestinationIp));
+            && (p.has(NotifyType::NatDetectionSourceIp)
+                || p.has(NotifyType::NatDetectionDestinationIp));
         if peer_natd {
             let src_want = nat_hash(&self.spi_i, &[0; 8], self.remote);
             let dst_want = nat_hash(&self.spi_i, &[0; 8], self.local);
@@ -1646,7 +1710,13 @@ impl IkeSa {
         Ok(())
     }
 
-    fn handle_init_response(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, msg: &[u8]) {
+    fn handle_init_response(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        msg: &[u8],
+    ) {
         let _ = (local, remote);
         let Ok(m) = Message::parse(msg) else { return };
         let h = m.header;
@@ -1675,7 +1745,9 @@ impl IkeSa {
                 return;
             };
             let ours = config.ike_proposals.iter().any(|p| p.dh.contains(&g));
-            let Some(init) = self.init.as_mut() else { return };
+            let Some(init) = self.init.as_mut() else {
+                return;
+            };
             let current = init.dh.as_ref().map(|d| d.group());
             if !ours || current == Some(g) || init.ke_retries >= 2 {
                 // Unusable group: wait for a better answer or the timeout.
@@ -1708,7 +1780,9 @@ impl IkeSa {
         if h.spi_r == [0; 8] {
             return;
         }
-        let (Some(sa), Some(ke), Some(nr)) = (&p.sa, &p.ke, p.nonce) else { return };
+        let (Some(sa), Some(ke), Some(nr)) = (&p.sa, &p.ke, p.nonce) else {
+            return;
+        };
         if !(16..=256).contains(&nr.len()) {
             return;
         }
@@ -1716,12 +1790,16 @@ impl IkeSa {
             self.close(CloseReason::NoProposalChosen);
             return;
         };
-        let Some(init) = self.init.as_mut() else { return };
+        let Some(init) = self.init.as_mut() else {
+            return;
+        };
         let Some(dh) = init.dh.as_ref() else { return };
         if algs.dh != dh.group() || ke.dh_group != dh.group().id() {
             return;
         }
-        let Ok(shared) = dh.agree(ke.data) else { return };
+        let Ok(shared) = dh.agree(ke.data) else {
+            return;
+        };
         init.nr = nr.to_vec();
         init.response = msg.to_vec();
         init.dh = None;
@@ -1799,7 +1877,11 @@ impl IkeSa {
             } else {
                 &init.response
             },
-            peer_nonce: if signer_is_initiator { &init.nr } else { &init.ni },
+            peer_nonce: if signer_is_initiator {
+                &init.nr
+            } else {
+                &init.ni
+            },
             id,
         })
     }
@@ -1843,7 +1925,11 @@ impl IkeSa {
         let config = self.config.clone();
         let using_eap = config.local_auth == LocalAuth::Eap;
         self.auth.using_eap = using_eap;
-        let auth = if using_eap { None } else { Some(self.our_auth(None)?) };
+        let auth = if using_eap {
+            None
+        } else {
+            Some(self.our_auth(None)?)
+        };
         let spi = if config.child_in_auth {
             self.allocate_child_spi()
         } else {
@@ -1859,7 +1945,10 @@ impl IkeSa {
         let mut pl: Vec<Payload<'_>> = Vec::with_capacity(12);
         pl.push(Payload::new(PayloadBody::IdI(config.local_id.to_payload())));
         for c in &chain {
-            pl.push(Payload::new(PayloadBody::Cert(Cert::new(CertEncoding::X509Signature, c))));
+            pl.push(Payload::new(PayloadBody::Cert(Cert::new(
+                CertEncoding::X509Signature,
+                c,
+            ))));
         }
         if config.initial_contact {
             pl.push(notify_payload(NotifyType::InitialContact, &[]));
@@ -1879,10 +1968,16 @@ impl IkeSa {
         let cfg: Vec<CfgAttribute<'_>> = config
             .cfg_request
             .iter()
-            .map(|&t| CfgAttribute { raw_type: t.value() & 0x7fff, value: &[] })
+            .map(|&t| CfgAttribute {
+                raw_type: t.value() & 0x7fff,
+                value: &[],
+            })
             .collect();
         if !cfg.is_empty() {
-            pl.push(Payload::new(PayloadBody::Cp(Cp::new(CfgType::Request, cfg))));
+            pl.push(Payload::new(PayloadBody::Cp(Cp::new(
+                CfgType::Request,
+                cfg,
+            ))));
         }
         if using_eap && config.eap_only {
             pl.push(notify_payload(NotifyType::EapOnlyAuthentication, &[]));
@@ -1897,7 +1992,9 @@ impl IkeSa {
                 None,
             ))));
             pl.push(Payload::new(PayloadBody::TsI(ts_payload(&config.local_ts))));
-            pl.push(Payload::new(PayloadBody::TsR(ts_payload(&config.remote_ts))));
+            pl.push(Payload::new(PayloadBody::TsR(ts_payload(
+                &config.remote_ts,
+            ))));
         }
         self.state = State::AuthSent;
         self.send_request(now, ExchangeType::IkeAuth, &pl, ReqKind::Auth)
@@ -1912,7 +2009,9 @@ impl IkeSa {
         // First response: IDr (and the responder's AUTH, unless EAP-only).
         if self.peer_id.is_none() {
             let Some(idr) = p.idr else {
-                let reason = p.error().map_or(CloseReason::Internal("no IDr"), CloseReason::PeerError);
+                let reason = p
+                    .error()
+                    .map_or(CloseReason::Internal("no IDr"), CloseReason::PeerError);
                 self.close(reason);
                 return;
             };
@@ -1936,12 +2035,16 @@ impl IkeSa {
         if self.auth.using_eap && self.auth.msk.is_none() {
             // EAP conversation.
             let Some(eap) = p.eap else {
-                let reason = p.error().map_or(CloseReason::Internal("no EAP"), CloseReason::PeerError);
+                let reason = p
+                    .error()
+                    .map_or(CloseReason::Internal("no EAP"), CloseReason::PeerError);
                 self.close(reason);
                 return;
             };
             let eap = eap.to_vec();
-            let Some(peer) = self.auth.eap_peer.as_mut() else { return };
+            let Some(peer) = self.auth.eap_peer.as_mut() else {
+                return;
+            };
             let action = peer.handle(&eap, &mut *self.rng);
             let r = match action {
                 EapPeerAction::Respond(resp) => self.send_request(
@@ -1956,7 +2059,11 @@ impl IkeSa {
                     self.auth.eap_identity = peer.identity();
                     let key = match &msk {
                         Some(m) => m.as_bytes().to_vec(),
-                        None => self.keys.as_ref().map(|k| k.sk_pi.as_bytes().to_vec()).unwrap_or_default(),
+                        None => self
+                            .keys
+                            .as_ref()
+                            .map(|k| k.sk_pi.as_bytes().to_vec())
+                            .unwrap_or_default(),
                     };
                     self.auth.msk = Some(msk.unwrap_or_else(|| SecretVec::new(Vec::new())));
                     match self.our_auth(Some(&key)) {
@@ -1987,17 +2094,27 @@ impl IkeSa {
         if self.auth.using_eap {
             // Final response: the responder's AUTH from the MSK.
             let Some(a) = &p.auth else {
-                let reason = p.error().map_or(CloseReason::AuthenticationFailed { by_peer: false }, CloseReason::PeerError);
+                let reason = p.error().map_or(
+                    CloseReason::AuthenticationFailed { by_peer: false },
+                    CloseReason::PeerError,
+                );
                 self.close(reason);
                 return;
             };
-            let msk = self.auth.msk.as_ref().map(|m| m.as_bytes().to_vec()).unwrap_or_default();
+            let msk = self
+                .auth
+                .msk
+                .as_ref()
+                .map(|m| m.as_bytes().to_vec())
+                .unwrap_or_default();
             let key = {
                 let keys = self.keys.as_ref();
                 let sk_pr = keys.map(|k| k.sk_pr.as_bytes()).unwrap_or(&[]);
                 eap_shared_key(Some(&msk), sk_pr).to_vec()
             };
-            if a.method != AuthMethod::SharedKeyMic || self.verify_peer_auth(a, &[], Some(&key)).is_err() {
+            if a.method != AuthMethod::SharedKeyMic
+                || self.verify_peer_auth(a, &[], Some(&key)).is_err()
+            {
                 self.auth_failed_notify(now);
                 return;
             }
@@ -2007,10 +2124,20 @@ impl IkeSa {
 
     /// Verifies the peer's AUTH payload: with `eap_key` as a shared key, else by method (PSK
     /// for its identity, or a signature with its certificate).
-    fn verify_peer_auth(&mut self, a: &Auth<'_>, certs: &[&[u8]], eap_key: Option<&[u8]>) -> Result<(), Error> {
+    fn verify_peer_auth(
+        &mut self,
+        a: &Auth<'_>,
+        certs: &[&[u8]],
+        eap_key: Option<&[u8]>,
+    ) -> Result<(), Error> {
         let config = self.config.clone();
-        let peer_id = self.peer_id.clone().ok_or(Error::Auth("no peer identity"))?;
-        let input = self.auth_input(false, &peer_id).ok_or(Error::State("no keys"))?;
+        let peer_id = self
+            .peer_id
+            .clone()
+            .ok_or(Error::Auth("no peer identity"))?;
+        let input = self
+            .auth_input(false, &peer_id)
+            .ok_or(Error::State("no keys"))?;
         if let Some(k) = eap_key {
             return if a.method == AuthMethod::SharedKeyMic && input.verify_shared_key(k, a.data) {
                 Ok(())
@@ -2064,7 +2191,14 @@ impl IkeSa {
         let mut child = None;
         let mut child_error = None;
         if config.child_in_auth {
-            match self.initiator_child(p, None, None, self.auth.child_spi, &config.local_ts, &config.remote_ts) {
+            match self.initiator_child(
+                p,
+                None,
+                None,
+                self.auth.child_spi,
+                &config.local_ts,
+                &config.remote_ts,
+            ) {
                 Ok(c) => child = Some(c),
                 Err(t) => {
                     child_error = Some(t);
@@ -2099,13 +2233,19 @@ impl IkeSa {
         let pfs = dh.map(|d| d.group());
         let (spi, algs) = proposal::accept_esp_reply(&config.esp_proposals, sa, pfs)
             .ok_or(NotifyType::NoProposalChosen)?;
-        let peer_spi = u32::from_be_bytes(<[u8; 4]>::try_from(spi.as_slice()).map_err(|_| NotifyType::InvalidSyntax)?);
+        let peer_spi = u32::from_be_bytes(
+            <[u8; 4]>::try_from(spi.as_slice()).map_err(|_| NotifyType::InvalidSyntax)?,
+        );
         let tsi = ts_ranges(&p.tsi).ok_or(NotifyType::TsUnacceptable)?;
         let tsr = ts_ranges(&p.tsr).ok_or(NotifyType::TsUnacceptable)?;
         // The responder may narrow; our side may also become the assigned address.
         let mut allowed_i = local_ts.to_vec();
         allowed_i.extend(self.addresses.selectors());
-        if tsi.is_empty() || tsr.is_empty() || !all_within(&tsi, &allowed_i) || !all_within(&tsr, remote_ts) {
+        if tsi.is_empty()
+            || tsr.is_empty()
+            || !all_within(&tsi, &allowed_i)
+            || !all_within(&tsr, remote_ts)
+        {
             return Err(NotifyType::TsUnacceptable);
         }
         let transport = p.has(NotifyType::UseTransportMode);
@@ -2142,8 +2282,14 @@ impl IkeSa {
             outbound_spi: peer_spi,
             algs,
             mode: config.mode,
-            inbound: EspKeys { encr: k.encr_r, integ: k.integ_r },
-            outbound: EspKeys { encr: k.encr_i, integ: k.integ_i },
+            inbound: EspKeys {
+                encr: k.encr_r,
+                integ: k.integ_r,
+            },
+            outbound: EspKeys {
+                encr: k.encr_i,
+                integ: k.integ_i,
+            },
             local_ts: tsi,
             remote_ts: tsr,
             local: self.local,
@@ -2174,7 +2320,12 @@ impl IkeSa {
         Duration::from_millis(x)
     }
 
-    fn established(&mut self, now: Instant, child: Option<ChildSaInfo>, child_error: Option<NotifyType>) {
+    fn established(
+        &mut self,
+        now: Instant,
+        child: Option<ChildSaInfo>,
+        child_error: Option<NotifyType>,
+    ) {
         self.state = State::Established;
         self.auth.step = None;
         self.last_rx = now;
@@ -2194,7 +2345,10 @@ impl IkeSa {
                 dh: Group::Curve25519,
             }),
             local_id: self.config.local_id.clone(),
-            peer_id: self.peer_id.clone().unwrap_or_else(|| Identity::new(mobstrap_wire::ikev2::IdType::Null, Vec::new())),
+            peer_id: self
+                .peer_id
+                .clone()
+                .unwrap_or_else(|| Identity::new(mobstrap_wire::ikev2::IdType::Null, Vec::new())),
             eap_identity: self.auth.eap_identity.clone(),
             msk: self.auth.msk.clone().filter(|m| !m.is_empty()),
             emsk: self.auth.emsk.clone(),
@@ -2265,7 +2419,11 @@ impl IkeSa {
             ExchangeType::IkeAuth,
             &[notify_payload(NotifyType::AuthenticationFailed, &[])],
         )?;
-        self.fail(now, CloseReason::AuthenticationFailed { by_peer: false }, true);
+        self.fail(
+            now,
+            CloseReason::AuthenticationFailed { by_peer: false },
+            true,
+        );
         Ok(())
     }
 
@@ -2339,7 +2497,10 @@ impl IkeSa {
                 if eap.len() > 5 && eap[0] == 2 && eap[4] == 1 {
                     self.auth.eap_identity = Some(eap[5..].to_vec());
                 }
-                let idi = self.peer_id.clone().unwrap_or_else(|| config.local_id.clone());
+                let idi = self
+                    .peer_id
+                    .clone()
+                    .unwrap_or_else(|| config.local_id.clone());
                 self.wait_authenticator(now, msg_id, false, idi, eap.to_vec());
                 Ok(())
             }
@@ -2349,7 +2510,11 @@ impl IkeSa {
                 };
                 let msk = self.auth.msk.as_ref().map(|m| m.as_bytes().to_vec());
                 let key = {
-                    let sk_pi = self.keys.as_ref().map(|k| k.sk_pi.as_bytes()).unwrap_or(&[]);
+                    let sk_pi = self
+                        .keys
+                        .as_ref()
+                        .map(|k| k.sk_pi.as_bytes())
+                        .unwrap_or(&[]);
                     eap_shared_key(msk.as_deref(), sk_pi).to_vec()
                 };
                 if self.verify_peer_auth(a, &[], Some(&key)).is_err() {
@@ -2361,27 +2526,51 @@ impl IkeSa {
         }
     }
 
-    fn wait_authenticator(&mut self, now: Instant, msg_id: u32, first: bool, identity: Identity, packet: Vec<u8>) {
+    fn wait_authenticator(
+        &mut self,
+        now: Instant,
+        msg_id: u32,
+        first: bool,
+        identity: Identity,
+        packet: Vec<u8>,
+    ) {
         self.auth.step = Some(RespStep::WaitAuthenticator { msg_id, first });
         self.deferred = Some(msg_id);
         self.app_deadline = Some(now + self.config.timers.application_timeout);
         self.events.push_back(Event::EapRelay { identity, packet });
     }
 
-    fn respond_eap(&mut self, msg_id: u32, first: bool, packet: &[u8], now: Instant) -> Result<(), Error> {
+    fn respond_eap(
+        &mut self,
+        msg_id: u32,
+        first: bool,
+        packet: &[u8],
+        now: Instant,
+    ) -> Result<(), Error> {
         let _ = now;
         let config = self.config.clone();
         if !first {
-            return self.send_response(msg_id, ExchangeType::IkeAuth, &[Payload::new(PayloadBody::Eap(packet))]);
+            return self.send_response(
+                msg_id,
+                ExchangeType::IkeAuth,
+                &[Payload::new(PayloadBody::Eap(packet))],
+            );
         }
-        let auth = if self.auth.eap_only { None } else { Some(self.our_auth(None)?) };
+        let auth = if self.auth.eap_only {
+            None
+        } else {
+            Some(self.our_auth(None)?)
+        };
         let chain: Vec<Vec<u8>> = match (&config.signer, config.local_auth, &auth) {
             (Some(s), LocalAuth::Signature, Some(_)) => s.chain.clone(),
             _ => Vec::new(),
         };
         let mut pl = vec![Payload::new(PayloadBody::IdR(config.local_id.to_payload()))];
         for c in &chain {
-            pl.push(Payload::new(PayloadBody::Cert(Cert::new(CertEncoding::X509Signature, c))));
+            pl.push(Payload::new(PayloadBody::Cert(Cert::new(
+                CertEncoding::X509Signature,
+                c,
+            ))));
         }
         if let Some((m, d)) = &auth {
             pl.push(Payload::new(PayloadBody::Auth(Auth::new(*m, d))));
@@ -2400,25 +2589,38 @@ impl IkeSa {
             self.auth.step = Some(RespStep::WaitAddresses { msg_id });
             self.deferred = Some(msg_id);
             self.app_deadline = Some(now + config.timers.application_timeout);
-            let peer_id = self.peer_id.clone().unwrap_or_else(|| config.local_id.clone());
-            self.events.push_back(Event::NeedAddresses(Box::new(CfgRequest {
-                attributes: types,
-                hints,
-                peer_id,
-                eap_identity: self.auth.eap_identity.clone(),
-            })));
+            let peer_id = self
+                .peer_id
+                .clone()
+                .unwrap_or_else(|| config.local_id.clone());
+            self.events
+                .push_back(Event::NeedAddresses(Box::new(CfgRequest {
+                    attributes: types,
+                    hints,
+                    peer_id,
+                    eap_identity: self.auth.eap_identity.clone(),
+                })));
             return Ok(());
         }
         self.finish_responder_auth(msg_id, now, false)
     }
 
     /// The last IKE_AUTH response: our AUTH, CP, and the Child SA.
-    fn finish_responder_auth(&mut self, msg_id: u32, now: Instant, addr_failed: bool) -> Result<(), Error> {
+    fn finish_responder_auth(
+        &mut self,
+        msg_id: u32,
+        now: Instant,
+        addr_failed: bool,
+    ) -> Result<(), Error> {
         let config = self.config.clone();
         let eap = self.auth.msk.is_some();
         let (method, auth_data) = if eap {
             let msk = self.auth.msk.as_ref().map(|m| m.as_bytes().to_vec());
-            let sk_pr = self.keys.as_ref().map(|k| k.sk_pr.as_bytes().to_vec()).unwrap_or_default();
+            let sk_pr = self
+                .keys
+                .as_ref()
+                .map(|k| k.sk_pr.as_bytes().to_vec())
+                .unwrap_or_default();
             let key = eap_shared_key(msk.as_deref(), &sk_pr).to_vec();
             self.our_auth(Some(&key))?
         } else {
@@ -2433,11 +2635,22 @@ impl IkeSa {
             if !r.sa.is_empty() {
                 if addr_failed {
                     child_error = Some(NotifyType::InternalAddressFailure);
-                } else if cfg_req.is_some() && config.cfg_policy == CfgPolicy::Defer && self.addresses.is_empty() {
+                } else if cfg_req.is_some()
+                    && config.cfg_policy == CfgPolicy::Defer
+                    && self.addresses.is_empty()
+                {
                     child_error = Some(NotifyType::InternalAddressFailure);
                 } else {
                     match Sa::parse(&r.sa) {
-                        Ok(sa) => match self.responder_child(&sa, &r.tsi, &r.tsr, r.transport, None, None, None) {
+                        Ok(sa) => match self.responder_child(
+                            &sa,
+                            &r.tsi,
+                            &r.tsr,
+                            r.transport,
+                            None,
+                            None,
+                            None,
+                        ) {
                             Ok(a) => accepted = Some(a),
                             Err(t) => child_error = Some(t),
                         },
@@ -2451,24 +2664,40 @@ impl IkeSa {
             _ => Vec::new(),
         };
         let cfg_values = match (&cfg_req, addr_failed) {
-            (Some((types, _)), false) if !self.addresses.is_empty() => reply_attributes(types, &self.addresses),
+            (Some((types, _)), false) if !self.addresses.is_empty() => {
+                reply_attributes(types, &self.addresses)
+            }
             _ => Vec::new(),
         };
-        let spi_b = accepted.as_ref().map(|a| a.info.inbound_spi.to_be_bytes()).unwrap_or_default();
+        let spi_b = accepted
+            .as_ref()
+            .map(|a| a.info.inbound_spi.to_be_bytes())
+            .unwrap_or_default();
         let mut pl: Vec<Payload<'_>> = Vec::with_capacity(10);
         if !eap {
             pl.push(Payload::new(PayloadBody::IdR(config.local_id.to_payload())));
             for c in &chain {
-                pl.push(Payload::new(PayloadBody::Cert(Cert::new(CertEncoding::X509Signature, c))));
+                pl.push(Payload::new(PayloadBody::Cert(Cert::new(
+                    CertEncoding::X509Signature,
+                    c,
+                ))));
             }
         }
-        pl.push(Payload::new(PayloadBody::Auth(Auth::new(method, &auth_data))));
+        pl.push(Payload::new(PayloadBody::Auth(Auth::new(
+            method, &auth_data,
+        ))));
         if !cfg_values.is_empty() {
             let attrs = cfg_values
                 .iter()
-                .map(|(t, v)| CfgAttribute { raw_type: t.value() & 0x7fff, value: v })
+                .map(|(t, v)| CfgAttribute {
+                    raw_type: t.value() & 0x7fff,
+                    value: v,
+                })
                 .collect();
-            pl.push(Payload::new(PayloadBody::Cp(Cp::new(CfgType::Reply, attrs))));
+            pl.push(Payload::new(PayloadBody::Cp(Cp::new(
+                CfgType::Reply,
+                attrs,
+            ))));
         }
         if let Some(t) = child_error {
             pl.push(notify_payload(t, &[]));
@@ -2477,8 +2706,14 @@ impl IkeSa {
             if a.info.mode == Mode::Transport {
                 pl.push(notify_payload(NotifyType::UseTransportMode, &[]));
             }
-            pl.push(Payload::new(PayloadBody::Sa(proposal::esp_selected(a.number, &a.info.algs, &spi_b))));
-            pl.push(Payload::new(PayloadBody::TsI(ts_payload(&a.info.remote_ts))));
+            pl.push(Payload::new(PayloadBody::Sa(proposal::esp_selected(
+                a.number,
+                &a.info.algs,
+                &spi_b,
+            ))));
+            pl.push(Payload::new(PayloadBody::TsI(ts_payload(
+                &a.info.remote_ts,
+            ))));
             pl.push(Payload::new(PayloadBody::TsR(ts_payload(&a.info.local_ts))));
         }
         self.send_response(msg_id, ExchangeType::IkeAuth, &pl)?;
@@ -2507,9 +2742,10 @@ impl IkeSa {
         shared: Option<&[u8]>,
     ) -> Result<Accepted, NotifyType> {
         let config = self.config.clone();
-        let (number, spi, algs) =
-            proposal::select_esp(&config.esp_proposals, sa, pfs).ok_or(NotifyType::NoProposalChosen)?;
-        let peer_spi = u32::from_be_bytes(<[u8; 4]>::try_from(spi).map_err(|_| NotifyType::NoProposalChosen)?);
+        let (number, spi, algs) = proposal::select_esp(&config.esp_proposals, sa, pfs)
+            .ok_or(NotifyType::NoProposalChosen)?;
+        let peer_spi =
+            u32::from_be_bytes(<[u8; 4]>::try_from(spi).map_err(|_| NotifyType::NoProposalChosen)?);
         let remote_policy = if self.addresses.is_empty() {
             config.remote_ts.clone()
         } else {
@@ -2528,8 +2764,15 @@ impl IkeSa {
                 (init.ni.as_slice(), init.nr.as_slice())
             }
         };
-        let k = ChildSaKeys::derive(keys.prf(), keys.sk_d.as_bytes(), shared, ni, nr, esp_key_lengths(&algs))
-            .map_err(|_| NotifyType::InvalidSyntax)?;
+        let k = ChildSaKeys::derive(
+            keys.prf(),
+            keys.sk_d.as_bytes(),
+            shared,
+            ni,
+            nr,
+            esp_key_lengths(&algs),
+        )
+        .map_err(|_| NotifyType::InvalidSyntax)?;
         let our_spi = self.allocate_child_spi();
         Ok(Accepted {
             number,
@@ -2537,9 +2780,19 @@ impl IkeSa {
                 inbound_spi: our_spi,
                 outbound_spi: peer_spi,
                 algs,
-                mode: if transport && config.mode == Mode::Transport { Mode::Transport } else { Mode::Tunnel },
-                inbound: EspKeys { encr: k.encr_i, integ: k.integ_i },
-                outbound: EspKeys { encr: k.encr_r, integ: k.integ_r },
+                mode: if transport && config.mode == Mode::Transport {
+                    Mode::Transport
+                } else {
+                    Mode::Tunnel
+                },
+                inbound: EspKeys {
+                    encr: k.encr_i,
+                    integ: k.integ_i,
+                },
+                outbound: EspKeys {
+                    encr: k.encr_r,
+                    integ: k.integ_r,
+                },
                 local_ts: ts_r,
                 remote_ts: ts_i,
                 local: self.local,
@@ -2549,17 +2802,28 @@ impl IkeSa {
         })
     }
 
-    fn handle_create_child(&mut self, now: Instant, msg_id: u32, p: Parsed<'_>) -> Result<(), Error> {
+    fn handle_create_child(
+        &mut self,
+        now: Instant,
+        msg_id: u32,
+        p: Parsed<'_>,
+    ) -> Result<(), Error> {
         let config = self.config.clone();
         let x = ExchangeType::CreateChildSa;
-        let err = |s: &mut Self, t: NotifyType, d: &[u8]| s.send_response(msg_id, x, &[notify_payload(t, d)]);
+        let err = |s: &mut Self, t: NotifyType, d: &[u8]| {
+            s.send_response(msg_id, x, &[notify_payload(t, d)])
+        };
         let (Some(sa), Some(ni)) = (&p.sa, p.nonce) else {
             return err(self, NotifyType::InvalidSyntax, &[]);
         };
         if !(16..=256).contains(&ni.len()) {
             return err(self, NotifyType::InvalidSyntax, &[]);
         }
-        if sa.proposals.first().is_some_and(|q| q.protocol_id == ProtocolId::Ike) {
+        if sa
+            .proposals
+            .first()
+            .is_some_and(|q| q.protocol_id == ProtocolId::Ike)
+        {
             return self.handle_rekey_ike(now, msg_id, &p, sa, ni);
         }
         let rekey_of = match p.notify(NotifyType::RekeySa) {
@@ -2568,7 +2832,11 @@ impl IkeSa {
                     return err(self, NotifyType::InvalidSyntax, &[]);
                 };
                 let spi = u32::from_be_bytes(spi);
-                match self.children.iter().find(|c| c.info.outbound_spi == spi && !c.rekeyed) {
+                match self
+                    .children
+                    .iter()
+                    .find(|c| c.info.outbound_spi == spi && !c.rekeyed)
+                {
                     Some(c) => {
                         // We are rekeying or deleting it ourselves: let the peer retry later
                         // (RFC 7296 §2.25).
@@ -2586,7 +2854,11 @@ impl IkeSa {
                             spi: &d,
                             data: &[],
                         };
-                        return self.send_response(msg_id, x, &[Payload::new(PayloadBody::Notify(n))]);
+                        return self.send_response(
+                            msg_id,
+                            x,
+                            &[Payload::new(PayloadBody::Notify(n))],
+                        );
                     }
                 }
             }
@@ -2598,10 +2870,14 @@ impl IkeSa {
         let pfs = p.ke.as_ref().map(|k| k.dh_group);
         let pfs_group = match pfs {
             Some(g) => match Group::from_id(g) {
-                Some(g) if proposal::select_esp(&config.esp_proposals, sa, Some(g)).is_some() => Some(g),
+                Some(g) if proposal::select_esp(&config.esp_proposals, sa, Some(g)).is_some() => {
+                    Some(g)
+                }
                 _ => {
                     return match proposal::esp_pfs_group(&config.esp_proposals, sa) {
-                        Some(want) => err(self, NotifyType::InvalidKePayload, &want.id().to_be_bytes()),
+                        Some(want) => {
+                            err(self, NotifyType::InvalidKePayload, &want.id().to_be_bytes())
+                        }
                         None => err(self, NotifyType::NoProposalChosen, &[]),
                     };
                 }
@@ -2637,12 +2913,21 @@ impl IkeSa {
         if a.info.mode == Mode::Transport {
             pl.push(notify_payload(NotifyType::UseTransportMode, &[]));
         }
-        pl.push(Payload::new(PayloadBody::Sa(proposal::esp_selected(a.number, &a.info.algs, &spi_b))));
+        pl.push(Payload::new(PayloadBody::Sa(proposal::esp_selected(
+            a.number,
+            &a.info.algs,
+            &spi_b,
+        ))));
         pl.push(Payload::new(PayloadBody::Nonce(&nr)));
         if let Some(d) = &dh {
-            pl.push(Payload::new(PayloadBody::Ke(Ke::new(d.group().id(), d.public_key()))));
+            pl.push(Payload::new(PayloadBody::Ke(Ke::new(
+                d.group().id(),
+                d.public_key(),
+            ))));
         }
-        pl.push(Payload::new(PayloadBody::TsI(ts_payload(&a.info.remote_ts))));
+        pl.push(Payload::new(PayloadBody::TsI(ts_payload(
+            &a.info.remote_ts,
+        ))));
         pl.push(Payload::new(PayloadBody::TsR(ts_payload(&a.info.local_ts))));
         self.send_response(msg_id, x, &pl)?;
         let info = a.info;
@@ -2673,18 +2958,26 @@ impl IkeSa {
     ) -> Result<(), Error> {
         let config = self.config.clone();
         let x = ExchangeType::CreateChildSa;
-        let err = |s: &mut Self, t: NotifyType, d: &[u8]| s.send_response(msg_id, x, &[notify_payload(t, d)]);
+        let err = |s: &mut Self, t: NotifyType, d: &[u8]| {
+            s.send_response(msg_id, x, &[notify_payload(t, d)])
+        };
         if self.outstanding.is_some() || self.old.is_some() {
             return err(self, NotifyType::TemporaryFailure, &[]);
         }
         let Some(ke) = &p.ke else {
             return err(self, NotifyType::InvalidSyntax, &[]);
         };
-        let Some((number, spi, algs)) = proposal::select_ike(&config.ike_proposals, sa, Group::from_id(ke.dh_group)) else {
+        let Some((number, spi, algs)) =
+            proposal::select_ike(&config.ike_proposals, sa, Group::from_id(ke.dh_group))
+        else {
             return err(self, NotifyType::NoProposalChosen, &[]);
         };
         if ke.dh_group != algs.dh.id() {
-            return err(self, NotifyType::InvalidKePayload, &algs.dh.id().to_be_bytes());
+            return err(
+                self,
+                NotifyType::InvalidKePayload,
+                &algs.dh.id().to_be_bytes(),
+            );
         }
         let Ok(new_spi_i) = <[u8; 8]>::try_from(spi) else {
             return err(self, NotifyType::InvalidSyntax, &[]);
@@ -2699,10 +2992,26 @@ impl IkeSa {
         };
         let nr = random_nonce(&mut *self.rng);
         let old_keys = self.keys.as_ref().ok_or(Error::State("no keys"))?;
-        let seed = rekey_skeyseed(old_keys.prf(), old_keys.sk_d.as_bytes(), shared.as_bytes(), ni, &nr);
-        let new_keys = IkeKeys::derive(algs, seed.as_bytes(), ni, &nr, &new_spi_i, &new_spi_r, false)?;
+        let seed = rekey_skeyseed(
+            old_keys.prf(),
+            old_keys.sk_d.as_bytes(),
+            shared.as_bytes(),
+            ni,
+            &nr,
+        );
+        let new_keys = IkeKeys::derive(
+            algs,
+            seed.as_bytes(),
+            ni,
+            &nr,
+            &new_spi_i,
+            &new_spi_r,
+            false,
+        )?;
         let pl = [
-            Payload::new(PayloadBody::Sa(proposal::ike_selected(number, &algs, &new_spi_r))),
+            Payload::new(PayloadBody::Sa(proposal::ike_selected(
+                number, &algs, &new_spi_r,
+            ))),
             Payload::new(PayloadBody::Nonce(&nr)),
             Payload::new(PayloadBody::Ke(Ke::new(algs.dh.id(), dh.public_key()))),
         ];
@@ -2722,7 +3031,9 @@ impl IkeSa {
         delete: Option<()>,
     ) {
         let old_local = self.local_spi();
-        let Some(old_keys) = self.keys.replace(keys) else { return };
+        let Some(old_keys) = self.keys.replace(keys) else {
+            return;
+        };
         let mut old = OldSa {
             spi_i: self.spi_i,
             spi_r: self.spi_r,
@@ -2731,14 +3042,25 @@ impl IkeSa {
             next_id: self.next_id,
             peer_next_id: self.peer_next_id,
             pending: None,
-            expires: now + self.config.timers.half_open_timeout.max(Duration::from_secs(60)),
+            expires: now
+                + self
+                    .config
+                    .timers
+                    .half_open_timeout
+                    .max(Duration::from_secs(60)),
         };
         if delete.is_some() {
             let mut f = 0;
             if old.role == Role::Initiator {
                 f |= flags::INITIATOR;
             }
-            let h = Header::new(old.spi_i, old.spi_r, ExchangeType::Informational, f, old.next_id);
+            let h = Header::new(
+                old.spi_i,
+                old.spi_r,
+                ExchangeType::Informational,
+                f,
+                old.next_id,
+            );
             let mut plain = Vec::new();
             let d = [Payload::new(PayloadBody::Delete(Delete::ike()))];
             if let Ok(first) = emit_inner(&d, &mut plain) {
@@ -2746,9 +3068,29 @@ impl IkeSa {
                 if self.natt {
                     out.extend_from_slice(&NON_ESP_MARKER);
                 }
-                if old.keys.seal(&h, EncryptedKind::Sk, first, &plain, &mut *self.rng, &mut out).is_ok() {
-                    self.transmits.push_back(Transmit { local: self.local, remote: self.remote, data: out.clone() });
-                    old.pending = Some((old.next_id, out, 0, now + self.config.timers.retransmit_timeout));
+                if old
+                    .keys
+                    .seal(
+                        &h,
+                        EncryptedKind::Sk,
+                        first,
+                        &plain,
+                        &mut *self.rng,
+                        &mut out,
+                    )
+                    .is_ok()
+                {
+                    self.transmits.push_back(Transmit {
+                        local: self.local,
+                        remote: self.remote,
+                        data: out.clone(),
+                    });
+                    old.pending = Some((
+                        old.next_id,
+                        out,
+                        0,
+                        now + self.config.timers.retransmit_timeout,
+                    ));
                     old.next_id = old.next_id.wrapping_add(1);
                 }
             }
@@ -2771,7 +3113,12 @@ impl IkeSa {
         });
     }
 
-    fn handle_informational(&mut self, now: Instant, msg_id: u32, p: Parsed<'_>) -> Result<(), Error> {
+    fn handle_informational(
+        &mut self,
+        now: Instant,
+        msg_id: u32,
+        p: Parsed<'_>,
+    ) -> Result<(), Error> {
         let x = ExchangeType::Informational;
         if p.deletes.iter().any(|d| d.protocol_id == ProtocolId::Ike) {
             self.send_response(msg_id, x, &[])?;
@@ -2779,11 +3126,21 @@ impl IkeSa {
             return Ok(());
         }
         let mut ours: Vec<u8> = Vec::new();
-        for d in p.deletes.iter().filter(|d| d.protocol_id == ProtocolId::Esp && d.spi_size == 4) {
+        for d in p
+            .deletes
+            .iter()
+            .filter(|d| d.protocol_id == ProtocolId::Esp && d.spi_size == 4)
+        {
             for spi in d.iter() {
-                let Ok(b) = <[u8; 4]>::try_from(spi) else { continue };
+                let Ok(b) = <[u8; 4]>::try_from(spi) else {
+                    continue;
+                };
                 let spi = u32::from_be_bytes(b);
-                if let Some(i) = self.children.iter().position(|c| c.info.outbound_spi == spi) {
+                if let Some(i) = self
+                    .children
+                    .iter()
+                    .position(|c| c.info.outbound_spi == spi)
+                {
                     let c = self.children.remove(i);
                     ours.extend_from_slice(&c.info.inbound_spi.to_be_bytes());
                     self.child_gone(&c.info);
@@ -2812,7 +3169,9 @@ impl IkeSa {
             outbound_spi: info.outbound_spi,
         });
         // Any queued operation on it is moot.
-        self.ops.retain(|o| !matches!(o, Op::RekeyChild(s) | Op::DeleteChild(s) if *s == info.inbound_spi));
+        self.ops.retain(
+            |o| !matches!(o, Op::RekeyChild(s) | Op::DeleteChild(s) if *s == info.inbound_spi),
+        );
     }
 }
 
@@ -2838,7 +3197,11 @@ impl IkeSa {
     }
 
     fn start_rekey_child(&mut self, now: Instant, spi: u32) -> Result<(), Error> {
-        let Some(c) = self.children.iter().find(|c| c.info.inbound_spi == spi && !c.rekeyed) else {
+        let Some(c) = self
+            .children
+            .iter()
+            .find(|c| c.info.inbound_spi == spi && !c.rekeyed)
+        else {
             return Ok(());
         };
         let (l, r) = (c.info.local_ts.clone(), c.info.remote_ts.clone());
@@ -2852,7 +3215,11 @@ impl IkeSa {
         local_ts: Vec<TsRange>,
         remote_ts: Vec<TsRange>,
     ) -> Result<(), Error> {
-        let group = self.config.esp_proposals.iter().find_map(|p| p.dh.first().copied());
+        let group = self
+            .config
+            .esp_proposals
+            .iter()
+            .find_map(|p| p.dh.first().copied());
         self.send_create_child(now, rekey_of, local_ts, remote_ts, group)
     }
 
@@ -2885,10 +3252,17 @@ impl IkeSa {
         if config.mode == Mode::Transport {
             pl.push(notify_payload(NotifyType::UseTransportMode, &[]));
         }
-        pl.push(Payload::new(PayloadBody::Sa(proposal::esp_sa_payload(&config.esp_proposals, &spi_b, group))));
+        pl.push(Payload::new(PayloadBody::Sa(proposal::esp_sa_payload(
+            &config.esp_proposals,
+            &spi_b,
+            group,
+        ))));
         pl.push(Payload::new(PayloadBody::Nonce(&ni)));
         if let Some(d) = &dh {
-            pl.push(Payload::new(PayloadBody::Ke(Ke::new(d.group().id(), d.public_key()))));
+            pl.push(Payload::new(PayloadBody::Ke(Ke::new(
+                d.group().id(),
+                d.public_key(),
+            ))));
         }
         pl.push(Payload::new(PayloadBody::TsI(ts_payload(&local_ts))));
         pl.push(Payload::new(PayloadBody::TsR(ts_payload(&remote_ts))));
@@ -2910,7 +3284,11 @@ impl IkeSa {
     }
 
     fn start_rekey_ike(&mut self, now: Instant) -> Result<(), Error> {
-        let group = self.keys.as_ref().map(|k| k.algs.dh).ok_or(Error::State("no keys"))?;
+        let group = self
+            .keys
+            .as_ref()
+            .map(|k| k.algs.dh)
+            .ok_or(Error::State("no keys"))?;
         self.send_rekey_ike(now, group)
     }
 
@@ -2942,11 +3320,18 @@ impl IkeSa {
             Payload::new(PayloadBody::Nonce(&nonce)),
             Payload::new(PayloadBody::Ke(Ke::new(group.id(), &public))),
         ];
-        self.send_request(now, ExchangeType::CreateChildSa, &pl, ReqKind::RekeyIke { spi, ni, dh })
+        self.send_request(
+            now,
+            ExchangeType::CreateChildSa,
+            &pl,
+            ReqKind::RekeyIke { spi, ni, dh },
+        )
     }
 
     fn handle_response(&mut self, now: Instant, exchange: ExchangeType, p: Parsed<'_>) {
-        let Some(o) = self.outstanding.take() else { return };
+        let Some(o) = self.outstanding.take() else {
+            return;
+        };
         let _ = exchange;
         match o.kind {
             ReqKind::Init => {}
@@ -2961,10 +3346,18 @@ impl IkeSa {
                     }
                 }
             }
-            ReqKind::CreateChild { spi, ni, dh, rekey_of, local_ts, remote_ts } => {
-                self.handle_create_child_response(now, p, spi, ni, dh, rekey_of, local_ts, remote_ts)
+            ReqKind::CreateChild {
+                spi,
+                ni,
+                dh,
+                rekey_of,
+                local_ts,
+                remote_ts,
+            } => self
+                .handle_create_child_response(now, p, spi, ni, dh, rekey_of, local_ts, remote_ts),
+            ReqKind::RekeyIke { spi, ni, dh } => {
+                self.handle_rekey_ike_response(now, p, spi, ni, dh)
             }
-            ReqKind::RekeyIke { spi, ni, dh } => self.handle_rekey_ike_response(now, p, spi, ni, dh),
         }
     }
 
@@ -2998,9 +3391,13 @@ impl IkeSa {
         if let Some(n) = p.notify(NotifyType::InvalidKePayload) {
             release(self);
             let g = n.accepted_dh_group().and_then(Group::from_id);
-            let ours = g.is_some_and(|g| self.config.esp_proposals.iter().any(|p| p.dh.contains(&g)));
+            let ours =
+                g.is_some_and(|g| self.config.esp_proposals.iter().any(|p| p.dh.contains(&g)));
             if ours && g != dh.as_ref().map(|d| d.group()) {
-                if self.send_create_child(now, rekey_of, local_ts, remote_ts, g).is_ok() {
+                if self
+                    .send_create_child(now, rekey_of, local_ts, remote_ts, g)
+                    .is_ok()
+                {
                     return;
                 }
             }
@@ -3036,7 +3433,14 @@ impl IkeSa {
             unbusy(self, None);
             return;
         };
-        let info = match self.initiator_child(&p, Some((&ni, nr)), dh.as_ref(), spi, &local_ts, &remote_ts) {
+        let info = match self.initiator_child(
+            &p,
+            Some((&ni, nr)),
+            dh.as_ref(),
+            spi,
+            &local_ts,
+            &remote_ts,
+        ) {
             Ok(i) => i,
             Err(_) => {
                 // Not acceptable: the peer installed it, so delete it again (§1.3).
@@ -3052,7 +3456,10 @@ impl IkeSa {
                     c.rekeyed = true;
                     c.rekey_at = None;
                 }
-                self.events.push_back(Event::ChildRekeyed { old_inbound_spi: old, new: Box::new(info) });
+                self.events.push_back(Event::ChildRekeyed {
+                    old_inbound_spi: old,
+                    new: Box::new(info),
+                });
                 // The initiator of the rekey deletes the old SA.
                 self.ops.push_front(Op::DeleteChild(old));
             }
@@ -3060,7 +3467,14 @@ impl IkeSa {
         }
     }
 
-    fn handle_rekey_ike_response(&mut self, now: Instant, p: Parsed<'_>, spi: [u8; 8], ni: Vec<u8>, dh: DhKey) {
+    fn handle_rekey_ike_response(
+        &mut self,
+        now: Instant,
+        p: Parsed<'_>,
+        spi: [u8; 8],
+        ni: Vec<u8>,
+        dh: DhKey,
+    ) {
         let config = self.config.clone();
         if let Some(n) = p.notify(NotifyType::InvalidKePayload) {
             if let Some(g) = n.accepted_dh_group().and_then(Group::from_id) {
@@ -3075,19 +3489,32 @@ impl IkeSa {
         if p.error().is_some() {
             // TEMPORARY_FAILURE (a collision) or a refusal: try again a little later; the
             // hard lifetime ends it if it never works.
-            self.ike_rekey_at = Some(now + Duration::from_secs(1) + self.jitter(Duration::from_secs(9)));
+            self.ike_rekey_at =
+                Some(now + Duration::from_secs(1) + self.jitter(Duration::from_secs(9)));
             return;
         }
-        let (Some(sa), Some(ke), Some(nr)) = (&p.sa, &p.ke, p.nonce) else { return };
-        let Some(algs) = proposal::accept_ike_reply(&config.ike_proposals, sa) else { return };
-        let Ok(spi_r) = <[u8; 8]>::try_from(sa.proposals[0].spi) else { return };
+        let (Some(sa), Some(ke), Some(nr)) = (&p.sa, &p.ke, p.nonce) else {
+            return;
+        };
+        let Some(algs) = proposal::accept_ike_reply(&config.ike_proposals, sa) else {
+            return;
+        };
+        let Ok(spi_r) = <[u8; 8]>::try_from(sa.proposals[0].spi) else {
+            return;
+        };
         if algs.dh != dh.group() || ke.dh_group != dh.group().id() {
             return;
         }
-        let Ok(shared) = dh.agree(ke.data) else { return };
-        let Some(old) = self.keys.as_ref() else { return };
+        let Ok(shared) = dh.agree(ke.data) else {
+            return;
+        };
+        let Some(old) = self.keys.as_ref() else {
+            return;
+        };
         let seed = rekey_skeyseed(old.prf(), old.sk_d.as_bytes(), shared.as_bytes(), &ni, nr);
-        let Ok(keys) = IkeKeys::derive(algs, seed.as_bytes(), &ni, nr, &spi, &spi_r, true) else { return };
+        let Ok(keys) = IkeKeys::derive(algs, seed.as_bytes(), &ni, nr, &spi, &spi_r, true) else {
+            return;
+        };
         self.switch_ike(now, spi, spi_r, Role::Initiator, keys, Some(()));
     }
 }

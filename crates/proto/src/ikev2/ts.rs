@@ -238,15 +238,24 @@ mod tests {
         let all = TsRange::prefix(v4("0.0.0.0"), 0);
         assert_eq!(all, TsRange::any_v4());
         let v6 = TsRange::prefix("2001:db8::1".parse().unwrap(), 64);
-        assert_eq!(v6.end, "2001:db8::ffff:ffff:ffff:ffff".parse::<IpAddr>().unwrap());
-        assert_eq!(TsRange::prefix(v4("1.2.3.4"), 40), TsRange::host(v4("1.2.3.4")));
+        assert_eq!(
+            v6.end,
+            "2001:db8::ffff:ffff:ffff:ffff".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            TsRange::prefix(v4("1.2.3.4"), 40),
+            TsRange::host(v4("1.2.3.4"))
+        );
     }
 
     #[test]
     fn narrowing() {
         let proposed = [TsRange::any_v4(), TsRange::any_v6()];
         let policy = [TsRange::host(v4("192.0.2.7"))];
-        assert_eq!(narrow(&proposed, &policy), vec![TsRange::host(v4("192.0.2.7"))]);
+        assert_eq!(
+            narrow(&proposed, &policy),
+            vec![TsRange::host(v4("192.0.2.7"))]
+        );
         assert!(narrow(&[TsRange::any_v6()], &policy).is_empty());
         assert!(all_within(&policy, &proposed));
         assert!(!all_within(&proposed, &policy));

@@ -76,8 +76,15 @@ impl Sim {
         seed: u64,
     ) -> Sim {
         let now = Instant::now();
-        let init = IkeSa::initiate(Arc::new(iconf), rng(seed), eap, addr(I_ADDR), addr(R_ADDR), now)
-            .expect("initiate");
+        let init = IkeSa::initiate(
+            Arc::new(iconf),
+            rng(seed),
+            eap,
+            addr(I_ADDR),
+            addr(R_ADDR),
+            now,
+        )
+        .expect("initiate");
         let resp = Dispatcher::new(Arc::new(rconf), dconf, rng(seed ^ 0x5555));
         Sim {
             now,
@@ -182,9 +189,11 @@ impl Sim {
         for p in due {
             self.delivered += 1;
             if p.to_responder {
-                self.resp.handle_datagram(self.now, p.t.remote, p.t.local, &p.t.data);
+                self.resp
+                    .handle_datagram(self.now, p.t.remote, p.t.local, &p.t.data);
             } else {
-                self.init.handle_datagram(self.now, p.t.remote, p.t.local, &p.t.data);
+                self.init
+                    .handle_datagram(self.now, p.t.remote, p.t.local, &p.t.data);
             }
             self.collect();
         }
@@ -218,7 +227,10 @@ impl Sim {
             self.collect();
             let next_pkt = self.flight.iter().map(|p| p.at).min();
             let mut next = next_pkt;
-            for t in [self.init.poll_timeout(), self.resp.poll_timeout()].into_iter().flatten() {
+            for t in [self.init.poll_timeout(), self.resp.poll_timeout()]
+                .into_iter()
+                .flatten()
+            {
                 next = Some(next.map_or(t, |n: Instant| n.min(t)));
             }
             match next {
@@ -234,10 +246,14 @@ impl Sim {
     }
 
     pub fn i_established(&self) -> bool {
-        self.i_events.iter().any(|e| matches!(e, Event::Established(_)))
+        self.i_events
+            .iter()
+            .any(|e| matches!(e, Event::Established(_)))
     }
     pub fn r_established(&self) -> bool {
-        self.r_events.iter().any(|(_, e)| matches!(e, Event::Established(_)))
+        self.r_events
+            .iter()
+            .any(|(_, e)| matches!(e, Event::Established(_)))
     }
     pub fn both_established(&self) -> bool {
         self.i_established() && self.r_established()
@@ -273,6 +289,10 @@ impl Sim {
             .expect("responder established")
     }
     pub fn r_id(&self) -> SaId {
-        self.r_events.first().map(|(id, _)| *id).or_else(|| self.resp.ids().next()).expect("responder SA")
+        self.r_events
+            .first()
+            .map(|(id, _)| *id)
+            .or_else(|| self.resp.ids().next())
+            .expect("responder SA")
     }
 }
