@@ -620,8 +620,8 @@ impl IkeSa {
         }
         m(self.app_deadline);
         match self.state {
-            State::InitDone | State::Responding => {
-                m(Some(self.created + self.config.timers.half_open_timeout))
+            State::InitDone | State::Responding if self.deferred.is_none() => {
+                m(Some(self.last_rx + self.config.timers.half_open_timeout))
             }
             State::Established => {
                 m(self.ike_rekey_at);
@@ -1437,8 +1437,9 @@ impl IkeSa {
             }
         }
         match self.state {
-            State::InitDone | State::Responding => {
-                if now >= self.created + self.config.timers.half_open_timeout {
+            State::InitDone | State::Responding if self.deferred.is_none() => {
+                // Waiting for the peer (not for the application) too long.
+                if now >= self.last_rx + self.config.timers.half_open_timeout {
                     self.close(CloseReason::HalfOpenTimeout);
                     return;
                 }

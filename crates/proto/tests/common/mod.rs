@@ -209,11 +209,12 @@ impl Sim {
 
     /// Runs until `done` or until `limit` of virtual time or 100k steps.
     pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Sim) -> bool) -> bool {
+        let end = self.now + limit;
         for _ in 0..100_000 {
             if done(self) {
                 return true;
             }
-            if self.elapsed() > limit || !self.step() {
+            if self.now > end || !self.step() {
                 return done(self);
             }
         }
