@@ -39,7 +39,10 @@ fn r_count(sim: &Sim, f: impl Fn(&Event) -> bool) -> usize {
 
 fn rekeyed(e: &Event) -> Option<(u32, ChildSaInfo)> {
     match e {
-        Event::ChildRekeyed { old_inbound_spi, new } => Some((*old_inbound_spi, (**new).clone())),
+        Event::ChildRekeyed {
+            old_inbound_spi,
+            new,
+        } => Some((*old_inbound_spi, (**new).clone())),
         _ => None,
     }
 }
@@ -78,9 +81,15 @@ fn child_rekey_then_old_deleted() {
         assert_eq!(rold, old.outbound_spi);
         assert_pair(&inew, &rnew);
         assert_ne!(inew.inbound, old.inbound, "fresh keys");
-        assert_eq!(inew.algs.dh, if pfs { Some(Group::Curve25519) } else { None });
+        assert_eq!(
+            inew.algs.dh,
+            if pfs { Some(Group::Curve25519) } else { None }
+        );
         assert_eq!(sim.init.children().count(), 1);
-        assert_eq!(sim.init.children().next().unwrap().inbound_spi, inew.inbound_spi);
+        assert_eq!(
+            sim.init.children().next().unwrap().inbound_spi,
+            inew.inbound_spi
+        );
         let rid = sim.r_id();
         assert_eq!(sim.resp.sa(rid).unwrap().children().count(), 1);
     }
@@ -101,7 +110,12 @@ fn child_rekey_invalid_ke_retry() {
     let old = sim.i_est().child.clone().unwrap();
     let now = sim.now;
     sim.init.rekey_child(old.inbound_spi, now);
-    assert!(sim.run_until(Duration::from_secs(10), |s| i_count(s, |e| matches!(e, Event::ChildDeleted { .. })) == 1));
+    assert!(
+        sim.run_until(Duration::from_secs(10), |s| i_count(s, |e| matches!(
+            e,
+            Event::ChildDeleted { .. }
+        )) == 1)
+    );
     let (_, inew) = sim.i_events.iter().find_map(rekeyed).unwrap();
     assert_eq!(inew.algs.dh, Some(Group::Ecp256));
 }
@@ -125,14 +139,25 @@ fn ike_rekey_both_directions_keeps_children() {
         }));
         assert_ne!(sim.init.local_spi(), old_i);
         let rsa = sim.resp.sa(rid).unwrap();
-        assert_eq!((rsa.spi_i(), rsa.spi_r()), (sim.init.spi_i(), sim.init.spi_r()));
-        assert_eq!(sim.init.role() == mobstrap_proto::ikev2::Role::Initiator, !responder_starts);
+        assert_eq!(
+            (rsa.spi_i(), rsa.spi_r()),
+            (sim.init.spi_i(), sim.init.spi_r())
+        );
+        assert_eq!(
+            sim.init.role() == mobstrap_proto::ikev2::Role::Initiator,
+            !responder_starts
+        );
         assert_eq!(sim.init.children().count(), 1);
         // The new IKE SA works: a Child SA rekey and a liveness check on it.
         let spi = sim.init.children().next().unwrap().inbound_spi;
         let now = sim.now;
         sim.init.rekey_child(spi, now);
-        assert!(sim.run_until(Duration::from_secs(10), |s| i_count(s, |e| matches!(e, Event::ChildDeleted { .. })) == 1));
+        assert!(
+            sim.run_until(Duration::from_secs(10), |s| i_count(s, |e| matches!(
+                e,
+                Event::ChildDeleted { .. }
+            )) == 1)
+        );
         let now = sim.now;
         sim.init.liveness_check(now);
         sim.run_for(Duration::from_secs(5));
@@ -169,7 +194,10 @@ fn lifetimes_drive_rekeys_and_hard_expiry_deletes() {
     sim.run_for(Duration::from_secs(1000));
     let child_rekeys = i_count(&sim, |e| matches!(e, Event::ChildRekeyed { .. }));
     let ike_rekeys = i_count(&sim, |e| matches!(e, Event::IkeRekeyed { .. }));
-    assert!((14..=20).contains(&child_rekeys), "{child_rekeys} child rekeys in 1000 s");
+    assert!(
+        (14..=20).contains(&child_rekeys),
+        "{child_rekeys} child rekeys in 1000 s"
+    );
     assert!((3..=4).contains(&ike_rekeys), "{ike_rekeys} IKE rekeys");
     assert!(sim.i_closed().is_none() && sim.r_closed().is_none());
     assert_eq!(sim.init.children().count(), 1);
@@ -180,9 +208,18 @@ fn lifetimes_drive_rekeys_and_hard_expiry_deletes() {
     i.auto_rekey = false;
     let mut sim = established(i, r, 24);
     sim.run_for(Duration::from_secs(500));
-    assert_eq!(i_count(&sim, |e| matches!(e, Event::ChildExpiring { .. })), 1);
-    assert_eq!(i_count(&sim, |e| matches!(e, Event::ChildDeleted { .. })), 1);
-    assert_eq!(r_count(&sim, |e| matches!(e, Event::ChildDeleted { .. })), 1);
+    assert_eq!(
+        i_count(&sim, |e| matches!(e, Event::ChildExpiring { .. })),
+        1
+    );
+    assert_eq!(
+        i_count(&sim, |e| matches!(e, Event::ChildDeleted { .. })),
+        1
+    );
+    assert_eq!(
+        r_count(&sim, |e| matches!(e, Event::ChildDeleted { .. })),
+        1
+    );
     assert_eq!(sim.i_closed(), Some(CloseReason::DeletedLocally));
     assert_eq!(sim.r_closed(), Some(CloseReason::DeletedByPeer));
     assert!(sim.resp.is_empty());
@@ -195,7 +232,10 @@ fn liveness_and_dead_peer() {
     let mut sim = established(i, r, 25);
     let before = sim.sent_to_responder.len();
     sim.run_for(Duration::from_secs(35));
-    assert!(sim.sent_to_responder.len() >= before + 3, "liveness checks sent");
+    assert!(
+        sim.sent_to_responder.len() >= before + 3,
+        "liveness checks sent"
+    );
     assert!(sim.i_closed().is_none());
     // The responder goes silent.
     sim.filter = Some(Box::new(|_, to_responder| !to_responder));
@@ -208,23 +248,57 @@ fn delete_ike_and_child_and_create_child() {
     let (i, r) = configs();
     let mut sim = established(i, r, 26);
     let now = sim.now;
-    sim.init.create_child(vec![TsRange::prefix("10.9.0.0".parse().unwrap(), 16)], vec![TsRange::any_v4()], now);
-    assert!(sim.run_until(Duration::from_secs(5), |s| i_count(s, |e| matches!(e, Event::ChildCreated(_))) == 1
-        && r_count(s, |e| matches!(e, Event::ChildCreated(_))) == 1));
-    let ic = sim.i_events.iter().find_map(|e| match e { Event::ChildCreated(c) => Some((**c).clone()), _ => None }).unwrap();
-    let rc = sim.r_events.iter().find_map(|(_, e)| match e { Event::ChildCreated(c) => Some((**c).clone()), _ => None }).unwrap();
+    sim.init.create_child(
+        vec![TsRange::prefix("10.9.0.0".parse().unwrap(), 16)],
+        vec![TsRange::any_v4()],
+        now,
+    );
+    assert!(
+        sim.run_until(Duration::from_secs(5), |s| i_count(s, |e| matches!(
+            e,
+            Event::ChildCreated(_)
+        )) == 1
+            && r_count(s, |e| matches!(e, Event::ChildCreated(_))) == 1)
+    );
+    let ic = sim
+        .i_events
+        .iter()
+        .find_map(|e| match e {
+            Event::ChildCreated(c) => Some((**c).clone()),
+            _ => None,
+        })
+        .unwrap();
+    let rc = sim
+        .r_events
+        .iter()
+        .find_map(|(_, e)| match e {
+            Event::ChildCreated(c) => Some((**c).clone()),
+            _ => None,
+        })
+        .unwrap();
     assert_pair(&ic, &rc);
-    assert_eq!(ic.local_ts, vec![TsRange::prefix("10.9.0.0".parse().unwrap(), 16)]);
+    assert_eq!(
+        ic.local_ts,
+        vec![TsRange::prefix("10.9.0.0".parse().unwrap(), 16)]
+    );
     assert_eq!(sim.init.children().count(), 2);
     let now = sim.now;
     sim.init.delete_child(ic.inbound_spi, now);
-    assert!(sim.run_until(Duration::from_secs(5), |s| r_count(s, |e| matches!(e, Event::ChildDeleted { .. })) == 1
-        && i_count(s, |e| matches!(e, Event::ChildDeleted { .. })) == 1));
+    assert!(
+        sim.run_until(Duration::from_secs(5), |s| r_count(s, |e| matches!(
+            e,
+            Event::ChildDeleted { .. }
+        )) == 1
+            && i_count(s, |e| matches!(e, Event::ChildDeleted { .. })) == 1)
+    );
     assert_eq!(sim.init.children().count(), 1);
     let now = sim.now;
     let rid = sim.r_id();
     sim.resp.delete(rid, now);
-    assert!(sim.run_until(Duration::from_secs(5), |s| s.i_closed().is_some() && s.r_closed().is_some()));
+    assert!(
+        sim.run_until(Duration::from_secs(5), |s| s.i_closed().is_some()
+            && s.r_closed().is_some())
+    );
     assert_eq!(sim.i_closed(), Some(CloseReason::DeletedByPeer));
     assert_eq!(sim.r_closed(), Some(CloseReason::DeletedLocally));
     assert!(sim.resp.is_empty());
@@ -255,7 +329,10 @@ fn addresses() -> Addresses {
         ip6: Some(("2001:db8:1:2::7".parse().unwrap(), 64)),
         dns4: vec![Ipv4Addr::new(10, 0, 0, 53)],
         dns6: vec!["2001:db8::53".parse().unwrap()],
-        home_agent: Some(("2001:db8::1".parse().unwrap(), Some(Ipv4Addr::new(10, 0, 0, 1)))),
+        home_agent: Some((
+            "2001:db8::1".parse().unwrap(),
+            Some(Ipv4Addr::new(10, 0, 0, 1)),
+        )),
         pcscf6: vec!["2001:db8::5060".parse().unwrap()],
         ..Addresses::default()
     }
@@ -279,7 +356,11 @@ fn deferred_cfg_reply_with_narrowing_and_no_reexecution() {
     sim.run_for(Duration::from_secs(9));
     assert!(!sim.i_established());
     assert!(sim.sent_to_responder.len() >= 3, "IKE_AUTH retransmitted");
-    assert_eq!(r_count(&sim, |e| matches!(e, Event::NeedAddresses(_))), 1, "not re-executed");
+    assert_eq!(
+        r_count(&sim, |e| matches!(e, Event::NeedAddresses(_))),
+        1,
+        "not re-executed"
+    );
     let id = pending.borrow().unwrap();
     let now = sim.now;
     assert!(sim.resp.provide_addresses(id, addresses(), now));
@@ -295,7 +376,10 @@ fn deferred_cfg_reply_with_narrowing_and_no_reexecution() {
         ]
     );
     assert_eq!(c.remote_ts.len(), 2, "narrowed to the responder's networks");
-    assert_eq!(c.remote_ts[0], TsRange::prefix("10.0.0.0".parse().unwrap(), 8));
+    assert_eq!(
+        c.remote_ts[0],
+        TsRange::prefix("10.0.0.0".parse().unwrap(), 8)
+    );
     assert_eq!(sim.r_est().addresses, addresses());
     assert_pair(c, sim.r_est().child.as_ref().unwrap());
 }
@@ -315,7 +399,10 @@ fn internal_address_failure_keeps_the_ike_sa() {
     assert_eq!(e.child_error, Some(NotifyType::InternalAddressFailure));
     assert!(e.addresses.is_empty());
     assert!(sim.init.is_established());
-    assert_eq!(sim.r_est().child_error, Some(NotifyType::InternalAddressFailure));
+    assert_eq!(
+        sim.r_est().child_error,
+        Some(NotifyType::InternalAddressFailure)
+    );
 }
 
 #[test]
@@ -323,7 +410,10 @@ fn address_provider_timeout_fails_addresses() {
     let (i, r) = cfg_configs();
     let mut sim = Sim::new(i, r, None, DispatcherConfig::default(), 29);
     assert!(sim.run_until(Duration::from_secs(60), |s| s.both_established()));
-    assert_eq!(sim.i_est().child_error, Some(NotifyType::InternalAddressFailure));
+    assert_eq!(
+        sim.i_est().child_error,
+        Some(NotifyType::InternalAddressFailure)
+    );
 }
 
 #[test]
@@ -342,11 +432,20 @@ fn transport_mode_child() {
     let (mut i, mut r) = configs();
     i.mode = mobstrap_proto::ikev2::Mode::Transport;
     r.mode = mobstrap_proto::ikev2::Mode::Transport;
-    i.local_ts = vec![TsRange { ip_protocol: 135, ..TsRange::host("10.0.0.1".parse().unwrap()) }];
-    i.remote_ts = vec![TsRange { ip_protocol: 135, ..TsRange::host("10.0.0.2".parse().unwrap()) }];
+    i.local_ts = vec![TsRange {
+        ip_protocol: 135,
+        ..TsRange::host("10.0.0.1".parse().unwrap())
+    }];
+    i.remote_ts = vec![TsRange {
+        ip_protocol: 135,
+        ..TsRange::host("10.0.0.2".parse().unwrap())
+    }];
     let sim = established(i, r, 31);
     let c = sim.i_est().child.as_ref().unwrap();
     assert_eq!(c.mode, mobstrap_proto::ikev2::Mode::Transport);
     assert_eq!(c.local_ts[0].ip_protocol, 135);
-    assert_eq!(sim.r_est().child.as_ref().unwrap().mode, mobstrap_proto::ikev2::Mode::Transport);
+    assert_eq!(
+        sim.r_est().child.as_ref().unwrap().mode,
+        mobstrap_proto::ikev2::Mode::Transport
+    );
 }

@@ -290,3 +290,116 @@ pub(crate) fn certreq_data(config: &Config) -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mobstrap_crypto::ikev2::Prf;
+
+    fn signer_and_cert(alg: &'static rcgen::SignatureAlgorithm) -> (Signer, PeerCert) {
+        let key = rcgen::KeyPair::generate_for(alg).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["x.example".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let (_, x) = x509_parser::parse_x509_certificate(cert.der()).unwrap();
+        let kind = match x.public_key().subject_public_key.data.len() {
+            65 => KeyKind::EcP256,
+            97 => KeyKind::EcP384,
+            _ => KeyKind::Rsa,
+        };
+        let pc = PeerCert {
+            spki: x.public_key().raw.to_vec(),
+            kind,
+        };
+        let s = Signer {
+            key: mobstrap_crypto::sig::SigningKey::from_pkcs8(&key.serialize_der()).unwrap(),
+            chain: vec![cert.der().to_vec()],
+        };
+        (s, pc)
+    }
+
+    #[test]
+    fn fixed_ecdsa_methods_without_hash_negotiation() {
+        let id = Identity::fqdn("x.example");
+        let input = AuthInput {
+            prf: Prf::HmacSha256,
+            sk_p: &[1; 32],
+            real_message: b"IKE_SA_INIT bytes",
+            peer_nonce: &[2; 32],
+            id: &id,
+        };
+        for (alg, method) in [
+            (&rcgen::PKCS_ECDSA_P256_SHA256, AuthMethod::EcdsaP256),
+            (&rcgen::PKCS_ECDSA_P384_SHA384, AuthMethod::EcdsaP384),
+        ] {
+            let (s, pc) = signer_and_cert(alg);
+            // No SIGNATURE_HASH_ALGORITHMS from the peer: RFC 4754 methods.
+            let (m, data) = sign(&s, &input, &[]).unwrap();
+            assert_eq!(m, method);
+            verify_signature(&pc, m, &data, &input).unwrap();
+            // With it: RFC 7427 method 14.
+            let (m14, d14) = sign(&s, &input, &[2, 3, 4]).unwrap();
+            assert_eq!(m14, AuthMethod::DigitalSignature);
+            verify_signature(&pc, m14, &d14, &input).unwrap();
+            // Tampering, wrong method, truncated RFC 7427 data.
+            let mut bad = data.clone();
+            bad[5] ^= 1;
+            assert!(verify_signature(&pc, m, &bad, &input).is_err());
+            assert!(verify_signature(&pc, AuthMethod::RsaSignature, &data, &input).is_err());
+            assert!(verify_signature(&pc, m14, &d14[..3], &input).is_err());
+            assert!(verify_signature(&pc, m14, &[], &input).is_err());
+            assert!(verify_signature(&pc, m14, &[200, 1, 2], &input).is_err());
+            let other = Identity::fqdn("y.example");
+            let input2 = AuthInput {
+                id: &other,
+                ..input_copy(&input)
+            };
+            assert!(
+                verify_signature(&pc, m, &data, &input2).is_err(),
+                "ID is signed"
+            );
+        }
+    }
+
+    fn input_copy<'a>(i: &AuthInput<'a>) -> AuthInput<'a> {
+        AuthInput {
+            prf: i.prf,
+            sk_p: i.sk_p,
+            real_message: i.real_message,
+            peer_nonce: i.peer_nonce,
+            id: i.id,
+        }
+    }
+
+    #[test]
+    fn psk_auth_is_bound_to_every_input() {
+        let id = Identity::fqdn("a");
+        let base = AuthInput {
+            prf: Prf::HmacSha256,
+            sk_p: &[1; 32],
+            real_message: b"m",
+            peer_nonce: &[2; 32],
+            id: &id,
+        };
+        let a = base.shared_key(b"psk");
+        assert!(base.verify_shared_key(b"psk", &a));
+        assert!(!base.verify_shared_key(b"psk2", &a));
+        assert!(!AuthInput {
+            real_message: b"n",
+            ..input_copy(&base)
+        }
+        .verify_shared_key(b"psk", &a));
+        assert!(!AuthInput {
+            peer_nonce: &[3; 32],
+            ..input_copy(&base)
+        }
+        .verify_shared_key(b"psk", &a));
+        assert!(!AuthInput {
+            sk_p: &[4; 32],
+            ..input_copy(&base)
+        }
+        .verify_shared_key(b"psk", &a));
+        assert!(!base.verify_shared_key(b"psk", &a[..31]));
+    }
+}
