@@ -42,6 +42,9 @@ pub struct Packet {
 }
 
 pub type Filter = Box<dyn FnMut(&Transmit, bool) -> bool>;
+/// Given a datagram, its direction and its index in that direction, returns a corrupted
+/// copy to deliver just before it.
+pub type Mutate = Box<dyn FnMut(&Transmit, bool, usize) -> Option<Vec<u8>>>;
 /// What the test does with responder events (EAP relay, addresses); gets the dispatcher.
 pub type Hook = Box<dyn FnMut(&mut Dispatcher, SaId, &Event, Instant)>;
 pub type IHook = Box<dyn FnMut(&mut IkeSa, &Event, Instant)>;
@@ -60,6 +63,7 @@ pub struct Sim {
     pub r_events: Vec<(SaId, Event)>,
     /// Returns false to drop a datagram (`to_responder` tells the direction).
     pub filter: Option<Filter>,
+    pub mutate: Option<Mutate>,
     pub resp_hook: Option<Hook>,
     pub init_hook: Option<IHook>,
     pub delivered: u64,
@@ -99,6 +103,7 @@ impl Sim {
             i_events: Vec::new(),
             r_events: Vec::new(),
             filter: None,
+            mutate: None,
             resp_hook: None,
             init_hook: None,
             delivered: 0,
@@ -120,6 +125,24 @@ impl Sim {
         if let Some(f) = self.filter.as_mut() {
             if !f(&t, to_responder) {
                 return;
+            }
+        }
+        if let Some(m) = self.mutate.as_mut() {
+            let idx = if to_responder {
+                self.sent_to_responder.len() - 1
+            } else {
+                self.sent_to_initiator.len() - 1
+            };
+            if let Some(bad) = m(&t, to_responder, idx) {
+                self.seq += 1;
+                let mut b = t.clone();
+                b.data = bad;
+                self.flight.push(Packet {
+                    at: self.now + self.latency,
+                    seq: self.seq,
+                    t: b,
+                    to_responder,
+                });
             }
         }
         let mut copies = 1;
