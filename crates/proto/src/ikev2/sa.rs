@@ -778,8 +778,10 @@ impl IkeSa {
             return;
         }
         if let Op::RekeyChild(s) | Op::DeleteChild(s) = op {
+            let rekey = matches!(op, Op::RekeyChild(_));
             match self.children.iter_mut().find(|c| c.info.inbound_spi == s) {
-                Some(c) if !c.rekeyed => c.busy = true,
+                // A replaced Child SA can still be deleted (hard lifetime), not rekeyed.
+                Some(c) if !(rekey && c.rekeyed) => c.busy = true,
                 _ => return,
             }
         }
