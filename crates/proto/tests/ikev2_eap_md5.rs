@@ -158,9 +158,12 @@ fn peer(password: &[u8]) -> Box<dyn EapPeer> {
     })
 }
 
+/// EAP packets relayed by the responder, waiting for the AAA.
+type Relay = Rc<RefCell<Vec<(SaId, Vec<u8>)>>>;
+
 /// A hook serving the relay with `server`, answering each relayed packet `delay` later.
-fn serve(sim: &mut Sim, delay: Duration) -> Rc<RefCell<Vec<(SaId, Vec<u8>)>>> {
-    let queue: Rc<RefCell<Vec<(SaId, Vec<u8>)>>> = Rc::default();
+fn serve(sim: &mut Sim) -> Relay {
+    let queue: Relay = Rc::default();
     let q = queue.clone();
     sim.resp_hook = Some(Box::new(move |_, id, e, _| {
         if let Event::EapRelay { identity, packet } = e {
@@ -168,16 +171,10 @@ fn serve(sim: &mut Sim, delay: Duration) -> Rc<RefCell<Vec<(SaId, Vec<u8>)>>> {
             q.borrow_mut().push((id, packet.clone()));
         }
     }));
-    let _ = delay;
     queue
 }
 
-fn run_eap(
-    sim: &mut Sim,
-    server: &mut Md5Server,
-    queue: &Rc<RefCell<Vec<(SaId, Vec<u8>)>>>,
-    delay: Duration,
-) {
+fn run_eap(sim: &mut Sim, server: &mut Md5Server, queue: &Relay, delay: Duration) {
     for _ in 0..20 {
         sim.run_until(Duration::from_secs(60), |s| {
             !queue.borrow().is_empty() || s.both_established() || s.i_closed().is_some()
@@ -205,7 +202,7 @@ fn eap_md5_with_responder_certificate_and_slow_aaa() {
         let (i, mut r) = eap_configs(false);
         r.eap_start = eap_start;
         let mut sim = Sim::new(i, r, Some(peer(PASSWORD)), DispatcherConfig::default(), 60);
-        let q = serve(&mut sim, Duration::from_secs(5));
+        let q = serve(&mut sim);
         let mut server = Md5Server::default();
         run_eap(&mut sim, &mut server, &q, Duration::from_secs(5));
         assert!(
@@ -240,7 +237,7 @@ fn eap_md5_with_responder_certificate_and_slow_aaa() {
 fn eap_only_authentication() {
     let (i, r) = eap_configs(true);
     let mut sim = Sim::new(i, r, Some(peer(PASSWORD)), DispatcherConfig::default(), 61);
-    let q = serve(&mut sim, Duration::ZERO);
+    let q = serve(&mut sim);
     let mut server = Md5Server::default();
     run_eap(&mut sim, &mut server, &q, Duration::ZERO);
     assert!(
@@ -256,7 +253,7 @@ fn eap_only_not_accepted_falls_back_to_certificate() {
     let (i, mut r) = eap_configs(true);
     r.eap_only = false;
     let mut sim = Sim::new(i, r, Some(peer(PASSWORD)), DispatcherConfig::default(), 62);
-    let q = serve(&mut sim, Duration::ZERO);
+    let q = serve(&mut sim);
     let mut server = Md5Server::default();
     run_eap(&mut sim, &mut server, &q, Duration::ZERO);
     assert!(sim.both_established());
@@ -272,7 +269,7 @@ fn eap_failure_closes_both_sides() {
         DispatcherConfig::default(),
         63,
     );
-    let q = serve(&mut sim, Duration::ZERO);
+    let q = serve(&mut sim);
     let mut server = Md5Server::default();
     run_eap(&mut sim, &mut server, &q, Duration::ZERO);
     assert_eq!(sim.i_closed(), Some(CloseReason::EapFailure));
@@ -284,7 +281,7 @@ fn eap_failure_closes_both_sides() {
 fn silent_aaa_times_out_with_authentication_failed() {
     let (i, r) = eap_configs(false);
     let mut sim = Sim::new(i, r, Some(peer(PASSWORD)), DispatcherConfig::default(), 64);
-    let _q = serve(&mut sim, Duration::ZERO);
+    let _q = serve(&mut sim);
     sim.run_until(Duration::from_secs(120), |s| {
         s.i_closed().is_some() && s.r_closed().is_some()
     });
@@ -303,7 +300,7 @@ fn responder_with_psk_and_eap_initiator() {
     r.local_auth = LocalAuth::Psk;
     let r = r.with_psk(Some(Identity::fqdn("epdg.example")), b"responder psk");
     let mut sim = Sim::new(i, r, Some(peer(PASSWORD)), DispatcherConfig::default(), 65);
-    let q = serve(&mut sim, Duration::ZERO);
+    let q = serve(&mut sim);
     let mut server = Md5Server::default();
     run_eap(&mut sim, &mut server, &q, Duration::ZERO);
     assert!(sim.both_established());

@@ -30,6 +30,9 @@ use super::{Addresses, Config, Error, Event, Transmit};
 /// An SA's handle in a dispatcher (stable for the SA's life, across IKE SA rekeys).
 pub type SaId = u64;
 
+/// What one SA holds in the indexes: its SPIs and its IKE_SA_INIT key while half-open.
+type IndexEntry = (Vec<[u8; 8]>, Option<(SocketAddr, [u8; 8])>);
+
 /// Dispatcher settings.
 #[derive(Debug, Clone)]
 pub struct DispatcherConfig {
@@ -76,7 +79,7 @@ pub struct Dispatcher {
     by_spi: HashMap<[u8; 8], SaId>,
     by_init: HashMap<(SocketAddr, [u8; 8]), SaId>,
     /// SA → the keys it holds in `by_spi` and `by_init`.
-    index: HashMap<SaId, (Vec<[u8; 8]>, Option<(SocketAddr, [u8; 8])>)>,
+    index: HashMap<SaId, IndexEntry>,
     half_open: HashSet<SaId>,
     next_id: SaId,
     timers: BinaryHeap<Reverse<(Instant, SaId)>>,

@@ -131,7 +131,7 @@ impl Addresses {
         }
         if let Some((a, len)) = self.ip6 {
             // A /128 is the address; a shorter length delegates the prefix (RFC 5739 style).
-            v.push(TsRange::prefix(IpAddr::V6(a), len.max(64).min(128)));
+            v.push(TsRange::prefix(IpAddr::V6(a), len.clamp(64, 128)));
         }
         v
     }

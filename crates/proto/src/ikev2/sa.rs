@@ -78,10 +78,8 @@ impl<'a> Parsed<'a> {
                 PayloadBody::Nonce(x) if p.nonce.is_none() => p.nonce = Some(x),
                 PayloadBody::IdI(x) if p.idi.is_none() => p.idi = Some(*x),
                 PayloadBody::IdR(x) if p.idr.is_none() => p.idr = Some(*x),
-                PayloadBody::Cert(c) => {
-                    if c.encoding == CertEncoding::X509Signature {
-                        p.certs.push(c.data);
-                    }
+                PayloadBody::Cert(c) if c.encoding == CertEncoding::X509Signature => {
+                    p.certs.push(c.data);
                 }
                 PayloadBody::CertReq(_) => p.certreq = true,
                 PayloadBody::Auth(x) if p.auth.is_none() => p.auth = Some(*x),
@@ -225,6 +223,7 @@ struct ChildRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)]
 enum RespStep {
     /// Waiting for the authenticator; `first`: the IKE_AUTH response also carries IDr/AUTH.
     WaitAuthenticator { msg_id: u32, first: bool },
@@ -1439,12 +1438,13 @@ impl IkeSa {
             }
         }
         match self.state {
-            State::InitDone | State::Responding if self.deferred.is_none() => {
-                // Waiting for the peer (not for the application) too long.
-                if now >= self.last_rx + self.config.timers.half_open_timeout {
-                    self.close(CloseReason::HalfOpenTimeout);
-                    return;
-                }
+            // Waiting for the peer (not for the application) too long.
+            State::InitDone | State::Responding
+                if self.deferred.is_none()
+                    && now >= self.last_rx + self.config.timers.half_open_timeout =>
+            {
+                self.close(CloseReason::HalfOpenTimeout);
+                return;
             }
             State::Established => {
                 if self.ike_hard_at.is_some_and(|t| now >= t) {
@@ -2636,12 +2636,10 @@ impl IkeSa {
         let mut accepted: Option<Accepted> = None;
         if let Some(r) = &req {
             if !r.sa.is_empty() {
-                if addr_failed {
-                    child_error = Some(NotifyType::InternalAddressFailure);
-                } else if cfg_req.is_some()
+                let no_addresses = cfg_req.is_some()
                     && config.cfg_policy == CfgPolicy::Defer
-                    && self.addresses.is_empty()
-                {
+                    && self.addresses.is_empty();
+                if addr_failed || no_addresses {
                     child_error = Some(NotifyType::InternalAddressFailure);
                 } else {
                     match Sa::parse(&r.sa) {
@@ -3396,13 +3394,13 @@ impl IkeSa {
             let g = n.accepted_dh_group().and_then(Group::from_id);
             let ours =
                 g.is_some_and(|g| self.config.esp_proposals.iter().any(|p| p.dh.contains(&g)));
-            if ours && g != dh.as_ref().map(|d| d.group()) {
-                if self
+            if ours
+                && g != dh.as_ref().map(|d| d.group())
+                && self
                     .send_create_child(now, rekey_of, local_ts, remote_ts, g)
                     .is_ok()
-                {
-                    return;
-                }
+            {
+                return;
             }
             unbusy(self, None);
             return;
