@@ -69,6 +69,8 @@ pub struct Sim {
     pub delivered: u64,
     pub sent_to_responder: Vec<Vec<u8>>,
     pub sent_to_initiator: Vec<Vec<u8>>,
+    /// Every datagram sent, in order.
+    pub log: Vec<Transmit>,
 }
 
 impl Sim {
@@ -109,6 +111,7 @@ impl Sim {
             delivered: 0,
             sent_to_responder: Vec::new(),
             sent_to_initiator: Vec::new(),
+            log: Vec::new(),
         }
     }
 
@@ -117,6 +120,7 @@ impl Sim {
     }
 
     fn enqueue(&mut self, t: Transmit, to_responder: bool) {
+        self.log.push(t.clone());
         if to_responder {
             self.sent_to_responder.push(t.data.clone());
         } else {
