@@ -78,7 +78,7 @@ fuzz_target!(|data: &[u8]| {
             }
             2 | 3 => {
                 let n = arg(&mut i).min(data.len().saturating_sub(i));
-                let bytes = &data[i..i + n];
+                let bytes = data.get(i..i + n).unwrap_or(&[]);
                 i += n;
                 let local = if op % 6 == 2 { r_addr } else { r_natt };
                 resp.handle_datagram(now, local, i_addr, bytes);

@@ -1517,9 +1517,12 @@ impl IkeSa {
 }
 
 fn backoff(t: &super::Timers, tries: u32) -> Duration {
-    let f = t.retransmit_base.powi(tries as i32);
+    let f = t.retransmit_base.powi(tries.min(64) as i32);
     let d = t.retransmit_timeout.as_secs_f64() * f;
-    Duration::from_secs_f64(d.min(t.retransmit_limit.as_secs_f64()))
+    // A NaN or infinite product (odd configuration) falls back to the limit.
+    Duration::try_from_secs_f64(d)
+        .unwrap_or(t.retransmit_limit)
+        .min(t.retransmit_limit)
 }
 
 impl IkeSa {
