@@ -13,6 +13,8 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 # Seed every corpus with the codec samples (valid messages of every type).
 (cd .. && cargo run -q -p mobstrap-wire --example fuzz_seeds -- fuzz/corpus)
+# The Diameter peer engine reads the same messages as the codec.
+mkdir -p corpus/diameter_peer && cp -n corpus/diameter/* corpus/diameter_peer/ 2>/dev/null || true
 cargo fuzz build
 logs=$(mktemp -d)
 for t in "${targets[@]}"; do

@@ -3,7 +3,7 @@
 # or with sudo available). Idempotent: packages already present are left alone.
 set -euo pipefail
 
-need=(tshark build-essential pkg-config)
+need=(tshark build-essential pkg-config iproute2 freediameterd freediameter-extensions)
 missing=()
 for p in "${need[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -3,3 +3,8 @@
 //! Sockets, timers, the store and metrics around the `mobstrap-proto` engines. Nodes decide
 //! nothing about protocol behaviour themselves: they move bytes between sockets and engines,
 //! arm the timers engines ask for, and read and write the store.
+//!
+//! * [`diameter`]: the Diameter node (TCP transport, peers, routing, proxying, client API)
+//!   that the AAA, the ePDG and the gateways are built on.
+
+pub mod diameter;

@@ -6,6 +6,9 @@
 //! clocks, the store or tokio; that is the job of `mobstrap-node`. This keeps every engine
 //! deterministic, so tests run whole conversations in memory with a virtual clock, loss and
 //! reordering.
+
+pub mod diameter;
+pub mod eap;
 pub mod esp;
 pub mod ikev2;
 pub mod radius;

@@ -1,7 +1,7 @@
 //! ESP SA processing: round trips, replay window edges, ESN across 2^32, tampering,
 //! padding, and SAs built from a Child SA the IKE engine negotiated.
 
-mod common;
+mod ike_common;
 
 use std::time::Duration;
 
@@ -210,7 +210,7 @@ fn esp_sas_from_a_negotiated_child() {
         let mut r = Config::new(Identity::fqdn("b")).with_psk(None, b"k");
         i.esp_proposals = vec![esp_prop.clone()];
         r.esp_proposals = vec![esp_prop];
-        let mut sim = common::Sim::new(i, r, None, DispatcherConfig::default(), 77);
+        let mut sim = ike_common::Sim::new(i, r, None, DispatcherConfig::default(), 77);
         assert!(sim.run_until(Duration::from_secs(5), |s| s.both_established()));
         let ic = sim.i_est().child.clone().unwrap();
         let rc = sim.r_est().child.clone().unwrap();

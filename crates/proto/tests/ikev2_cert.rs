@@ -1,12 +1,12 @@
 //! IKE_AUTH with certificates: RSA and ECDSA (P-256, P-384) end-entity certificates issued
 //! by a test CA made with rcgen; chain validation, identity binding, CERTREQ, failures.
 
-mod common;
+mod ike_common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use ike_common::*;
 use mobstrap_crypto::sig::SigningKey;
 use mobstrap_proto::ikev2::{
     CloseReason, Config, DispatcherConfig, Identity, LocalAuth, PeerAuth, Signer,

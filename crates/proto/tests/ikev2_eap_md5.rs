@@ -5,14 +5,14 @@
 //! Without an MSK both final AUTH payloads are computed from SK_pi / SK_pr (RFC 7296 §2.16).
 //! EAP-AKA with the real peer and server is in `ikev2_eap_aka.rs`.
 
-mod common;
+mod ike_common;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use ike_common::*;
 use md5::{Digest, Md5};
 use mobstrap_crypto::sig::SigningKey;
 use mobstrap_crypto::SecretVec;

@@ -2,14 +2,14 @@
 //! lifetimes, liveness checks, DELETE, new Child SAs; and the configuration payload with a
 //! deferred reply, INTERNAL_ADDRESS_FAILURE and traffic selector narrowing.
 
-mod common;
+mod ike_common;
 
 use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::*;
+use ike_common::*;
 use mobstrap_crypto::dh::Group;
 use mobstrap_proto::ikev2::{
     Addresses, CfgPolicy, ChildSaInfo, CloseReason, Config, DispatcherConfig, EspProposal, Event,

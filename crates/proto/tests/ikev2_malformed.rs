@@ -5,12 +5,12 @@
 //! payload with UNSUPPORTED_CRITICAL_PAYLOAD, and duplicates of decrypted requests answered
 //! from the cache.
 
-mod common;
+mod ike_common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use ike_common::*;
 use mobstrap_proto::ikev2::{Config, Dispatcher, DispatcherConfig, Identity};
 use mobstrap_wire::ikev2::{
     flags, ExchangeType, Header, Message, Notify, NotifyType, Payload, PayloadBody,

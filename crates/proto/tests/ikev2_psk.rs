@@ -2,11 +2,11 @@
 //! exchange, keys that agree, faults (loss, duplication, reordering), retransmission
 //! give-up, INVALID_KE_PAYLOAD, COOKIE, NAT-T, fragmentation.
 
-mod common;
+mod ike_common;
 
 use std::time::Duration;
 
-use common::*;
+use ike_common::*;
 use mobstrap_crypto::dh::Group;
 use mobstrap_crypto::ikev2::{Integ, Prf};
 use mobstrap_crypto::transform::Encr;

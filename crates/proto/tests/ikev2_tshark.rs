@@ -4,12 +4,12 @@
 //! identities inside, ICV correct) and the ESP payload (the inner UDP datagram). Needs
 //! `tshark` (`.ci/run` installs it).
 
-mod common;
+mod ike_common;
 
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
+use ike_common::*;
 use mobstrap_crypto::dh::Group;
 use mobstrap_crypto::ikev2::{Integ, Prf};
 use mobstrap_crypto::transform::Encr;

@@ -1,326 +1,316 @@
-//! A small in-memory network for IKE conversations: a virtual clock, one initiator
-//! `IkeSa` and one responder `Dispatcher`, with seeded loss, duplication, reordering and
-//! per-direction filters. Deterministic for a given seed.
-
+//! An in-memory HSS/store and a driver that runs whole EAP conversations between the server
+//! engine and the peer engine, answering every `Need` like the AAA node would.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use mobstrap_proto::ikev2::{
-    Config, Dispatcher, DispatcherConfig, EapPeer, Event, IkeSa, SaId, Transmit,
+use mobstrap_crypto::milenage::{AuthVector, Milenage};
+use mobstrap_proto::eap::{
+    AkaEapPeer, AkaEapServer, AkaPeerConfig, AkaServerConfig, Event, Method, Need, PeerEvent,
+    ReauthContext, ServerConfig, SqnPolicy, Usim, VectorError,
 };
 use rand::rngs::StdRng;
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{RngCore, SeedableRng};
 
-pub const I_ADDR: &str = "10.0.0.1:500";
-pub const R_ADDR: &str = "10.0.0.2:500";
+pub const IMSI: &str = "001010000000001";
+pub const REALM: &str = "nai.epc.mnc001.mcc001.3gppnetwork.org";
+pub const K: [u8; 16] = [
+    0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f, 0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc,
+];
+pub const OPC: [u8; 16] = [
+    0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e, 0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf,
+];
 
-pub fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
+pub fn rng(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed)
 }
 
-pub fn rng(seed: u64) -> Box<dyn RngCore + Send> {
-    Box::new(StdRng::seed_from_u64(seed))
+pub struct Subscriber {
+    pub milenage: Milenage,
+    pub sqn: u64,
+    /// The HSS ignores AUTS (to test the resync limit).
+    pub ignore_resync: bool,
 }
 
-/// Faults applied to datagrams in flight.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Faults {
-    pub loss: f64,
-    pub duplicate: f64,
-    /// Probability of an extra random delay (up to 300 ms), which reorders.
-    pub reorder: f64,
+/// The HSS and the store as the node would run them.
+#[derive(Default)]
+pub struct Hss {
+    pub subs: HashMap<String, Subscriber>,
+    pub pseudonyms: HashMap<String, String>,
+    pub reauth: HashMap<String, ReauthContext>,
+    /// Vectors handed out, last last.
+    pub vectors: Vec<AuthVector>,
+    /// Fixed RAND for the next vector (RFC test vectors).
+    pub fixed_rand: Option<[u8; 16]>,
+    /// AMF override.
+    pub amf: Option<[u8; 2]>,
+    /// Corrupt XRES of every vector.
+    pub corrupt_xres: bool,
+    /// Corrupt CK of every vector (the peer will reject AT_MAC).
+    pub corrupt_ck: bool,
+    pub resyncs_seen: usize,
 }
 
-pub struct Packet {
-    pub at: Instant,
-    pub seq: u64,
-    pub t: Transmit,
-    pub to_responder: bool,
-}
-
-pub type Filter = Box<dyn FnMut(&Transmit, bool) -> bool>;
-/// Given a datagram, its direction and its index in that direction, returns a corrupted
-/// copy to deliver just before it.
-pub type Mutate = Box<dyn FnMut(&Transmit, bool, usize) -> Option<Vec<u8>>>;
-/// What the test does with responder events (EAP relay, addresses); gets the dispatcher.
-pub type Hook = Box<dyn FnMut(&mut Dispatcher, SaId, &Event, Instant)>;
-pub type IHook = Box<dyn FnMut(&mut IkeSa, &Event, Instant)>;
-
-pub struct Sim {
-    pub now: Instant,
-    pub start: Instant,
-    pub net_rng: StdRng,
-    pub faults: Faults,
-    pub latency: Duration,
-    pub flight: Vec<Packet>,
-    seq: u64,
-    pub init: IkeSa,
-    pub resp: Dispatcher,
-    pub i_events: Vec<Event>,
-    pub r_events: Vec<(SaId, Event)>,
-    /// Returns false to drop a datagram (`to_responder` tells the direction).
-    pub filter: Option<Filter>,
-    pub mutate: Option<Mutate>,
-    pub resp_hook: Option<Hook>,
-    pub init_hook: Option<IHook>,
-    pub delivered: u64,
-    pub sent_to_responder: Vec<Vec<u8>>,
-    pub sent_to_initiator: Vec<Vec<u8>>,
-    /// Every datagram sent, in order.
-    pub log: Vec<Transmit>,
-}
-
-impl Sim {
-    pub fn new(
-        iconf: Config,
-        rconf: Config,
-        eap: Option<Box<dyn EapPeer>>,
-        dconf: DispatcherConfig,
-        seed: u64,
-    ) -> Sim {
-        let now = Instant::now();
-        let init = IkeSa::initiate(
-            Arc::new(iconf),
-            rng(seed),
-            eap,
-            addr(I_ADDR),
-            addr(R_ADDR),
-            now,
-        )
-        .expect("initiate");
-        let resp = Dispatcher::new(Arc::new(rconf), dconf, rng(seed ^ 0x5555));
-        Sim {
-            now,
-            start: now,
-            net_rng: StdRng::seed_from_u64(seed ^ 0xaaaa),
-            faults: Faults::default(),
-            latency: Duration::from_millis(5),
-            flight: Vec::new(),
-            seq: 0,
-            init,
-            resp,
-            i_events: Vec::new(),
-            r_events: Vec::new(),
-            filter: None,
-            mutate: None,
-            resp_hook: None,
-            init_hook: None,
-            delivered: 0,
-            sent_to_responder: Vec::new(),
-            sent_to_initiator: Vec::new(),
-            log: Vec::new(),
-        }
+impl Hss {
+    pub fn with_subscriber(imsi: &str, k: &[u8; 16], opc: &[u8; 16], sqn: u64) -> Self {
+        let mut h = Hss::default();
+        h.subs.insert(
+            imsi.to_string(),
+            Subscriber {
+                milenage: Milenage::new(k, opc),
+                sqn,
+                ignore_resync: false,
+            },
+        );
+        h
     }
 
-    pub fn elapsed(&self) -> Duration {
-        self.now - self.start
-    }
-
-    fn enqueue(&mut self, t: Transmit, to_responder: bool) {
-        self.log.push(t.clone());
-        if to_responder {
-            self.sent_to_responder.push(t.data.clone());
-        } else {
-            self.sent_to_initiator.push(t.data.clone());
-        }
-        if let Some(f) = self.filter.as_mut() {
-            if !f(&t, to_responder) {
-                return;
+    pub fn vector(
+        &mut self,
+        imsi: &str,
+        method: Method,
+        resync: Option<mobstrap_proto::eap::Resync>,
+        rng: &mut dyn RngCore,
+    ) -> Result<AuthVector, VectorError> {
+        let sub = self
+            .subs
+            .get_mut(imsi)
+            .ok_or(VectorError::UnknownSubscriber)?;
+        if let Some(r) = resync {
+            self.resyncs_seen += 1;
+            let sqn_ms = sub
+                .milenage
+                .resync(&r.rand, &r.auts)
+                .map_err(|_| VectorError::ResyncFailed)?;
+            if !sub.ignore_resync {
+                sub.sqn = sqn_ms;
             }
         }
-        if let Some(m) = self.mutate.as_mut() {
-            let idx = if to_responder {
-                self.sent_to_responder.len() - 1
-            } else {
-                self.sent_to_initiator.len() - 1
-            };
-            if let Some(bad) = m(&t, to_responder, idx) {
-                self.seq += 1;
-                let mut b = t.clone();
-                b.data = bad;
-                self.flight.push(Packet {
-                    at: self.now + self.latency,
-                    seq: self.seq,
-                    t: b,
-                    to_responder,
+        sub.sqn += 1;
+        let mut rand = [0u8; 16];
+        rng.fill_bytes(&mut rand);
+        let rand = self.fixed_rand.unwrap_or(rand);
+        let amf = self.amf.unwrap_or(match method {
+            Method::AkaPrime => [0x80, 0x00],
+            Method::Aka => [0x00, 0x00],
+        });
+        let mut v = sub
+            .milenage
+            .generate_vector(&rand, sub.sqn, amf)
+            .map_err(|_| VectorError::Unavailable)?;
+        if self.corrupt_xres {
+            v.xres[0] ^= 1;
+        }
+        if self.corrupt_ck {
+            let mut ck = *v.ck.as_bytes();
+            ck[0] ^= 1;
+            v.ck = ck.into();
+        }
+        self.vectors.push(v.clone());
+        Ok(v)
+    }
+}
+
+/// Everything that happened in one conversation.
+#[derive(Default, Debug)]
+pub struct Transcript {
+    pub server_events: Vec<Event>,
+    pub peer_events: Vec<PeerEvent>,
+    pub server_outcome: Option<bool>,
+    /// Every packet, server's first, alternating.
+    pub packets: Vec<Vec<u8>>,
+    pub needs: Vec<Need>,
+}
+
+impl Transcript {
+    pub fn server_success(&self) -> Option<&mobstrap_proto::eap::AuthSuccess> {
+        self.server_events.iter().find_map(|e| match e {
+            Event::Success(s) => Some(&**s),
+            _ => None,
+        })
+    }
+    pub fn server_failure(&self) -> Option<&mobstrap_proto::eap::AuthFailure> {
+        self.server_events.iter().find_map(|e| match e {
+            Event::Failure(f) => Some(f),
+            _ => None,
+        })
+    }
+    pub fn peer_success(&self) -> Option<&mobstrap_proto::eap::PeerSuccess> {
+        self.peer_events.iter().find_map(|e| match e {
+            PeerEvent::Success(s) => Some(&**s),
+            _ => None,
+        })
+    }
+    pub fn peer_failures(&self) -> Vec<mobstrap_proto::eap::PeerFailure> {
+        self.peer_events
+            .iter()
+            .filter_map(|e| match e {
+                PeerEvent::Failure(f) => Some(*f),
+                _ => None,
+            })
+            .collect()
+    }
+    /// Subtypes (byte 5) of EAP-AKA packets in order, with the code.
+    pub fn aka_subtypes(&self) -> Vec<(u8, u8)> {
+        self.packets
+            .iter()
+            .filter(|p| p.len() > 5 && (p[4] == 23 || p[4] == 50) && (p[0] == 1 || p[0] == 2))
+            .map(|p| (p[0], p[5]))
+            .collect()
+    }
+}
+
+pub fn server_cfg(f: impl FnOnce(&mut AkaServerConfig)) -> Arc<AkaServerConfig> {
+    let mut c = AkaServerConfig::default();
+    f(&mut c);
+    Arc::new(c)
+}
+
+pub fn new_server(cfg: &Arc<AkaServerConfig>) -> AkaEapServer {
+    AkaEapServer::aka(ServerConfig::default(), cfg.clone())
+}
+
+pub fn new_peer(f: impl FnOnce(&mut AkaPeerConfig)) -> AkaEapPeer {
+    new_peer_with(K, OPC, 0, f)
+}
+
+pub fn new_peer_with(
+    k: [u8; 16],
+    opc: [u8; 16],
+    sqn_ms: u64,
+    f: impl FnOnce(&mut AkaPeerConfig),
+) -> AkaEapPeer {
+    let mut c = AkaPeerConfig::new(IMSI, Some(REALM));
+    f(&mut c);
+    AkaEapPeer::aka(
+        c,
+        Usim::new(&k, &opc, sqn_ms, SqnPolicy::Simple { delta: None }),
+    )
+}
+
+/// How the conversation starts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The server sends EAP-Request/Identity.
+    IdentityRequest,
+    /// The NAS collected EAP-Response/Identity (identifier 7) and passes it first.
+    NasIdentity,
+}
+
+fn answer_needs(server: &mut AkaEapServer, hss: &mut Hss, rng: &mut StdRng, t: &mut Transcript) {
+    loop {
+        let Some(ev) = server.poll_event() else { break };
+        match &ev {
+            Event::Need(Need::Vector {
+                imsi,
+                method,
+                resync,
+            }) => {
+                let v = hss.vector(imsi, *method, resync.clone(), rng);
+                t.needs.push(Need::Vector {
+                    imsi: imsi.clone(),
+                    method: *method,
+                    resync: resync.clone(),
                 });
+                server.provide_vector(v, rng);
             }
-        }
-        let mut copies = 1;
-        if self.net_rng.random_bool(self.faults.loss) {
-            copies = 0;
-        } else if self.net_rng.random_bool(self.faults.duplicate) {
-            copies = 2;
-        }
-        for _ in 0..copies {
-            let mut delay = self.latency;
-            if self.net_rng.random_bool(self.faults.reorder) {
-                delay += Duration::from_millis(self.net_rng.random_range(0..300));
+            Event::Need(Need::Pseudonym { username }) => {
+                t.needs.push(Need::Pseudonym {
+                    username: username.clone(),
+                });
+                let imsi = hss.pseudonyms.get(username).cloned();
+                server.provide_pseudonym(imsi, rng);
             }
-            self.seq += 1;
-            self.flight.push(Packet {
-                at: self.now + delay,
-                seq: self.seq,
-                t: t.clone(),
-                to_responder,
-            });
+            Event::Need(Need::ReauthContext { reauth_id }) => {
+                t.needs.push(Need::ReauthContext {
+                    reauth_id: reauth_id.clone(),
+                });
+                let c = hss.reauth.get(reauth_id).cloned();
+                server.provide_reauth_context(c, rng);
+            }
+            Event::StorePseudonym { username, imsi, .. } => {
+                hss.pseudonyms.insert(username.clone(), imsi.clone());
+            }
+            Event::StoreReauth { reauth_id, context } => {
+                hss.reauth.insert(reauth_id.clone(), context.clone());
+            }
+            Event::ForgetReauth { reauth_id } => {
+                hss.reauth.remove(reauth_id);
+            }
+            Event::Success(_) | Event::Failure(_) => {}
+        }
+        t.server_events.push(ev);
+    }
+}
+
+/// Runs one conversation to its end (bounded to 40 packets).
+pub fn converse(
+    server: &mut AkaEapServer,
+    peer: &mut AkaEapPeer,
+    hss: &mut Hss,
+    rng: &mut StdRng,
+    start: Start,
+) -> Transcript {
+    let mut t = Transcript::default();
+    peer.restart();
+    match start {
+        Start::IdentityRequest => server.start(rng),
+        Start::NasIdentity => {
+            let id = peer.begin_with_external_identity();
+            let mut resp = vec![2u8, 7, 0, 0, 1];
+            resp.extend_from_slice(&id);
+            let n = resp.len() as u16;
+            resp[2..4].copy_from_slice(&n.to_be_bytes());
+            t.packets.push(resp.clone());
+            server
+                .handle_response(&resp, rng)
+                .expect("identity accepted");
         }
     }
-
-    fn collect(&mut self) {
-        while let Some(t) = self.init.poll_transmit() {
-            self.enqueue(t, true);
-        }
-        while let Some(t) = self.resp.poll_transmit() {
-            self.enqueue(t, false);
-        }
-        while let Some(e) = self.init.poll_event() {
-            if let Some(h) = self.init_hook.as_mut() {
-                h(&mut self.init, &e, self.now);
-            }
-            self.i_events.push(e);
-        }
-        while let Some((id, e)) = self.resp.poll_event() {
-            if let Some(h) = self.resp_hook.as_mut() {
-                h(&mut self.resp, id, &e, self.now);
-            }
-            self.r_events.push((id, e));
-        }
-    }
-
-    /// Advances to the next delivery or timer; false when nothing is left to do.
-    pub fn step(&mut self) -> bool {
-        self.collect();
-        // Hooks may have produced output.
-        self.collect();
-        let next_pkt = self.flight.iter().map(|p| (p.at, p.seq)).min();
-        let ti = self.init.poll_timeout();
-        let tr = self.resp.poll_timeout();
-        let mut next = next_pkt.map(|p| p.0);
-        for t in [ti, tr].into_iter().flatten() {
-            next = Some(next.map_or(t, |n: Instant| n.min(t)));
-        }
-        let Some(next) = next else { return false };
-        if next > self.now {
-            self.now = next;
-        }
-        // Deliver everything due, in (time, seq) order.
-        self.flight.sort_by_key(|p| (p.at, p.seq));
-        let due: Vec<Packet> = {
-            let n = self.flight.iter().take_while(|p| p.at <= self.now).count();
-            self.flight.drain(..n).collect()
+    answer_needs(server, hss, rng, &mut t);
+    for _ in 0..40 {
+        let Some(req) = server.poll_transmit().map(<[u8]>::to_vec) else {
+            break;
         };
-        for p in due {
-            self.delivered += 1;
-            if p.to_responder {
-                self.resp
-                    .handle_datagram(self.now, p.t.remote, p.t.local, &p.t.data);
-            } else {
-                self.init
-                    .handle_datagram(self.now, p.t.remote, p.t.local, &p.t.data);
-            }
-            self.collect();
+        t.packets.push(req.clone());
+        peer.handle_request(&req, rng)
+            .expect("peer takes the request");
+        while let Some(e) = peer.poll_event() {
+            t.peer_events.push(e);
         }
-        if self.init.poll_timeout().is_some_and(|t| t <= self.now) {
-            self.init.handle_timeout(self.now);
+        if server.outcome().is_some() {
+            break;
         }
-        if self.resp.poll_timeout().is_some_and(|t| t <= self.now) {
-            self.resp.handle_timeout(self.now);
-        }
-        self.collect();
-        true
+        let Some(resp) = peer.poll_transmit().map(<[u8]>::to_vec) else {
+            break;
+        };
+        t.packets.push(resp.clone());
+        server
+            .handle_response(&resp, rng)
+            .expect("server takes the response");
+        answer_needs(server, hss, rng, &mut t);
     }
+    t.server_outcome = server.outcome();
+    t
+}
 
-    /// Runs until `done` or until `limit` of virtual time or 100k steps.
-    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Sim) -> bool) -> bool {
-        let end = self.now + limit;
-        for _ in 0..100_000 {
-            if done(self) {
-                return true;
-            }
-            if self.now > end || !self.step() {
-                return done(self);
-            }
-        }
-        done(self)
-    }
+/// A fresh server and one conversation.
+pub fn run(
+    cfg: &Arc<AkaServerConfig>,
+    peer: &mut AkaEapPeer,
+    hss: &mut Hss,
+    rng: &mut StdRng,
+    start: Start,
+) -> Transcript {
+    let mut server = new_server(cfg);
+    converse(&mut server, peer, hss, rng, start)
+}
 
-    /// Runs for a span of virtual time.
-    pub fn run_for(&mut self, d: Duration) {
-        let end = self.now + d;
-        for _ in 0..100_000 {
-            self.collect();
-            let next_pkt = self.flight.iter().map(|p| p.at).min();
-            let mut next = next_pkt;
-            for t in [self.init.poll_timeout(), self.resp.poll_timeout()]
-                .into_iter()
-                .flatten()
-            {
-                next = Some(next.map_or(t, |n: Instant| n.min(t)));
-            }
-            match next {
-                Some(t) if t <= end => {
-                    self.step();
-                }
-                _ => {
-                    self.now = end;
-                    return;
-                }
-            }
-        }
-    }
+pub fn hexd(s: &str) -> Vec<u8> {
+    hex::decode(s).expect("hex")
+}
 
-    pub fn i_established(&self) -> bool {
-        self.i_events
-            .iter()
-            .any(|e| matches!(e, Event::Established(_)))
-    }
-    pub fn r_established(&self) -> bool {
-        self.r_events
-            .iter()
-            .any(|(_, e)| matches!(e, Event::Established(_)))
-    }
-    pub fn both_established(&self) -> bool {
-        self.i_established() && self.r_established()
-    }
-    pub fn i_closed(&self) -> Option<mobstrap_proto::ikev2::CloseReason> {
-        self.i_events.iter().find_map(|e| match e {
-            Event::Closed(r) => Some(*r),
-            _ => None,
-        })
-    }
-    pub fn r_closed(&self) -> Option<mobstrap_proto::ikev2::CloseReason> {
-        self.r_events.iter().find_map(|(_, e)| match e {
-            Event::Closed(r) => Some(*r),
-            _ => None,
-        })
-    }
-    pub fn i_est(&self) -> &mobstrap_proto::ikev2::Established {
-        self.i_events
-            .iter()
-            .find_map(|e| match e {
-                Event::Established(x) => Some(&**x),
-                _ => None,
-            })
-            .expect("initiator established")
-    }
-    pub fn r_est(&self) -> &mobstrap_proto::ikev2::Established {
-        self.r_events
-            .iter()
-            .find_map(|(_, e)| match e {
-                Event::Established(x) => Some(&**x),
-                _ => None,
-            })
-            .expect("responder established")
-    }
-    pub fn r_id(&self) -> SaId {
-        self.r_events
-            .first()
-            .map(|(id, _)| *id)
-            .or_else(|| self.resp.ids().next())
-            .expect("responder SA")
-    }
+pub fn arr<const N: usize>(s: &str) -> [u8; N] {
+    hexd(s).try_into().expect("length")
 }
