@@ -79,3 +79,83 @@ pub fn identity_response(identifier: u8, identity: &[u8]) -> Vec<u8> {
     v.extend_from_slice(&identity[..len - 5]);
     v
 }
+
+/// The EAP peer of [`crate::eap`] (EAP-AKA / EAP-AKA' on a USIM) behind the initiator's
+/// interface. The IKEv2 IDi carries the EAP identity (3GPP TS 33.402 §8.2.2), so the
+/// conversation begins without an Identity round: take the identity for IDi from
+/// [`UsimPeer::begin`] and put it in `Config::local_id` (as ID_RFC822_ADDR).
+pub struct UsimPeer<M: crate::eap::peer::PeerMethod> {
+    peer: crate::eap::EapPeer<M>,
+    success: Option<Box<crate::eap::PeerSuccess>>,
+    failure: Option<crate::eap::PeerFailure>,
+}
+
+impl<M: crate::eap::peer::PeerMethod> UsimPeer<M> {
+    pub fn new(peer: crate::eap::EapPeer<M>) -> Self {
+        UsimPeer {
+            peer,
+            success: None,
+            failure: None,
+        }
+    }
+
+    /// Starts a conversation whose identity travels in IDi; returns that identity.
+    pub fn begin(&mut self) -> Vec<u8> {
+        self.success = None;
+        self.failure = None;
+        self.peer.begin_with_external_identity()
+    }
+
+    /// Why the peer failed, if it did.
+    pub fn failure(&self) -> Option<crate::eap::PeerFailure> {
+        self.failure
+    }
+
+    /// The EAP engine (pseudonyms, re-authentication identities and SQN it learned).
+    pub fn inner(&self) -> &crate::eap::EapPeer<M> {
+        &self.peer
+    }
+}
+
+impl<M: crate::eap::peer::PeerMethod + Send> EapPeer for UsimPeer<M> {
+    fn handle(&mut self, packet: &[u8], rng: &mut dyn RngCore) -> EapPeerAction {
+        if self.peer.handle_request(packet, rng).is_err() {
+            return EapPeerAction::Ignore;
+        }
+        while let Some(e) = self.peer.poll_event() {
+            match e {
+                crate::eap::PeerEvent::Success(s) => self.success = Some(s),
+                crate::eap::PeerEvent::Failure(f) => self.failure = Some(f),
+                _ => {}
+            }
+        }
+        // A Response goes out first (also an Authentication-Reject or Client-Error: the
+        // EAP-Failure that follows ends the exchange).
+        if let Some(tx) = self.peer.poll_transmit() {
+            return EapPeerAction::Respond(tx.to_vec());
+        }
+        if self.success.is_some() {
+            EapPeerAction::Success
+        } else if self.failure.is_some() {
+            EapPeerAction::Failure
+        } else {
+            EapPeerAction::Ignore
+        }
+    }
+
+    fn msk(&self) -> Option<SecretVec> {
+        self.success
+            .as_ref()
+            .map(|s| SecretVec::from_slice(s.msk.as_bytes()))
+    }
+
+    fn emsk(&self) -> Option<SecretVec> {
+        self.success
+            .as_ref()
+            .map(|s| SecretVec::from_slice(s.emsk.as_bytes()))
+    }
+
+    fn identity(&self) -> Option<Vec<u8>> {
+        self.success.as_ref().map(|s| s.identity.clone())
+    }
+}

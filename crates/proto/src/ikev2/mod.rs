@@ -39,7 +39,7 @@ pub use config::{
     LocalAuth, Mode, PeerAuth, Ports, PskEntry, Signer, SpiAllocator, Timers,
 };
 pub use dispatcher::{Dispatcher, DispatcherConfig, DispatcherStats, SaId};
-pub use eap::{EapPeer, EapPeerAction, EapReply};
+pub use eap::{EapPeer, EapPeerAction, EapReply, UsimPeer};
 pub use proposal::{EspAlgs, IkeAlgs};
 pub use sa::{IkeSa, Role};
 pub use ts::TsRange;
