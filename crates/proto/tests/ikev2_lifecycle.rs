@@ -449,3 +449,39 @@ fn transport_mode_child() {
         mobstrap_proto::ikev2::Mode::Transport
     );
 }
+
+#[test]
+fn simultaneous_rekeys_resolve() {
+    // Both sides rekey the same Child SA, then the IKE SA, at the same instant: one side
+    // answers TEMPORARY_FAILURE, both retry after a random 1–10 s, and exactly one new SA
+    // results each time.
+    for seed in 0..4 {
+        let (i, r) = configs();
+        let mut sim = established(i, r, 40 + seed);
+        let rid = sim.r_id();
+        let ic = sim.i_est().child.clone().unwrap();
+        let now = sim.now;
+        sim.init.rekey_child(ic.inbound_spi, now);
+        sim.resp
+            .with_sa(rid, now, |s, now| s.rekey_child(ic.outbound_spi, now));
+        sim.run_for(Duration::from_secs(60));
+        assert_eq!(sim.init.children().count(), 1, "seed {seed}");
+        assert_eq!(sim.resp.sa(rid).unwrap().children().count(), 1);
+        let a = sim.init.children().next().unwrap().clone();
+        let b = sim.resp.sa(rid).unwrap().children().next().unwrap().clone();
+        assert_pair(&a, &b);
+        assert_ne!(a.inbound_spi, ic.inbound_spi);
+        let now = sim.now;
+        sim.init.rekey_ike(now);
+        sim.resp.with_sa(rid, now, |s, now| s.rekey_ike(now));
+        sim.run_for(Duration::from_secs(120));
+        let rsa = sim.resp.sa(rid).unwrap();
+        assert_eq!(
+            (rsa.spi_i(), rsa.spi_r()),
+            (sim.init.spi_i(), sim.init.spi_r())
+        );
+        assert!(sim.init.is_established() && rsa.is_established());
+        assert!(i_count(&sim, |e| matches!(e, Event::IkeRekeyed { .. })) >= 1);
+        assert!(sim.i_closed().is_none() && sim.r_closed().is_none());
+    }
+}
