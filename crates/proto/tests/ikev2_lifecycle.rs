@@ -13,7 +13,7 @@ use ike_common::*;
 use mobstrap_crypto::dh::Group;
 use mobstrap_proto::ikev2::{
     Addresses, CfgPolicy, ChildSaInfo, CloseReason, Config, DispatcherConfig, EspProposal, Event,
-    Identity, Lifetime, Lifetimes, SaId, TsRange,
+    Identity, Lifetime, Lifetimes, SaId, SpiAllocator, TsRange,
 };
 use mobstrap_wire::ikev2::{CfgAttrType, NotifyType};
 
@@ -59,6 +59,8 @@ fn assert_pair(a: &ChildSaInfo, b: &ChildSaInfo) {
 fn child_rekey_then_old_deleted() {
     for pfs in [false, true] {
         let (mut i, mut r) = configs();
+        let spis = std::sync::Arc::new(mobstrap_proto::ikev2::SpiSet::new());
+        r.spi_allocator = Some(spis.clone());
         if pfs {
             let p = EspProposal {
                 dh: vec![Group::Curve25519, Group::Ecp256],
@@ -92,6 +94,13 @@ fn child_rekey_then_old_deleted() {
         );
         let rid = sim.r_id();
         assert_eq!(sim.resp.sa(rid).unwrap().children().count(), 1);
+        // The allocator holds exactly the live inbound SPI (the old one was released).
+        assert_eq!(spis.len(), 1);
+        assert_eq!(
+            spis.allocate(rnew.inbound_spi),
+            rnew.inbound_spi + 1,
+            "in use"
+        );
     }
 }
 

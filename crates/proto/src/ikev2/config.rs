@@ -351,6 +351,43 @@ pub trait SpiAllocator: Send + Sync {
     fn release(&self, spi: u32);
 }
 
+/// A node-wide [`SpiAllocator`]: a set of SPIs in use behind a mutex. Candidates that
+/// collide (or fall in the reserved range 0–255) are replaced by the next free value.
+#[derive(Debug, Default)]
+pub struct SpiSet {
+    used: std::sync::Mutex<std::collections::HashSet<u32>>,
+}
+
+impl SpiSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn len(&self) -> usize {
+        self.used.lock().map(|u| u.len()).unwrap_or(0)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl SpiAllocator for SpiSet {
+    fn allocate(&self, candidate: u32) -> u32 {
+        let Ok(mut used) = self.used.lock() else {
+            return candidate;
+        };
+        let mut spi = candidate.max(256);
+        while !used.insert(spi) {
+            spi = spi.wrapping_add(1).max(256);
+        }
+        spi
+    }
+    fn release(&self, spi: u32) {
+        if let Ok(mut used) = self.used.lock() {
+            used.remove(&spi);
+        }
+    }
+}
+
 /// Wall-clock source for certificate validity (the engines otherwise use `Instant`s given
 /// by the caller).
 pub type WallClock = fn() -> SystemTime;
@@ -481,5 +518,40 @@ impl Config {
             .find(|e| e.identity.as_ref() == Some(id))
             .or_else(|| self.psks.iter().find(|e| e.identity.is_none()))
             .map(|e| &e.secret)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spi_set_never_hands_out_a_used_spi() {
+        let s = SpiSet::new();
+        assert_eq!(s.allocate(1000), 1000);
+        assert_eq!(s.allocate(1000), 1001);
+        assert_eq!(s.allocate(5), 256);
+        assert_eq!(s.allocate(u32::MAX), u32::MAX);
+        assert_eq!(s.allocate(u32::MAX), 257, "wraps past the reserved range");
+        s.release(1000);
+        assert_eq!(s.allocate(1000), 1000);
+        assert_eq!(s.len(), 5);
+    }
+
+    #[test]
+    fn psk_lookup_prefers_the_exact_identity() {
+        let c = Config::new(Identity::fqdn("a"))
+            .with_psk(None, b"wild")
+            .with_psk(Some(Identity::fqdn("b")), b"exact");
+        assert_eq!(
+            c.psk_for(&Identity::fqdn("b")).unwrap().as_bytes(),
+            b"exact"
+        );
+        assert_eq!(c.psk_for(&Identity::fqdn("c")).unwrap().as_bytes(), b"wild");
+        assert_eq!(
+            format!("{}", Identity::ip("10.0.0.1".parse().unwrap())),
+            "10.0.0.1"
+        );
+        assert!(!format!("{:?}", c.psks[0]).contains("wild"));
     }
 }

@@ -36,7 +36,7 @@ pub mod ts;
 
 pub use config::{
     CfgPolicy, Config, EapStart, EspProposal, Identity, IkeProposal, Lifetime, Lifetimes,
-    LocalAuth, Mode, PeerAuth, Ports, PskEntry, Signer, SpiAllocator, Timers,
+    LocalAuth, Mode, PeerAuth, Ports, PskEntry, Signer, SpiAllocator, SpiSet, Timers,
 };
 pub use dispatcher::{Dispatcher, DispatcherConfig, DispatcherStats, SaId};
 pub use eap::{EapPeer, EapPeerAction, EapReply, UsimPeer};
