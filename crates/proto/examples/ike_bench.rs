@@ -25,7 +25,9 @@ fn main() {
 
     let mut best_full = Duration::MAX;
     let mut best_resp = Duration::MAX;
+    let mut per_sa_bytes = 0.0;
     for round in 0..rounds {
+        let rss0 = rss();
         let mut resp = common::dispatcher(r.clone(), 100 + round as u64);
         let now = Instant::now();
         let t0 = Instant::now();
@@ -35,6 +37,9 @@ fn main() {
         }
         let el = t0.elapsed();
         assert_eq!(resp.len() as u64, n);
+        if round == 0 {
+            per_sa_bytes = rss().saturating_sub(rss0) as f64 / n as f64;
+        }
         best_full = best_full.min(el);
         best_resp = best_resp.min(in_resp);
     }
@@ -63,6 +68,9 @@ fn main() {
     println!(
         "  ratio full / crypto-only: {:.2}",
         best_full.as_secs_f64() / best_crypto.as_secs_f64()
+    );
+    println!(
+        "  responder memory per established SA (with its Child SA; resident set growth): {per_sa_bytes:.0} bytes"
     );
 
     for (name, encr, integ) in [
@@ -117,4 +125,16 @@ fn main() {
             open.as_secs_f64() / packets as f64 * 1e6
         );
     }
+}
+
+/// Resident set size in bytes (Linux).
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|x| x.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
 }
