@@ -307,6 +307,9 @@ impl Dispatcher {
             self.remove(id);
             return;
         }
+        if sa.is_established() {
+            sa.compact();
+        }
         if let Some(t) = sa.poll_timeout() {
             self.timers.push(Reverse((t, id)));
         }

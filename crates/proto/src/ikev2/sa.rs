@@ -600,6 +600,18 @@ impl IkeSa {
         self.events.pop_front()
     }
 
+    /// Releases spare queue capacity (the dispatcher calls it on idle SAs: an established SA
+    /// mostly waits, and thousands of them should not each hold grown buffers).
+    pub fn compact(&mut self) {
+        if self.transmits.is_empty() {
+            self.transmits = VecDeque::new();
+        }
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        self.ops.shrink_to_fit();
+    }
+
     /// The earliest time [`IkeSa::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut t: Option<Instant> = None;
