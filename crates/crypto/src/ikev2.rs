@@ -451,6 +451,27 @@ impl IntegKey {
     }
 }
 
+/// NAT_DETECTION_SOURCE_IP / _DESTINATION_IP data (RFC 7296 §2.23):
+/// SHA-1(SPIi | SPIr | IP address | port), the address as 4 or 16 octets, the port big-endian.
+/// SPIr is zero in the first IKE_SA_INIT request.
+pub fn nat_detection_hash(spi_i: &[u8; 8], spi_r: &[u8; 8], ip: &[u8], port: u16) -> [u8; 20] {
+    let d = crate::util::digest_parts(
+        &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        &[spi_i, spi_r, ip, &port.to_be_bytes()],
+    );
+    crate::util::take(d.as_ref())
+}
+
+/// The Certification Authority value of a CERTREQ for X.509 (RFC 7296 §3.7): SHA-1 of the
+/// CA certificate's DER SubjectPublicKeyInfo.
+pub fn ca_key_hash(subject_public_key_info: &[u8]) -> [u8; 20] {
+    let d = crate::util::digest_parts(
+        &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        &[subject_public_key_info],
+    );
+    crate::util::take(d.as_ref())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,5 +598,22 @@ mod tests {
         assert!(Prf::HmacSha1
             .prf_plus(b"k", &[b"s"], &mut out[..255 * 20])
             .is_ok());
+    }
+
+    #[test]
+    fn nat_detection_hash_is_sha1_of_the_concatenation() {
+        use sha1::Digest;
+        let (i, r) = ([1u8; 8], [0u8; 8]);
+        let h = nat_detection_hash(&i, &r, &[192, 0, 2, 1], 500);
+        let mut want = sha1::Sha1::new();
+        want.update(i);
+        want.update(r);
+        want.update([192, 0, 2, 1, 0x01, 0xf4]);
+        assert_eq!(&h[..], &want.finalize()[..]);
+        assert_ne!(h, nat_detection_hash(&i, &r, &[192, 0, 2, 1], 4500));
+        let spki = [0x30u8, 3, 1, 2, 3];
+        let mut want = sha1::Sha1::new();
+        want.update(spki);
+        assert_eq!(&ca_key_hash(&spki)[..], &want.finalize()[..]);
     }
 }

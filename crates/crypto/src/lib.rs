@@ -16,6 +16,7 @@
 //! * [`erp`]: RFC 5295 KDF, USRK/DSRK, EMSKname, and the ERP (RFC 6696) rRK/rIK/rMSK keys and
 //!   authentication tag.
 //! * [`dh`]: Diffie-Hellman groups 14, 15 (MODP), 19, 20 (ECP) and 31 (Curve25519).
+//! * [`sig`]: RSA and ECDSA signatures for IKEv2 AUTH (RFC 7296, RFC 4754, RFC 7427).
 //! * [`transform`]: ENCR_AES_CBC + HMAC and ENCR_AES_GCM_16 for IKE SK payloads and ESP,
 //!   in place in a buffer the codec laid out.
 //!
@@ -35,6 +36,7 @@ pub mod ikev2;
 pub mod milenage;
 pub mod radius;
 mod secret;
+pub mod sig;
 pub mod transform;
 mod util;
 

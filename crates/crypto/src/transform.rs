@@ -193,18 +193,21 @@ pub fn cbc_decrypt(key: &[u8], iv: &[u8; 16], data: &mut [u8]) -> Result<()> {
     AesKey::new(key)?.decrypt(iv, data)
 }
 
-// One per SA direction, built once: the variants' size difference (key schedules and HMAC
-// contexts inline) costs memory only, and keeping them inline saves a pointer chase per packet.
-#[allow(clippy::large_enum_variant)]
+// One per SA direction, built once. The CBC key schedules and HMAC context (about 2 KB)
+// live behind a box so that a GCM cipher, and every IKE SA that holds two of either kind,
+// stays small: a responder keeps many thousands of them; the box costs one pointer chase per
+// packet.
 enum Inner {
-    Cbc {
-        aes: AesKey,
-        integ: IntegKey,
-    },
+    Cbc(Box<CbcKeys>),
     Gcm {
         key: aead::LessSafeKey,
         salt: [u8; 4],
     },
+}
+
+struct CbcKeys {
+    aes: AesKey,
+    integ: IntegKey,
 }
 
 /// The keyed transform of one direction of an IKE SA or ESP SA.
@@ -216,7 +219,7 @@ pub struct Cipher {
 impl fmt::Debug for Cipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let integ = match &self.inner {
-            Inner::Cbc { integ, .. } => Some(integ.alg()),
+            Inner::Cbc(k) => Some(k.integ.alg()),
             Inner::Gcm { .. } => None,
         };
         write!(f, "Cipher({:?}, {:?}, redacted)", self.encr, integ)
@@ -266,10 +269,10 @@ impl Cipher {
                 what: "AES-CBC without integrity transform",
                 id: encr.transform_id(),
             })?;
-            Inner::Cbc {
+            Inner::Cbc(Box::new(CbcKeys {
                 aes: AesKey::new(encr_keymat)?,
                 integ: IntegKey::new(alg, key)?,
-            }
+            }))
         };
         Ok(Self { encr, inner })
     }
@@ -287,7 +290,7 @@ impl Cipher {
     /// ICV length (the integrity transform's, or 16 for GCM).
     pub fn icv_len(&self) -> usize {
         match &self.inner {
-            Inner::Cbc { integ, .. } => integ.alg().icv_len(),
+            Inner::Cbc(k) => k.integ.alg().icv_len(),
             Inner::Gcm { .. } => GCM_ICV_LEN,
         }
     }
@@ -344,7 +347,8 @@ impl Cipher {
         let (iv, rest) = rest.split_at_mut(iv_len);
         let (payload, icv) = rest.split_at_mut(range.len());
         match &self.inner {
-            Inner::Cbc { aes, integ } => {
+            Inner::Cbc(k) => {
+                let (aes, integ) = (&k.aes, &k.integ);
                 let iv16: [u8; 16] = crate::util::take(iv);
                 aes.encrypt(&iv16, payload)?;
                 let tag = match aad {
@@ -376,7 +380,8 @@ impl Cipher {
         let (iv, rest) = rest.split_at_mut(iv_len);
         let (payload, icv) = rest.split_at_mut(range.len());
         match &self.inner {
-            Inner::Cbc { aes, integ } => {
+            Inner::Cbc(k) => {
+                let (aes, integ) = (&k.aes, &k.integ);
                 let verified = match aad {
                     Aad::Esp(Some(hi)) => {
                         integ.verify_parts(&[head, iv, payload, &hi.to_be_bytes()], icv)

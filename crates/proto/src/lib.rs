@@ -9,4 +9,6 @@
 
 pub mod diameter;
 pub mod eap;
+pub mod esp;
+pub mod ikev2;
 pub mod radius;

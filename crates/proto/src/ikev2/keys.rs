@@ -1,0 +1,146 @@
+//! The keys of an IKE SA and the protection of its messages: SK payloads (RFC 7296 §3.14)
+//! and SKF fragments (RFC 7383), sealed and opened in place with the transforms of
+//! `mobstrap_crypto::transform`, laid out by `mobstrap_wire::ikev2::sk`.
+
+use mobstrap_crypto::ikev2::{IkeSaKeys, KeyLengths, Prf};
+use mobstrap_crypto::transform::Cipher;
+use mobstrap_crypto::SecretVec;
+use mobstrap_wire::ikev2::sk::split_padding;
+use mobstrap_wire::ikev2::{
+    emit_encrypted, encrypted_layout, EncryptedKind, Header, PayloadType, SkParams,
+};
+use rand::RngCore;
+
+use super::proposal::IkeAlgs;
+use super::Error;
+
+/// The keys of one IKE SA, oriented: `tx` protects what we send, `rx` what we receive.
+pub(crate) struct IkeKeys {
+    pub algs: IkeAlgs,
+    pub sk_d: SecretVec,
+    pub sk_pi: SecretVec,
+    pub sk_pr: SecretVec,
+    // Kept for the Wireshark key export (zeroized on drop).
+    pub sk_ei: SecretVec,
+    pub sk_er: SecretVec,
+    pub sk_ai: SecretVec,
+    pub sk_ar: SecretVec,
+    tx: Cipher,
+    rx: Cipher,
+    /// GCM IV counter (never repeats under one key).
+    iv_counter: u64,
+}
+
+impl IkeKeys {
+    /// Derives the keys from SKEYSEED. `initiator`: whether we are the initiator of this
+    /// IKE SA (not of the exchange).
+    #[allow(clippy::too_many_arguments)]
+    pub fn derive(
+        algs: IkeAlgs,
+        skeyseed: &[u8],
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: &[u8; 8],
+        spi_r: &[u8; 8],
+        initiator: bool,
+    ) -> Result<Self, Error> {
+        let lens = KeyLengths {
+            encr: algs.encr.keymat_len(),
+            integ: algs.integ.map_or(0, |i| i.key_len()),
+        };
+        let k = IkeSaKeys::derive(algs.prf, skeyseed, ni, nr, spi_i, spi_r, lens)?;
+        let cipher = |e: &SecretVec, a: &SecretVec| {
+            Cipher::new(
+                algs.encr,
+                e.as_bytes(),
+                algs.integ.map(|i| (i, a.as_bytes())),
+            )
+        };
+        let ci = cipher(&k.sk_ei, &k.sk_ai)?;
+        let cr = cipher(&k.sk_er, &k.sk_ar)?;
+        let (tx, rx) = if initiator { (ci, cr) } else { (cr, ci) };
+        Ok(IkeKeys {
+            algs,
+            sk_d: k.sk_d,
+            sk_pi: k.sk_pi,
+            sk_pr: k.sk_pr,
+            sk_ei: k.sk_ei,
+            sk_er: k.sk_er,
+            sk_ai: k.sk_ai,
+            sk_ar: k.sk_ar,
+            tx,
+            rx,
+            iv_counter: 0,
+        })
+    }
+
+    pub fn prf(&self) -> Prf {
+        self.algs.prf
+    }
+
+    pub fn params(&self) -> SkParams {
+        SkParams {
+            iv_len: self.tx.iv_len(),
+            block_len: self.algs.encr.block_len(),
+            icv_len: self.tx.icv_len(),
+        }
+    }
+
+    /// Bytes an SK payload adds around a plaintext of `plain_len` (header, IV, padding,
+    /// pad length, ICV), not counting the IKE header.
+    pub fn sk_overhead(&self, plain_len: usize, skf: bool) -> usize {
+        let p = self.params();
+        let pad = mobstrap_wire::ikev2::sk::padding_len(plain_len, p.block_len);
+        (if skf { 8 } else { 4 }) + p.iv_len + pad + 1 + p.icv_len
+    }
+
+    /// Largest plaintext that fits one SKF payload when the whole IKE message may be
+    /// `max_message` bytes.
+    pub fn max_fragment_plain(&self, max_message: usize) -> usize {
+        let p = self.params();
+        let room = max_message.saturating_sub(28 + 8 + p.iv_len + p.icv_len + 1);
+        if p.block_len > 1 {
+            room - room % p.block_len
+        } else {
+            room
+        }
+    }
+
+    /// Appends one protected message to `out`: header, SK (or SKF) around `plain` (an inner
+    /// payload chain, or a piece of one for SKF).
+    pub fn seal(
+        &mut self,
+        header: &Header,
+        kind: EncryptedKind,
+        first: PayloadType,
+        plain: &[u8],
+        rng: &mut dyn RngCore,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let start = out.len();
+        let layout = emit_encrypted(header, &[], kind, first, plain, &self.params(), out)?;
+        let iv = &mut out[layout.iv.clone()];
+        if self.algs.encr.is_aead() {
+            self.iv_counter = self.iv_counter.wrapping_add(1);
+            iv.copy_from_slice(&self.iv_counter.to_be_bytes());
+        } else {
+            rng.fill_bytes(iv);
+        }
+        let aad_len = layout.aad.end - layout.aad.start;
+        self.tx.seal_ike(&mut out[start..], aad_len)?;
+        Ok(())
+    }
+
+    /// Verifies and decrypts a received SK or SKF message in place; returns the range of
+    /// the inner payloads (without padding) within `msg`.
+    pub fn open(&self, msg: &mut [u8]) -> Result<core::ops::Range<usize>, Error> {
+        let layout = encrypted_layout(msg, self.rx.iv_len(), self.rx.icv_len())?;
+        let aad_len = layout.aad.end - layout.aad.start;
+        self.rx
+            .open_ike(msg, aad_len)
+            .map_err(|_| Error::Integrity)?;
+        let ct = layout.ciphertext.clone();
+        let (inner, _) = split_padding(&msg[ct.clone()])?;
+        Ok(ct.start..ct.start + inner.len())
+    }
+}
