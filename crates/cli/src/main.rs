@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 
 mod aka_vector;
 mod decode;
+mod ike;
+mod logging;
 mod samples;
 mod subscriber;
 
@@ -32,6 +34,8 @@ enum Command {
     /// Write one sample of every message type mobstrap speaks into a pcap (open it in
     /// Wireshark, or decode it with `mobstrap decode --pcap`).
     Samples(samples::Args),
+    /// Run an IKEv2 + ESP node (initiator or responder) from a TOML file.
+    Ike(ike::Args),
     /// Provision the embedded HSS: add, import (CSV), list, show, delete subscribers.
     Subscriber(subscriber::Args),
 }
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::AkaVector(a) => aka_vector::run(a),
         Command::Samples(a) => samples::run(a),
         Command::Subscriber(a) => subscriber::run(a),
+        Command::Ike(a) => ike::run(a),
     };
     match result {
         Ok(code) => code,

@@ -21,6 +21,7 @@
 //! * [`pool`]: an address pool for CFG_REPLY.
 
 pub mod aaa;
+pub mod app;
 pub mod config;
 pub mod datapath;
 pub mod node;
