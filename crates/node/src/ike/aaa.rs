@@ -201,7 +201,10 @@ async fn radius_task(
                                     msk: SecretVec::from_slice(&msk),
                                     emsk: None,
                                 },
-                                None => EapReply::Failure { packet: eap_failure(id) },
+                                None => {
+                                    tracing::warn!("Access-Accept without MS-MPPE keys: no MSK, authentication fails");
+                                    EapReply::Failure { packet: eap_failure(id) }
+                                }
                             },
                             _ => EapReply::Failure {
                                 packet: if a.eap.is_empty() { eap_failure(id) } else { a.eap },

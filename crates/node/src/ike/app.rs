@@ -88,7 +88,14 @@ pub async fn run(mut spec: IkeNodeSpec, stop: impl Future<Output = ()>) -> Resul
     let mut pool = spec
         .pool
         .as_ref()
-        .map(|p| AddressPool::new(p.v4, p.v6, &p.exclude));
+        .map(|p| {
+            // the TUN's own addresses (a responder's gateway address in the pool's subnet)
+            let mut ex = p.exclude.clone();
+            if let Some(t) = &spec.node.tun {
+                ex.extend(t.addresses.iter().map(|(a, _)| *a));
+            }
+            AddressPool::new(p.v4, p.v6, &ex)
+        });
     let (handle, mut events) = IkeNode::start(spec.node.clone()).await?;
     let initiator = spec.role == RoleName::Initiator;
     let mut my_sa = None;

@@ -464,11 +464,13 @@ pub fn read_pem(path: &Path, labels: &[&str]) -> Result<Vec<Vec<u8>>, String> {
                     out.push(base64_decode(&b64).ok_or_else(|| {
                         format!("{}: bad base64 in {label}", path.display())
                     })?);
-                } else if label == "EC PRIVATE KEY" {
-                    return Err(format!(
-                        "{}: SEC1 'EC PRIVATE KEY': convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt)",
-                        path.display()
-                    ));
+                } else if label == "EC PRIVATE KEY" && labels.contains(&"PRIVATE KEY") {
+                    // SEC1 (what strongSwan's pki writes): wrapped into PKCS#8
+                    let der = base64_decode(&b64)
+                        .ok_or_else(|| format!("{}: bad base64 in {label}", path.display()))?;
+                    out.push(sec1_to_pkcs8(&der).ok_or_else(|| {
+                        format!("{}: EC PRIVATE KEY without a named curve", path.display())
+                    })?);
                 }
             }
         } else if cur.is_some() {
@@ -479,6 +481,67 @@ pub fn read_pem(path: &Path, labels: &[&str]) -> Result<Vec<Vec<u8>>, String> {
         return Err(format!("{}: no {} block", path.display(), labels.join("/")));
     }
     Ok(out)
+}
+
+/// One DER TLV at the start of `d`: (tag, value, rest).
+fn der_tlv(d: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let tag = *d.first()?;
+    let l0 = *d.get(1)? as usize;
+    let (len, hdr) = if l0 < 0x80 {
+        (l0, 2)
+    } else {
+        let n = l0 & 0x7f;
+        if n == 0 || n > 3 {
+            return None;
+        }
+        let mut len = 0usize;
+        for i in 0..n {
+            len = (len << 8) | *d.get(2 + i)? as usize;
+        }
+        (len, 2 + n)
+    };
+    let v = d.get(hdr..hdr + len)?;
+    Some((tag, v, &d[hdr + len..]))
+}
+
+fn der(tag: u8, v: &[u8]) -> Vec<u8> {
+    let mut o = vec![tag];
+    if v.len() < 0x80 {
+        o.push(v.len() as u8);
+    } else if v.len() < 0x100 {
+        o.extend_from_slice(&[0x81, v.len() as u8]);
+    } else {
+        o.extend_from_slice(&[0x82, (v.len() >> 8) as u8, v.len() as u8]);
+    }
+    o.extend_from_slice(v);
+    o
+}
+
+/// RFC 5915 ECPrivateKey → PKCS#8 PrivateKeyInfo (RFC 5208) with id-ecPublicKey and the
+/// curve named in the key's parameters.
+fn sec1_to_pkcs8(sec1: &[u8]) -> Option<Vec<u8>> {
+    let (t, body, _) = der_tlv(sec1)?;
+    if t != 0x30 {
+        return None;
+    }
+    let (_, _, rest) = der_tlv(body)?; // version
+    let (_, _, mut rest) = der_tlv(rest)?; // privateKey
+    let mut curve = None;
+    while !rest.is_empty() {
+        let (t, v, r) = der_tlv(rest)?;
+        if t == 0xa0 {
+            curve = Some(v.to_vec()); // the OID TLV inside [0]
+        }
+        rest = r;
+    }
+    let curve = curve?;
+    const EC_PUBLIC_KEY: [u8; 9] = [0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    let mut alg = EC_PUBLIC_KEY.to_vec();
+    alg.extend_from_slice(&curve);
+    let mut inner = vec![0x02, 0x01, 0x00];
+    inner.extend(der(0x30, &alg));
+    inner.extend(der(0x04, sec1));
+    Some(der(0x30, &inner))
 }
 
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
