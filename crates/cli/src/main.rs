@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod aka_vector;
+mod bench;
 mod decode;
 mod ike;
 mod logging;
@@ -34,6 +35,8 @@ enum Command {
     /// Write one sample of every message type mobstrap speaks into a pcap (open it in
     /// Wireshark, or decode it with `mobstrap decode --pcap`).
     Samples(samples::Args),
+    /// Load generators: `mobstrap bench ike`.
+    Bench(bench::Args),
     /// Run an IKEv2 + ESP node (initiator or responder) from a TOML file.
     Ike(ike::Args),
     /// Provision the embedded HSS: add, import (CSV), list, show, delete subscribers.
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Samples(a) => samples::run(a),
         Command::Subscriber(a) => subscriber::run(a),
         Command::Ike(a) => ike::run(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(code) => code,

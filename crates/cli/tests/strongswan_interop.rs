@@ -137,14 +137,20 @@ fn outdir(name: &str) -> PathBuf {
 }
 
 fn mobstrap(cfg: &Path) -> String {
-    format!("{} ike -c {}", env!("CARGO_BIN_EXE_mobstrap"), cfg.display())
+    format!(
+        "{} ike -c {}",
+        env!("CARGO_BIN_EXE_mobstrap"),
+        cfg.display()
+    )
 }
 
 fn expect_cases(r: &Run, cases: &[&str]) {
     assert!(r.ok, "harness failed (artefacts in {})", r.out.display());
     for c in cases {
         assert!(
-            r.stdout.lines().any(|l| l.starts_with(&format!("PASS {c}:"))),
+            r.stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("PASS {c}:"))),
             "case {c} did not pass (artefacts in {})",
             r.out.display()
         );
@@ -250,10 +256,7 @@ fn tshark_decrypts_with_our_keys(out: &Path, keys_dir: &Path, eap: bool) {
         String::from_utf8_lossy(&check.stderr)
     );
     let expert = run(&["-Y", "_ws.expert.severity >= 6291456 || _ws.malformed"]);
-    assert!(
-        expert.trim().is_empty(),
-        "tshark warnings/errors: {expert}"
-    );
+    assert!(expert.trim().is_empty(), "tshark warnings/errors: {expert}");
 }
 
 fn write(path: &Path, text: &str) {
@@ -358,7 +361,10 @@ fn charon_to_our_responder_psk() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let out = outdir("epdg-psk");
     let cfg = out.join("cfg/epdg.toml");
-    write(&cfg, &responder_config(&out, &format!("psk = \"{PSK}\""), ""));
+    write(
+        &cfg,
+        &responder_config(&out, &format!("psk = \"{PSK}\""), ""),
+    );
     let r = harness("psk", &[("EPDG_CMD", mobstrap(&cfg))], &out);
     expect_cases(&r, &["ike", "vip", "esp", "pcap ike"]);
     tshark_decrypts_with_our_keys(&out, &out.join("cfg"), false);
@@ -385,4 +391,3 @@ fn charon_to_our_responder_eap_aka_relayed_over_radius() {
     expect_cases(&r, &["ike", "vip", "esp", "decrypt", "pcap ike"]);
     tshark_decrypts_with_our_keys(&out, &out.join("cfg"), true);
 }
-

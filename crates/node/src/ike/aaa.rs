@@ -334,11 +334,7 @@ impl DiameterRelay {
         Ok(match rc {
             Some(1001) => match payload {
                 Some(p) => EapReply::Request(p),
-                None => {
-                    return Err(AaaError::Diameter(
-                        "DEA 1001 without EAP-Payload".into(),
-                    ))
-                }
+                None => return Err(AaaError::Diameter("DEA 1001 without EAP-Payload".into())),
             },
             Some(2001) => {
                 let msk = m.get(&dict::EAP_MASTER_SESSION_KEY).map(|a| a.octets());

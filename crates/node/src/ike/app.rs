@@ -74,7 +74,10 @@ pub async fn run(mut spec: IkeNodeSpec, stop: impl Future<Output = ()>) -> Resul
         Some(AaaSpec::Diameter { node, relay }) => {
             let app = relay.application;
             let dn = crate::diameter::DiameterNode::builder(node.clone())
-                .client_application(app, (app == mobstrap_wire::diameter::app::SWM).then_some(10415))
+                .client_application(
+                    app,
+                    (app == mobstrap_wire::diameter::app::SWM).then_some(10415),
+                )
                 .start()
                 .await
                 .map_err(|e| AppError::Aaa(e.to_string()))?;
@@ -85,17 +88,14 @@ pub async fn run(mut spec: IkeNodeSpec, stop: impl Future<Output = ()>) -> Resul
         }
         None => None,
     };
-    let mut pool = spec
-        .pool
-        .as_ref()
-        .map(|p| {
-            // the TUN's own addresses (a responder's gateway address in the pool's subnet)
-            let mut ex = p.exclude.clone();
-            if let Some(t) = &spec.node.tun {
-                ex.extend(t.addresses.iter().map(|(a, _)| *a));
-            }
-            AddressPool::new(p.v4, p.v6, &ex)
-        });
+    let mut pool = spec.pool.as_ref().map(|p| {
+        // the TUN's own addresses (a responder's gateway address in the pool's subnet)
+        let mut ex = p.exclude.clone();
+        if let Some(t) = &spec.node.tun {
+            ex.extend(t.addresses.iter().map(|(a, _)| *a));
+        }
+        AddressPool::new(p.v4, p.v6, &ex)
+    });
     let (handle, mut events) = IkeNode::start(spec.node.clone()).await?;
     let initiator = spec.role == RoleName::Initiator;
     let mut my_sa = None;

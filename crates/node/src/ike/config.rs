@@ -17,8 +17,8 @@ use mobstrap_crypto::ikev2::{Integ, Prf};
 use mobstrap_crypto::sig::SigningKey;
 use mobstrap_crypto::transform::Encr;
 use mobstrap_proto::ikev2::{
-    CfgPolicy, Config, DispatcherConfig, EapStart, EspProposal, Identity, IkeProposal,
-    LocalAuth, Mode, PeerAuth, Ports, Signer, TsRange,
+    CfgPolicy, Config, DispatcherConfig, EapStart, EspProposal, Identity, IkeProposal, LocalAuth,
+    Mode, PeerAuth, Ports, Signer, TsRange,
 };
 use mobstrap_wire::ikev2::{CfgAttrType, IdType};
 use serde::Deserialize;
@@ -288,7 +288,10 @@ pub fn parse_identity(s: &str) -> Result<Identity, String> {
     if let Some(r) = s.strip_prefix("fqdn:") {
         return Ok(Identity::fqdn(r));
     }
-    if let Some(r) = s.strip_prefix("email:").or_else(|| s.strip_prefix("rfc822:")) {
+    if let Some(r) = s
+        .strip_prefix("email:")
+        .or_else(|| s.strip_prefix("rfc822:"))
+    {
         return Ok(Identity::rfc822(r));
     }
     if let Ok(ip) = s.parse::<IpAddr>() {
@@ -461,9 +464,10 @@ pub fn read_pem(path: &Path, labels: &[&str]) -> Result<Vec<Vec<u8>>, String> {
         } else if l.starts_with("-----END ") {
             if let Some(label) = cur.take() {
                 if labels.iter().any(|x| *x == label) {
-                    out.push(base64_decode(&b64).ok_or_else(|| {
-                        format!("{}: bad base64 in {label}", path.display())
-                    })?);
+                    out.push(
+                        base64_decode(&b64)
+                            .ok_or_else(|| format!("{}: bad base64 in {label}", path.display()))?,
+                    );
                 } else if label == "EC PRIVATE KEY" && labels.contains(&"PRIVATE KEY") {
                     // SEC1 (what strongSwan's pki writes): wrapped into PKCS#8
                     let der = base64_decode(&b64)
@@ -579,8 +583,7 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 }
 
 fn hex16(key: &str, v: &str) -> Result<[u8; 16], ConfigError> {
-    let b = hex::decode(v.trim().trim_start_matches("0x"))
-        .map_err(|_| err(key, "not hex"))?;
+    let b = hex::decode(v.trim().trim_start_matches("0x")).map_err(|_| err(key, "not hex"))?;
     b.try_into()
         .map_err(|_| err(key, "must be 16 octets (32 hex digits)"))
 }
@@ -668,9 +671,7 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
     }
     for (n, l) in i.psks.iter().enumerate() {
         let id = match &l.id {
-            Some(s) => {
-                Some(parse_identity(s).map_err(|e| err(format!("ike.psks[{n}].id"), e))?)
-            }
+            Some(s) => Some(parse_identity(s).map_err(|e| err(format!("ike.psks[{n}].id"), e))?),
             None => None,
         };
         c.psks.push(mobstrap_proto::ikev2::PskEntry {
@@ -679,7 +680,10 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
         });
     }
     if (c.local_auth == LocalAuth::Psk || pa.psk) && c.psks.is_empty() {
-        return Err(err("ike.psk", "PSK authentication needs ike.psk or ike.psks"));
+        return Err(err(
+            "ike.psk",
+            "PSK authentication needs ike.psk or ike.psks",
+        ));
     }
     if c.local_auth == LocalAuth::Signature {
         let cert = i
@@ -690,7 +694,8 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
             .key
             .as_ref()
             .ok_or_else(|| err("ike.key", "pubkey authentication needs a private key"))?;
-        let chain = read_pem(&resolve(base, cert), &["CERTIFICATE"]).map_err(|e| err("ike.cert", e))?;
+        let chain =
+            read_pem(&resolve(base, cert), &["CERTIFICATE"]).map_err(|e| err("ike.cert", e))?;
         let der = read_pem(&resolve(base, key), &["PRIVATE KEY"]).map_err(|e| err("ike.key", e))?;
         let key = SigningKey::from_pkcs8(&der[0]).map_err(|e| err("ike.key", e.to_string()))?;
         c.signer = Some(Arc::new(Signer { key, chain }));
@@ -701,7 +706,10 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
         c.ca_certs.extend(v);
     }
     if pa.signature && c.ca_certs.is_empty() {
-        return Err(err("ike.ca", "pubkey peer authentication needs a CA certificate"));
+        return Err(err(
+            "ike.ca",
+            "pubkey peer authentication needs a CA certificate",
+        ));
     }
     if let Some(ps) = &i.proposals {
         c.ike_proposals = ps
@@ -823,7 +831,12 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
                 .or_else(|_| r.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, ports.ike)))
                 .map_err(|_| err("ike.remote", format!("'{r}' is not an address")))?,
         ),
-        (None, false) => return Err(err("ike.remote", "an initiator needs the responder's address")),
+        (None, false) => {
+            return Err(err(
+                "ike.remote",
+                "an initiator needs the responder's address",
+            ))
+        }
         (None, true) => None,
     };
 
@@ -862,7 +875,10 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
                     "aka" => mobstrap_proto::eap::Method::Aka,
                     "aka-prime" | "aka'" => mobstrap_proto::eap::Method::AkaPrime,
                     o => {
-                        return Err(err(format!("usim.methods[{n}]"), format!("'{o}': aka or aka-prime")))
+                        return Err(err(
+                            format!("usim.methods[{n}]"),
+                            format!("'{o}': aka or aka-prime"),
+                        ))
                     }
                 });
             }
@@ -912,13 +928,22 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
                 exclude: vec![],
             };
             for (n, d) in p.dns4.iter().enumerate() {
-                spec.dns4.push(d.parse().map_err(|_| err(format!("pool.dns4[{n}]"), "an IPv4 address"))?);
+                spec.dns4.push(
+                    d.parse()
+                        .map_err(|_| err(format!("pool.dns4[{n}]"), "an IPv4 address"))?,
+                );
             }
             for (n, d) in p.dns6.iter().enumerate() {
-                spec.dns6.push(d.parse().map_err(|_| err(format!("pool.dns6[{n}]"), "an IPv6 address"))?);
+                spec.dns6.push(
+                    d.parse()
+                        .map_err(|_| err(format!("pool.dns6[{n}]"), "an IPv6 address"))?,
+                );
             }
             for (n, d) in p.exclude.iter().enumerate() {
-                spec.exclude.push(d.parse().map_err(|_| err(format!("pool.exclude[{n}]"), "an address"))?);
+                spec.exclude.push(
+                    d.parse()
+                        .map_err(|_| err(format!("pool.exclude[{n}]"), "an address"))?,
+                );
             }
             Some(spec)
         }
@@ -928,7 +953,10 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
     let aaa = match &f.aaa {
         Some(a) => {
             if !responder || !pa.eap {
-                return Err(err("aaa", "only for a responder with remote_auth = [\"eap\"]"));
+                return Err(err(
+                    "aaa",
+                    "only for a responder with remote_auth = [\"eap\"]",
+                ));
             }
             match a.protocol.as_str() {
                 "radius" => {
@@ -947,16 +975,21 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
                             .clone()
                             .ok_or_else(|| err("aaa.secret", "required for RADIUS"))?
                             .into_bytes(),
-                        nas_identifier: a.nas_identifier.clone().unwrap_or_else(|| "mobstrap-ike".into()),
+                        nas_identifier: a
+                            .nas_identifier
+                            .clone()
+                            .unwrap_or_else(|| "mobstrap-ike".into()),
                         retransmit: secs("aaa.retransmit", a.retransmit.unwrap_or(2.0))?,
                         max_sends: a.max_sends.unwrap_or(3).max(1),
                     }))
                 }
                 "diameter" => {
-                    let table = f
-                        .diameter
-                        .clone()
-                        .ok_or_else(|| err("diameter", "aaa.protocol = \"diameter\" needs a [diameter] section"))?;
+                    let table = f.diameter.clone().ok_or_else(|| {
+                        err(
+                            "diameter",
+                            "aaa.protocol = \"diameter\" needs a [diameter] section",
+                        )
+                    })?;
                     let mut wrapper = toml::Table::new();
                     wrapper.insert("diameter".into(), toml::Value::Table(table));
                     let node = crate::diameter::DiameterConfig::from_toml(&wrapper.to_string())
@@ -969,10 +1002,9 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
                     Some(AaaSpec::Diameter {
                         node,
                         relay: super::aaa::DiameterSettings {
-                            destination_realm: a
-                                .destination_realm
-                                .clone()
-                                .ok_or_else(|| err("aaa.destination_realm", "required for Diameter"))?,
+                            destination_realm: a.destination_realm.clone().ok_or_else(|| {
+                                err("aaa.destination_realm", "required for Diameter")
+                            })?,
                             destination_host: a.destination_host.clone(),
                             application,
                         },
@@ -983,7 +1015,10 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
         }
         None => {
             if responder && pa.eap {
-                return Err(err("aaa", "remote_auth = [\"eap\"] needs an [aaa] section to relay to"));
+                return Err(err(
+                    "aaa",
+                    "remote_auth = [\"eap\"] needs an [aaa] section to relay to",
+                ));
             }
             None
         }
@@ -993,7 +1028,9 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
         Some(t) if t.enabled.unwrap_or(true) => {
             let mut addresses = Vec::new();
             for (n, a) in t.addresses.iter().enumerate() {
-                let p: Prefix = a.parse().map_err(|e| err(format!("tun.addresses[{n}]"), e))?;
+                let p: Prefix = a
+                    .parse()
+                    .map_err(|e| err(format!("tun.addresses[{n}]"), e))?;
                 addresses.push((p.addr, p.len));
             }
             let d = TunSettings::default();
@@ -1101,15 +1138,27 @@ mod tests {
         assert!(parse_ike_proposal("aes129-sha256-x25519").is_err());
         let e = parse_esp_proposal("aes128-sha256-esn").unwrap();
         assert_eq!(e.esn, vec![true]);
-        assert_eq!(parse_identity("192.0.2.1").unwrap(), Identity::ip("192.0.2.1".parse().unwrap()));
-        assert_eq!(parse_identity("0001@nai.example").unwrap().id_type, IdType::Rfc822Addr);
+        assert_eq!(
+            parse_identity("192.0.2.1").unwrap(),
+            Identity::ip("192.0.2.1".parse().unwrap())
+        );
+        assert_eq!(
+            parse_identity("0001@nai.example").unwrap().id_type,
+            IdType::Rfc822Addr
+        );
         assert_eq!(parse_identity("@epdg").unwrap(), Identity::fqdn("epdg"));
-        assert_eq!(parse_identity("epdg.example").unwrap(), Identity::fqdn("epdg.example"));
+        assert_eq!(
+            parse_identity("epdg.example").unwrap(),
+            Identity::fqdn("epdg.example")
+        );
         assert_eq!(base64_decode("aGVsbG8=").unwrap(), b"hello");
 
         let base = Path::new(".");
-        let e = IkeNodeSpec::from_toml("[ike]\nrole = \"initiator\"\nlocal_id = \"a.example\"\npsk = \"x\"\n", base)
-            .unwrap_err();
+        let e = IkeNodeSpec::from_toml(
+            "[ike]\nrole = \"initiator\"\nlocal_id = \"a.example\"\npsk = \"x\"\n",
+            base,
+        )
+        .unwrap_err();
         assert_eq!(e.key, "ike.remote");
         let e = IkeNodeSpec::from_toml(
             "[ike]\nrole = \"initiator\"\nlocal_id = \"a\"\nremote = \"192.0.2.1\"\npsk = \"x\"\nproposals = [\"aes128gcm16-prfsha256-x25519\", \"aes129-sha256-x25519\"]\n",

@@ -270,7 +270,9 @@ impl DataPath {
         &mut self,
         packet: &mut [u8],
     ) -> Result<(std::ops::Range<usize>, u8, Mode, SaId), Drop> {
-        let Some(spi) = packet.get(..4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        let Some(spi) = packet
+            .get(..4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
         else {
             return Err(Drop::Esp(EspError::Truncated));
         };

@@ -118,10 +118,7 @@ impl NodeConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
     #[error("ike node: bind {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: io::Error,
-    },
+    Bind { addr: SocketAddr, source: io::Error },
     #[error("ike node: TUN device: {0}")]
     Tun(io::Error),
     #[error("ike node: {0}")]
@@ -137,9 +134,15 @@ pub enum NodeError {
 pub enum NodeEvent {
     /// IKE_AUTH completed: identities, EAP identity and MSK/EMSK, CP addresses, the Child
     /// SA (installed in the data path already), NAT flags.
-    Up { id: SaId, info: Box<Established> },
+    Up {
+        id: SaId,
+        info: Box<Established>,
+    },
     /// The SA is gone, with its Child SAs.
-    Down { id: SaId, reason: CloseReason },
+    Down {
+        id: SaId,
+        reason: CloseReason,
+    },
     /// Responder: relay this EAP packet to the AAA and answer with [`IkeHandle::eap_reply`].
     EapRelay {
         id: SaId,
@@ -148,10 +151,19 @@ pub enum NodeEvent {
     },
     /// Responder: the IKE_AUTH response waits for addresses
     /// ([`IkeHandle::provide_addresses`] / [`IkeHandle::fail_addresses`]).
-    NeedAddresses { id: SaId, request: Box<CfgRequest> },
+    NeedAddresses {
+        id: SaId,
+        request: Box<CfgRequest>,
+    },
     /// A Child SA was added (CREATE_CHILD_SA or a rekey) or removed.
-    ChildUp { id: SaId, inbound_spi: u32 },
-    ChildDown { id: SaId, inbound_spi: u32 },
+    ChildUp {
+        id: SaId,
+        inbound_spi: u32,
+    },
+    ChildDown {
+        id: SaId,
+        inbound_spi: u32,
+    },
     /// A transport-mode ESP payload arrived (e.g. a Binding Update), already verified.
     Transport {
         id: SaId,
@@ -378,7 +390,9 @@ impl IkeNode {
 }
 
 fn open_tun(t: &TunSettings) -> io::Result<tun_rs::AsyncDevice> {
-    let mut b = tun_rs::DeviceBuilder::new().mtu(t.mtu).packet_information(false);
+    let mut b = tun_rs::DeviceBuilder::new()
+        .mtu(t.mtu)
+        .packet_information(false);
     if let Some(n) = &t.name {
         b = b.name(n.clone());
     }
@@ -659,8 +673,12 @@ impl Driver {
             if port == natt && natt != ike {
                 match classify_udp4500(&self.buf[..meta.len]) {
                     Ok(Udp4500::Ike(_)) => {
-                        self.dispatcher
-                            .handle_datagram(now, meta.local, meta.remote, &self.buf[..meta.len]);
+                        self.dispatcher.handle_datagram(
+                            now,
+                            meta.local,
+                            meta.remote,
+                            &self.buf[..meta.len],
+                        );
                     }
                     Ok(Udp4500::Esp(_)) => {
                         self.esp_in(0, meta.len).await;
@@ -669,8 +687,12 @@ impl Driver {
                     Err(_) => {}
                 }
             } else {
-                self.dispatcher
-                    .handle_datagram(now, meta.local, meta.remote, &self.buf[..meta.len]);
+                self.dispatcher.handle_datagram(
+                    now,
+                    meta.local,
+                    meta.remote,
+                    &self.buf[..meta.len],
+                );
             }
             // answer as we go, so a burst does not queue thousands of transmits
             self.flush().await;
@@ -799,11 +821,7 @@ impl Driver {
         self.sockets
             .iter()
             .position(|s| same(s) && s.local_addr().ip() == local.ip())
-            .or_else(|| {
-                self.sockets
-                    .iter()
-                    .position(|s| same(s) && s.is_wildcard())
-            })
+            .or_else(|| self.sockets.iter().position(|s| same(s) && s.is_wildcard()))
     }
 
     async fn send_transmit(&mut self, t: Transmit) {
@@ -826,7 +844,9 @@ impl Driver {
         }
         for (local, remote) in due {
             if let Some(i) = self.socket_for(local) {
-                let _ = self.sockets[i].send(&NAT_KEEPALIVE, remote, local.ip()).await;
+                let _ = self.sockets[i]
+                    .send(&NAT_KEEPALIVE, remote, local.ip())
+                    .await;
             }
         }
     }
@@ -926,7 +946,11 @@ impl Driver {
                 let _ = self.events.send(NodeEvent::ChildDown { id, inbound_spi });
             }
             Event::ChildExpiring { inbound_spi } => {
-                debug!(sa = id, spi_in = format!("{inbound_spi:08x}"), "Child SA soft lifetime");
+                debug!(
+                    sa = id,
+                    spi_in = format!("{inbound_spi:08x}"),
+                    "Child SA soft lifetime"
+                );
             }
             Event::IkeRekeyed { .. } => {
                 info!(node = %name, sa = id, "IKE SA rekeyed");
@@ -1073,4 +1097,3 @@ fn close_label(r: &CloseReason) -> &'static str {
         CloseReason::Internal(_) => "internal",
     }
 }
-

@@ -135,7 +135,11 @@ impl Range {
         for i in 0..span {
             let off = self.first + (self.next - self.first + i) % span;
             if self.used.insert(off) {
-                self.next = if off == self.last { self.first } else { off + 1 };
+                self.next = if off == self.last {
+                    self.first
+                } else {
+                    off + 1
+                };
                 return Some(off);
             }
         }
@@ -242,7 +246,10 @@ mod tests {
         );
         assert_eq!(p.lease(3, true, true), (None, None), "exhausted");
         p.release(1);
-        assert_eq!(p.lease(3, true, false).0, Some("192.0.2.1".parse().unwrap()));
+        assert_eq!(
+            p.lease(3, true, false).0,
+            Some("192.0.2.1".parse().unwrap())
+        );
         assert_eq!(p.leased(), 2);
         assert!("10.0.0.0/33".parse::<Prefix>().is_err());
         assert!("x/3".parse::<Prefix>().is_err());

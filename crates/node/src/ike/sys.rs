@@ -67,7 +67,10 @@ impl RawEsp {
         } else {
             let ihl = buf.first().map(|b| (b & 0x0f) as usize * 4).unwrap_or(0);
             if ihl < 20 || ihl > n {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "short IPv4 header"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "short IPv4 header",
+                ));
             }
             let s: [u8; 4] = buf[12..16].try_into().unwrap_or([0; 4]);
             (ihl, IpAddr::V4(Ipv4Addr::from(s)))
@@ -117,7 +120,11 @@ pub fn range_to_prefixes(r: &TsRange) -> Vec<(IpAddr, u8)> {
                 return;
             }
             // largest block starting at s within [s, e]
-            let mut size = if s == 0 { bits } else { s.trailing_zeros().min(bits) };
+            let mut size = if s == 0 {
+                bits
+            } else {
+                s.trailing_zeros().min(bits)
+            };
             while size > 0 {
                 let span = if size >= 128 {
                     u128::MAX
@@ -130,7 +137,11 @@ pub fn range_to_prefixes(r: &TsRange) -> Vec<(IpAddr, u8)> {
                 size -= 1;
             }
             out.push((s, (bits - size) as u8));
-            let span = if size >= 128 { u128::MAX } else { 1u128 << size };
+            let span = if size >= 128 {
+                u128::MAX
+            } else {
+                1u128 << size
+            };
             match s.checked_add(span) {
                 Some(n) if size < 128 => s = n,
                 _ => return,
@@ -153,7 +164,10 @@ pub fn range_to_prefixes(r: &TsRange) -> Vec<(IpAddr, u8)> {
         (IpAddr::V6(s), IpAddr::V6(e)) => {
             let mut v = Vec::new();
             cover(u128::from(s), u128::from(e), 128, &mut v);
-            out.extend(v.into_iter().map(|(a, l)| (IpAddr::V6(Ipv6Addr::from(a)), l)));
+            out.extend(
+                v.into_iter()
+                    .map(|(a, l)| (IpAddr::V6(Ipv6Addr::from(a)), l)),
+            );
         }
         _ => {}
     }
@@ -178,7 +192,10 @@ fn ip(args: &[String]) -> io::Result<()> {
 pub fn add_vip_routes(dev: &str, vip: IpAddr, remote_ts: &[TsRange], table: u32) -> io::Result<()> {
     let fam = if vip.is_ipv4() { "-4" } else { "-6" };
     let t = table.to_string();
-    for r in remote_ts.iter().filter(|r| r.start.is_ipv4() == vip.is_ipv4()) {
+    for r in remote_ts
+        .iter()
+        .filter(|r| r.start.is_ipv4() == vip.is_ipv4())
+    {
         for (a, l) in range_to_prefixes(r) {
             ip(&[
                 fam.into(),

@@ -78,7 +78,10 @@ impl PktSocket {
     }
 
     /// Readiness for reading, for a driver polling several sockets at once.
-    pub fn poll_recv_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<io::Result<()>> {
+    pub fn poll_recv_ready(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
         self.sock.poll_recv_ready(cx)
     }
 
@@ -191,8 +194,7 @@ fn recvmsg_pktinfo(fd: RawFd, buf: &mut [u8], port: u16, bound: IpAddr) -> io::R
                 let pi = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in_pktinfo);
                 local_ip = IpAddr::V4(Ipv4Addr::from(u32::from_be(pi.ipi_addr.s_addr)));
             } else if h.cmsg_level == libc::IPPROTO_IPV6 && h.cmsg_type == libc::IPV6_PKTINFO {
-                let pi =
-                    std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in6_pktinfo);
+                let pi = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in6_pktinfo);
                 local_ip = IpAddr::V6(Ipv6Addr::from(pi.ipi6_addr.s6_addr));
             }
             c = libc::CMSG_NXTHDR(&msg, c);
