@@ -87,6 +87,19 @@ extern "C" {
     fn clock_gettime(clk: i32, ts: *mut libc_timespec) -> i32;
 }
 
+/// Resident set size of this process in bytes.
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|x| x.parse::<u64>().ok())
+        })
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
 fn engine(local: &str, a: &IkeArgs) -> anyhow::Result<Config> {
     let mut c = Config::new(Identity::fqdn(local)).with_psk(None, b"bench-psk-0123456789");
     c.ike_proposals =
@@ -186,6 +199,7 @@ fn ike(a: IkeArgs) -> anyhow::Result<ExitCode> {
     let started = AtomicU64::new(0);
     let established = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
+    let rss0 = rss();
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(a.timeout);
     let result: anyhow::Result<()> = rt.block_on(async {
@@ -256,6 +270,7 @@ fn ike(a: IkeArgs) -> anyhow::Result<ExitCode> {
         Ok(())
     });
     let wall = t0.elapsed();
+    let rss1 = rss();
     pb.finish_and_clear();
     // give the responder a moment to see the last IKE_AUTH complete
     let wait_until = Instant::now() + Duration::from_secs(5);
@@ -272,6 +287,10 @@ fn ike(a: IkeArgs) -> anyhow::Result<ExitCode> {
     let ok = established.load(Ordering::Relaxed);
     let fail = failed.load(Ordering::Relaxed);
     let rate = ok as f64 / wall.as_secs_f64();
+    crate::outln!(
+        "bench ike: memory {:.1} KB per SA, both sides with the Child SA's ESP contexts (resident set growth)",
+        rss1.saturating_sub(rss0) as f64 / 1000.0 / ok.max(1) as f64
+    );
     crate::outln!(
         "bench ike: {ok} IKE SAs (+ Child SA) in {:.2} s = {:.0} SA/s; responder CPU {:.3} ms per SA ({:.2} s for {} SAs); {} failed; {} initiators x window {}; {} / ESP {}",
         wall.as_secs_f64(),
