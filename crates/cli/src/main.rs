@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod aka_vector;
+mod bench;
 mod decode;
+mod ike;
+mod logging;
 mod samples;
 mod subscriber;
 
@@ -32,6 +35,10 @@ enum Command {
     /// Write one sample of every message type mobstrap speaks into a pcap (open it in
     /// Wireshark, or decode it with `mobstrap decode --pcap`).
     Samples(samples::Args),
+    /// Load generators: `mobstrap bench ike`.
+    Bench(bench::Args),
+    /// Run an IKEv2 + ESP node (initiator or responder) from a TOML file.
+    Ike(ike::Args),
     /// Provision the embedded HSS: add, import (CSV), list, show, delete subscribers.
     Subscriber(subscriber::Args),
 }
@@ -63,6 +70,8 @@ fn main() -> ExitCode {
         Command::AkaVector(a) => aka_vector::run(a),
         Command::Samples(a) => samples::run(a),
         Command::Subscriber(a) => subscriber::run(a),
+        Command::Ike(a) => ike::run(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(code) => code,

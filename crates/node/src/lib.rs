@@ -8,3 +8,4 @@
 //!   that the AAA, the ePDG and the gateways are built on.
 
 pub mod diameter;
+pub mod ike;

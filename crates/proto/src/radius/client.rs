@@ -162,21 +162,23 @@ impl RadiusClient {
         self.pending.remove(&id);
         let mut msk = None;
         if repr.code == Code::AccessAccept {
-            let vsa = repr.attributes.iter().find_map(|a| match &a.value {
-                Value::Vendor(v) if v.vendor_id == VENDOR_MICROSOFT => Some(v),
-                _ => None,
-            });
-            if let Some(v) = vsa {
-                if let (Some(r), Some(s)) = (v.sub(MS_MPPE_RECV_KEY), v.sub(MS_MPPE_SEND_KEY)) {
-                    let r = rcrypto::decrypt_mppe_key(r.value, &self.secret, &req_auth)
-                        .map_err(ClientError::Verify)?;
-                    let s = rcrypto::decrypt_mppe_key(s.value, &self.secret, &req_auth)
-                        .map_err(ClientError::Verify)?;
-                    let mut k = Vec::with_capacity(r.len() + s.len());
-                    k.extend_from_slice(&r);
-                    k.extend_from_slice(&s);
-                    msk = Some(k);
-                }
+            // The two keys may come in one Vendor-Specific attribute or (hostapd) in one
+            // each: look through all of Microsoft's.
+            let sub = |t: u8| {
+                repr.attributes.iter().find_map(|a| match &a.value {
+                    Value::Vendor(v) if v.vendor_id == VENDOR_MICROSOFT => v.sub(t),
+                    _ => None,
+                })
+            };
+            if let (Some(r), Some(s)) = (sub(MS_MPPE_RECV_KEY), sub(MS_MPPE_SEND_KEY)) {
+                let r = rcrypto::decrypt_mppe_key(r.value, &self.secret, &req_auth)
+                    .map_err(ClientError::Verify)?;
+                let s = rcrypto::decrypt_mppe_key(s.value, &self.secret, &req_auth)
+                    .map_err(ClientError::Verify)?;
+                let mut k = Vec::with_capacity(r.len() + s.len());
+                k.extend_from_slice(&r);
+                k.extend_from_slice(&s);
+                msk = Some(k);
             }
         }
         Ok(Answer {

@@ -1,0 +1,432 @@
+//! The user-space ESP data path of an IKE node: the installed Child SAs (inbound by SPI,
+//! outbound by the inner destination address), per-SA counters, and the policy check on
+//! decrypted packets (the inner source must lie in the peer's traffic selectors).
+//!
+//! The kernel here has no ESP, so this is where tunnel-mode packets from the TUN device are
+//! sealed and ESP from the sockets is opened. No I/O: the node moves the bytes.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use mobstrap_proto::esp::{self, EspError, Inbound, Outbound};
+use mobstrap_proto::ikev2::{ChildSaInfo, Mode, SaId, TsRange};
+use rand::RngCore;
+
+/// Counters of one Child SA.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChildCounters {
+    pub in_packets: u64,
+    pub in_bytes: u64,
+    pub out_packets: u64,
+    pub out_bytes: u64,
+    /// Inbound packets refused: ICV, replay, padding, or outside the traffic selectors.
+    pub in_dropped: u64,
+    /// Outbound packets that could not be sealed (sequence exhausted, too large).
+    pub out_dropped: u64,
+}
+
+/// A Child SA as the operator sees it (no keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildStatus {
+    pub ike: SaId,
+    pub inbound_spi: u32,
+    pub outbound_spi: u32,
+    pub mode: Mode,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub udp_encap: bool,
+    pub local_ts: Vec<TsRange>,
+    pub remote_ts: Vec<TsRange>,
+    pub counters: ChildCounters,
+}
+
+struct Child {
+    ike: SaId,
+    inbound: Inbound,
+    outbound: Outbound,
+    info: ChildStatus,
+}
+
+/// Where a sealed packet goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EspTx {
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    /// UDP-encapsulated (RFC 3948) on the NAT-T port; else raw IP protocol 50.
+    pub udp_encap: bool,
+}
+
+/// Why a packet was not forwarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drop {
+    /// No Child SA for this SPI / destination.
+    NoSa,
+    /// Not an IP packet.
+    NotIp,
+    Esp(EspError),
+    /// The decrypted inner source is outside the peer's traffic selectors.
+    Policy,
+}
+
+/// The SA tables.
+#[derive(Default)]
+pub struct DataPath {
+    children: HashMap<u32, Child>,
+    /// Host selectors (one address): inner destination → inbound SPI of the newest SA.
+    hosts: HashMap<IpAddr, u32>,
+    /// Other selectors, newest first.
+    ranges: Vec<(TsRange, u32)>,
+    replay_window: usize,
+    /// Packets that matched no SA (either direction).
+    pub unmatched: u64,
+}
+
+fn in_range(r: &TsRange, a: IpAddr) -> bool {
+    match (r.start, r.end, a) {
+        (IpAddr::V4(s), IpAddr::V4(e), IpAddr::V4(x)) => s <= x && x <= e,
+        (IpAddr::V6(s), IpAddr::V6(e), IpAddr::V6(x)) => s <= x && x <= e,
+        _ => false,
+    }
+}
+
+/// Source and destination of an IPv4/IPv6 packet.
+pub fn ip_addrs(p: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    match p.first()? >> 4 {
+        4 if p.len() >= 20 => {
+            let s: [u8; 4] = p[12..16].try_into().ok()?;
+            let d: [u8; 4] = p[16..20].try_into().ok()?;
+            Some((IpAddr::from(s), IpAddr::from(d)))
+        }
+        6 if p.len() >= 40 => {
+            let s: [u8; 16] = p[8..24].try_into().ok()?;
+            let d: [u8; 16] = p[24..40].try_into().ok()?;
+            Some((IpAddr::from(s), IpAddr::from(d)))
+        }
+        _ => None,
+    }
+}
+
+impl DataPath {
+    pub fn new(replay_window: usize) -> Self {
+        DataPath {
+            replay_window,
+            ..Default::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.children.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.children.is_empty()
+    }
+
+    /// Installs a Child SA reported by the engine (new or rekeyed: the newest SA carries
+    /// the outbound traffic of its selectors).
+    pub fn install(
+        &mut self,
+        ike: SaId,
+        c: &ChildSaInfo,
+        rng: &mut dyn RngCore,
+    ) -> Result<(), EspError> {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        let (inbound, outbound) = esp::from_child(c, self.replay_window, seed)?;
+        let info = ChildStatus {
+            ike,
+            inbound_spi: c.inbound_spi,
+            outbound_spi: c.outbound_spi,
+            mode: c.mode,
+            local: c.local,
+            remote: c.remote,
+            udp_encap: c.udp_encap,
+            local_ts: c.local_ts.clone(),
+            remote_ts: c.remote_ts.clone(),
+            counters: ChildCounters::default(),
+        };
+        if c.mode == Mode::Tunnel {
+            for ts in &c.remote_ts {
+                if ts.start == ts.end {
+                    self.hosts.insert(ts.start, c.inbound_spi);
+                } else {
+                    self.ranges.insert(0, (ts.clone(), c.inbound_spi));
+                }
+            }
+        }
+        self.children.insert(
+            c.inbound_spi,
+            Child {
+                ike,
+                inbound,
+                outbound,
+                info,
+            },
+        );
+        Ok(())
+    }
+
+    /// Removes a Child SA; its selectors fall back to another SA that has them (the one a
+    /// rekey left behind, or its replacement).
+    pub fn remove(&mut self, inbound_spi: u32) -> Option<ChildStatus> {
+        let c = self.children.remove(&inbound_spi)?;
+        self.ranges.retain(|(_, s)| *s != inbound_spi);
+        for ts in &c.info.remote_ts {
+            if ts.start == ts.end && self.hosts.get(&ts.start) == Some(&inbound_spi) {
+                self.hosts.remove(&ts.start);
+                if let Some(other) = self
+                    .children
+                    .values()
+                    .find(|o| o.info.mode == Mode::Tunnel && o.info.remote_ts.contains(ts))
+                {
+                    self.hosts.insert(ts.start, other.info.inbound_spi);
+                }
+            }
+        }
+        Some(c.info)
+    }
+
+    /// Removes every Child SA of an IKE SA.
+    pub fn remove_ike(&mut self, ike: SaId) -> Vec<ChildStatus> {
+        let spis: Vec<u32> = self
+            .children
+            .values()
+            .filter(|c| c.ike == ike)
+            .map(|c| c.info.inbound_spi)
+            .collect();
+        spis.into_iter().filter_map(|s| self.remove(s)).collect()
+    }
+
+    /// The Child SA for an inner packet to `dst`.
+    fn route(&self, dst: IpAddr) -> Option<u32> {
+        if let Some(s) = self.hosts.get(&dst) {
+            return Some(*s);
+        }
+        self.ranges
+            .iter()
+            .find(|(r, _)| in_range(r, dst))
+            .map(|(_, s)| *s)
+    }
+
+    /// Seals an inner IP packet (from the TUN) into `out` (the ESP packet, starting with
+    /// the SPI). Returns where it goes and which IKE SA it belongs to.
+    pub fn seal(&mut self, inner: &[u8], out: &mut Vec<u8>) -> Result<(EspTx, SaId), Drop> {
+        let Some((_, dst)) = ip_addrs(inner) else {
+            return Err(Drop::NotIp);
+        };
+        let Some(spi) = self.route(dst) else {
+            self.unmatched += 1;
+            return Err(Drop::NoSa);
+        };
+        let Some(c) = self.children.get_mut(&spi) else {
+            return Err(Drop::NoSa);
+        };
+        let nh = esp::tunnel_next_header(inner).ok_or(Drop::NotIp)?;
+        match c.outbound.seal(inner, nh, out) {
+            Ok(()) => {
+                c.info.counters.out_packets += 1;
+                c.info.counters.out_bytes += inner.len() as u64;
+                Ok((
+                    EspTx {
+                        local: c.info.local,
+                        remote: c.info.remote,
+                        udp_encap: c.info.udp_encap,
+                    },
+                    c.ike,
+                ))
+            }
+            Err(e) => {
+                c.info.counters.out_dropped += 1;
+                Err(Drop::Esp(e))
+            }
+        }
+    }
+
+    /// Seals an upper-layer payload on a transport-mode SA (e.g. a Binding Update).
+    pub fn seal_transport(
+        &mut self,
+        inbound_spi: u32,
+        payload: &[u8],
+        next_header: u8,
+        out: &mut Vec<u8>,
+    ) -> Result<EspTx, Drop> {
+        let c = self.children.get_mut(&inbound_spi).ok_or(Drop::NoSa)?;
+        c.outbound.seal(payload, next_header, out).map_err(|e| {
+            c.info.counters.out_dropped += 1;
+            Drop::Esp(e)
+        })?;
+        c.info.counters.out_packets += 1;
+        c.info.counters.out_bytes += payload.len() as u64;
+        Ok(EspTx {
+            local: c.info.local,
+            remote: c.info.remote,
+            udp_encap: c.info.udp_encap,
+        })
+    }
+
+    /// Opens an ESP packet in place. Returns the payload range, the Next Header, the
+    /// Child SA's mode and its IKE SA. In tunnel mode the inner source must be within the
+    /// peer's selectors.
+    pub fn open(
+        &mut self,
+        packet: &mut [u8],
+    ) -> Result<(std::ops::Range<usize>, u8, Mode, SaId), Drop> {
+        let Some(spi) = packet
+            .get(..4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        else {
+            return Err(Drop::Esp(EspError::Truncated));
+        };
+        let Some(c) = self.children.get_mut(&spi) else {
+            self.unmatched += 1;
+            return Err(Drop::NoSa);
+        };
+        let o = match c.inbound.open(packet) {
+            Ok(o) => o,
+            Err(e) => {
+                c.info.counters.in_dropped += 1;
+                return Err(Drop::Esp(e));
+            }
+        };
+        if c.info.mode == Mode::Tunnel {
+            let inner = &packet[o.payload.clone()];
+            let ok = ip_addrs(inner)
+                .is_some_and(|(src, _)| c.info.remote_ts.iter().any(|r| in_range(r, src)));
+            if !ok {
+                c.info.counters.in_dropped += 1;
+                return Err(Drop::Policy);
+            }
+        }
+        c.info.counters.in_packets += 1;
+        c.info.counters.in_bytes += o.payload.len() as u64;
+        Ok((o.payload, o.next_header, c.info.mode, c.ike))
+    }
+
+    /// Status and counters of every Child SA.
+    pub fn status(&self) -> Vec<ChildStatus> {
+        let mut v: Vec<ChildStatus> = self.children.values().map(|c| c.info.clone()).collect();
+        v.sort_by_key(|c| (c.ike, c.inbound_spi));
+        v
+    }
+
+    /// Packets and bytes through the SAs of one IKE SA (both directions).
+    pub fn ike_counters(&self, ike: SaId) -> ChildCounters {
+        let mut t = ChildCounters::default();
+        for c in self.children.values().filter(|c| c.ike == ike) {
+            let k = c.info.counters;
+            t.in_packets += k.in_packets;
+            t.in_bytes += k.in_bytes;
+            t.out_packets += k.out_packets;
+            t.out_bytes += k.out_bytes;
+            t.in_dropped += k.in_dropped;
+            t.out_dropped += k.out_dropped;
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mobstrap_crypto::transform::Encr;
+    use mobstrap_crypto::SecretVec;
+    use mobstrap_proto::ikev2::{EspAlgs, EspKeys};
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    fn child(in_spi: u32, out_spi: u32, remote_ts: TsRange, swap: bool) -> ChildSaInfo {
+        let k1 = EspKeys {
+            encr: SecretVec::from_slice(&[1u8; 20]),
+            integ: SecretVec::from_slice(&[]),
+        };
+        let k2 = EspKeys {
+            encr: SecretVec::from_slice(&[2u8; 20]),
+            integ: SecretVec::from_slice(&[]),
+        };
+        let (inbound, outbound) = if swap { (k2, k1) } else { (k1, k2) };
+        ChildSaInfo {
+            inbound_spi: in_spi,
+            outbound_spi: out_spi,
+            algs: EspAlgs {
+                encr: Encr::AesGcm16_128,
+                integ: None,
+                esn: false,
+                dh: None,
+            },
+            mode: Mode::Tunnel,
+            inbound,
+            outbound,
+            local_ts: vec![TsRange::any_v4()],
+            remote_ts: vec![remote_ts],
+            local: "192.0.2.1:4500".parse().unwrap(),
+            remote: "192.0.2.2:4500".parse().unwrap(),
+            udp_encap: true,
+        }
+    }
+
+    fn ipv4(src: [u8; 4], dst: [u8; 4]) -> Vec<u8> {
+        let mut p = vec![0u8; 28];
+        p[0] = 0x45;
+        p[2..4].copy_from_slice(&28u16.to_be_bytes());
+        p[9] = 17;
+        p[12..16].copy_from_slice(&src);
+        p[16..20].copy_from_slice(&dst);
+        p
+    }
+
+    #[test]
+    fn seal_route_open_policy_and_rekey_fallback() {
+        let mut rng = StdRng::seed_from_u64(1);
+        // "gateway" side: the peer is host 198.51.100.7
+        let mut gw = DataPath::new(64);
+        let vip = TsRange::host("198.51.100.7".parse().unwrap());
+        gw.install(1, &child(0x1000, 0x2000, vip.clone(), false), &mut rng)
+            .unwrap();
+        // "UE" side: everything goes to the gateway
+        let mut ue = DataPath::new(64);
+        ue.install(9, &child(0x2000, 0x1000, TsRange::any_v4(), true), &mut rng)
+            .unwrap();
+
+        let mut out = Vec::new();
+        let p = ipv4([198, 51, 100, 7], [203, 0, 113, 1]);
+        let (tx, ike) = ue.seal(&p, &mut out).unwrap();
+        assert_eq!((ike, tx.udp_encap), (9, true));
+        let (range, nh, mode, ike) = gw.open(&mut out).unwrap();
+        assert_eq!((nh, mode, ike), (4, Mode::Tunnel, 1));
+        assert_eq!(&out[range], &p[..]);
+        // replay
+        let (_, _) = ue.seal(&p, &mut out).unwrap();
+        let copy = out.clone();
+        gw.open(&mut out).unwrap();
+        let mut again = copy;
+        assert!(matches!(
+            gw.open(&mut again),
+            Err(Drop::Esp(EspError::Replay(2)))
+        ));
+        // a spoofed inner source is refused after decryption
+        let spoof = ipv4([198, 51, 100, 8], [203, 0, 113, 1]);
+        ue.seal(&spoof, &mut out).unwrap();
+        assert_eq!(gw.open(&mut out), Err(Drop::Policy));
+        // gateway → UE by the VIP; nothing for other hosts
+        let back = ipv4([203, 0, 113, 1], [198, 51, 100, 7]);
+        gw.seal(&back, &mut out).unwrap();
+        assert!(ue.open(&mut out).is_ok());
+        assert_eq!(
+            gw.seal(&ipv4([203, 0, 113, 1], [198, 51, 100, 9]), &mut out),
+            Err(Drop::NoSa)
+        );
+        // rekey: the new SA takes the VIP; deleting it falls back to the old one
+        gw.install(1, &child(0x1001, 0x2001, vip.clone(), false), &mut rng)
+            .unwrap();
+        assert_eq!(gw.route("198.51.100.7".parse().unwrap()), Some(0x1001));
+        gw.remove(0x1001);
+        assert_eq!(gw.route("198.51.100.7".parse().unwrap()), Some(0x1000));
+        let st = gw.status();
+        assert_eq!(st.len(), 1);
+        assert_eq!(st[0].counters.in_packets, 2);
+        assert_eq!(st[0].counters.in_dropped, 2);
+        assert_eq!(st[0].counters.out_packets, 1);
+        assert_eq!(gw.remove_ike(1).len(), 1);
+        assert!(gw.is_empty());
+        assert_eq!(gw.route("198.51.100.7".parse().unwrap()), None);
+    }
+}
