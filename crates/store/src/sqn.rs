@@ -38,7 +38,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{AnyBackend, Backend, Batch, Outcome, ReserveItem, ResyncItem};
 use crate::error::{Error, Result};
-use crate::model::{FieldError, PseudonymRecord, ReauthRecord};
+use crate::model::{AaaSessionRecord, FieldError, PseudonymRecord, ReauthRecord};
 
 /// Bits of IND (TS 33.102 Annex C.3.4: 5).
 pub const IND_BITS: u32 = 5;
@@ -158,6 +158,10 @@ pub(crate) enum Op {
     },
     Reauth {
         rec: ReauthRecord,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    },
+    Session {
+        rec: AaaSessionRecord,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
 }
@@ -294,6 +298,21 @@ impl Allocator {
     }
 }
 
+impl Allocator {
+    /// Queues an AAA session for the next group commit.
+    pub(crate) fn queue_session(
+        &self,
+        rec: AaaSessionRecord,
+        wait: bool,
+    ) -> Result<Option<oneshot::Receiver<Result<()>>>> {
+        let (reply, rx) = reply_pair(wait);
+        self.tx
+            .send(Op::Session { rec, reply })
+            .map_err(|_| Error::Closed)?;
+        Ok(rx)
+    }
+}
+
 type Reply = (
     Option<oneshot::Sender<Result<()>>>,
     Option<oneshot::Receiver<Result<()>>>,
@@ -366,6 +385,7 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
         let mut resync_replies: HashMap<String, Vec<oneshot::Sender<Result<u64>>>> = HashMap::new();
         let mut pseudo_replies = Vec::new();
         let mut reauth_replies = Vec::new();
+        let mut session_replies = Vec::new();
         let mut reserve: Vec<String> = std::mem::take(&mut carry);
         for op in ops {
             match op {
@@ -408,6 +428,17 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                     reauth_replies.push((rec.username.clone(), reply));
                     batch.reauths.push((rec, Outcome::Pending));
                 }
+                Op::Session { rec, reply } => {
+                    if let Some(i) = batch
+                        .sessions
+                        .iter()
+                        .position(|(a, _)| a.session_id == rec.session_id)
+                    {
+                        batch.sessions.remove(i);
+                    }
+                    session_replies.push((rec.session_id.clone(), reply));
+                    batch.sessions.push((rec, Outcome::Pending));
+                }
             }
         }
         reserve.sort_unstable();
@@ -434,7 +465,8 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
             (batch.reserve.len()
                 + batch.resync.len()
                 + batch.pseudonyms.len()
-                + batch.reauths.len()) as f64,
+                + batch.reauths.len()
+                + batch.sessions.len()) as f64,
         );
 
         let mut slots = shared.slots();
@@ -492,6 +524,11 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                     .iter()
                     .map(|(p, o)| (p.username.as_str(), (*o, p.imsi.as_str())))
                     .collect();
+                let sessions: HashMap<&str, (Outcome, &str)> = batch
+                    .sessions
+                    .iter()
+                    .map(|(a, o)| (a.session_id.as_str(), (*o, a.imsi.as_str())))
+                    .collect();
                 let answers = pseudo_replies
                     .into_iter()
                     .map(|(n, r)| (pseudo.get(n.as_str()).copied(), r))
@@ -499,6 +536,11 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                         reauth_replies
                             .into_iter()
                             .map(|(n, r)| (reauth.get(n.as_str()).copied(), r)),
+                    )
+                    .chain(
+                        session_replies
+                            .into_iter()
+                            .map(|(n, r)| (sessions.get(n.as_str()).copied(), r)),
                     );
                 for (outcome, reply) in answers {
                     if let Some(reply) = reply {
@@ -529,7 +571,11 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                         slot.pending = false;
                     }
                 }
-                for (_, reply) in pseudo_replies.into_iter().chain(reauth_replies) {
+                for (_, reply) in pseudo_replies
+                    .into_iter()
+                    .chain(reauth_replies)
+                    .chain(session_replies)
+                {
                     if let Some(reply) = reply {
                         let _ = reply.send(Err(e.duplicate()));
                     }
