@@ -336,6 +336,12 @@ impl Store {
         self.inner.db.take_reauth(username, now).await
     }
 
+    /// Waits until every write queued so far (also the `_nowait` ones) is committed; call
+    /// before shutting down.
+    pub async fn flush(&self) -> Result<()> {
+        self.inner.sqn.flush().await
+    }
+
     // --- AAA sessions ----------------------------------------------------------------------
 
     /// Stores (inserts or replaces) an AAA session; returns once it is committed

@@ -164,6 +164,8 @@ pub(crate) enum Op {
         rec: AaaSessionRecord,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
+    /// Answered once everything queued before it is committed.
+    Flush(oneshot::Sender<Result<()>>),
 }
 
 struct Shared {
@@ -299,6 +301,13 @@ impl Allocator {
 }
 
 impl Allocator {
+    /// Waits until every write queued before this call is committed (or failed).
+    pub(crate) async fn flush(&self) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Op::Flush(reply)).map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
     /// Queues an AAA session for the next group commit.
     pub(crate) fn queue_session(
         &self,
@@ -386,6 +395,7 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
         let mut pseudo_replies = Vec::new();
         let mut reauth_replies = Vec::new();
         let mut session_replies = Vec::new();
+        let mut flushes = Vec::new();
         let mut reserve: Vec<String> = std::mem::take(&mut carry);
         for op in ops {
             match op {
@@ -439,6 +449,7 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                     session_replies.push((rec.session_id.clone(), reply));
                     batch.sessions.push((rec, Outcome::Pending));
                 }
+                Op::Flush(reply) => flushes.push(reply),
             }
         }
         reserve.sort_unstable();
@@ -455,6 +466,9 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
             }
         }
         if batch.is_empty() {
+            for f in flushes {
+                let _ = f.send(Ok(()));
+            }
             continue;
         }
 
@@ -469,6 +483,12 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                 + batch.sessions.len()) as f64,
         );
 
+        for f in flushes {
+            let _ = f.send(match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(e.duplicate()),
+            });
+        }
         let mut slots = shared.slots();
         match &result {
             Ok(()) => {

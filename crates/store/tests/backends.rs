@@ -662,6 +662,11 @@ async fn aaa_sessions(url: &str) {
     reg.gateway_host = Some("pgw.example".into());
     reg.gateway_address = Some("192.0.2.10".into());
     s.put_session_nowait(reg.clone()).unwrap();
+    s.flush().await.unwrap();
+    assert!(
+        s.session("pgw;1;2", now).await.unwrap().is_some(),
+        "flushed"
+    );
     s.put_session(session("mag;2;1", 2, false, now, now + 600))
         .await
         .unwrap();
