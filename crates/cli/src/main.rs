@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod aaa;
 mod aka_vector;
 mod decode;
 mod samples;
@@ -34,6 +35,8 @@ enum Command {
     Samples(samples::Args),
     /// Provision the embedded HSS: add, import (CSV), list, show, delete subscribers.
     Subscriber(subscriber::Args),
+    /// Run the 3GPP AAA server with the embedded HSS (RADIUS, Diameter SWm/STa/S6b).
+    Aaa(aaa::Args),
 }
 
 /// Writes to standard output; a closed pipe (`mobstrap decode ... | head`) ends the program
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::AkaVector(a) => aka_vector::run(a),
         Command::Samples(a) => samples::run(a),
         Command::Subscriber(a) => subscriber::run(a),
+        Command::Aaa(a) => aaa::run(a),
     };
     match result {
         Ok(code) => code,
