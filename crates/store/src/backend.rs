@@ -449,7 +449,7 @@ const INSERT_APN: &str = "INSERT INTO apn_profile (imsi, position, apn, gateway,
 const REAUTH_COLUMNS: &str = "username, imsi, method, counter, mk, k_re, k_aut, k_encr, expires_at";
 
 const SESSION_COLUMNS: &str = "session_id, imsi, kind, peer, aaa_host, nai, apn, gateway_host, \
-     gateway_address, visited_network, mag_lma_key, lma_identity, created_at, expires_at";
+     gateway_address, visited_network, mag_lma_key, lma_identity, created_ms, expires_at";
 
 struct SessionColumns {
     session_id: String,
@@ -464,7 +464,7 @@ struct SessionColumns {
     visited_network: Option<String>,
     mag_lma_key: Option<Vec<u8>>,
     lma_identity: Option<String>,
-    created_at: i64,
+    created_ms: i64,
     expires_at: i64,
 }
 
@@ -485,7 +485,7 @@ impl SessionColumns {
             visited_network: self.visited_network.take(),
             mag_lma_key: self.mag_lma_key.take().unwrap_or_default(),
             lma_identity: self.lma_identity.take(),
-            created_at: self.created_at,
+            created_ms: self.created_ms,
             expires_at: self.expires_at,
         };
         r.validate()
@@ -555,7 +555,7 @@ macro_rules! shared_impl {
                     visited_network: row.try_get("visited_network")?,
                     mag_lma_key: row.try_get("mag_lma_key")?,
                     lma_identity: row.try_get("lma_identity")?,
-                    created_at: row.try_get("created_at")?,
+                    created_ms: row.try_get("created_ms")?,
                     expires_at: row.try_get("expires_at")?,
                 })
             }
@@ -585,7 +585,7 @@ macro_rules! shared_impl {
                 let sql = format!(
                     "SELECT {SESSION_COLUMNS} FROM aaa_session \
                      WHERE imsi = $1 AND expires_at > $2 \
-                     ORDER BY created_at DESC, session_id DESC LIMIT 1000"
+                     ORDER BY created_ms DESC, session_id DESC LIMIT 1000"
                 );
                 let rows = sqlx::query(&sql)
                     .bind(imsi.as_str())
@@ -989,7 +989,7 @@ const INSERT_REAUTH: &str = "INSERT INTO reauth_identity (username, imsi, method
 
 const INSERT_SESSION: &str = "INSERT INTO aaa_session (session_id, imsi, kind, peer, aaa_host, \
      nai, apn, gateway_host, gateway_address, visited_network, mag_lma_key, lma_identity, \
-     created_at, expires_at) \
+     created_ms, expires_at) \
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
      WHERE EXISTS (SELECT 1 FROM subscriber WHERE imsi = $2) \
      ON CONFLICT (session_id) DO UPDATE SET imsi = excluded.imsi, kind = excluded.kind, \
@@ -1152,7 +1152,7 @@ impl SqliteBackend {
                 .bind(a.visited_network.as_deref())
                 .bind(key)
                 .bind(a.lma_identity.as_deref())
-                .bind(a.created_at)
+                .bind(a.created_ms)
                 .bind(a.expires_at)
                 .execute(&mut *tx)
                 .await?;
@@ -1415,12 +1415,12 @@ impl PgBackend {
                 .iter()
                 .map(|(a, _)| (!a.mag_lma_key.is_empty()).then_some(a.mag_lma_key.as_slice()))
                 .collect();
-            let created: Vec<i64> = r.iter().map(|(a, _)| a.created_at).collect();
+            let created: Vec<i64> = r.iter().map(|(a, _)| a.created_ms).collect();
             let expires: Vec<i64> = r.iter().map(|(a, _)| a.expires_at).collect();
             let rows = sqlx::query(
                 "INSERT INTO aaa_session (session_id, imsi, kind, peer, aaa_host, nai, apn, \
                  gateway_host, gateway_address, visited_network, mag_lma_key, lma_identity, \
-                 created_at, expires_at) \
+                 created_ms, expires_at) \
                  SELECT v.sid, v.imsi, v.kind, v.peer, v.host, v.nai, v.apn, v.gwh, v.gwa, \
                         v.vis, v.key, v.lma, v.c, v.e \
                  FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \

@@ -1106,9 +1106,9 @@ pub struct AaaSessionRecord {
     pub mag_lma_key: Vec<u8>,
     /// The LMA identity the key is bound to (its IKEv2 identity: FQDN or address).
     pub lma_identity: Option<String>,
-    /// Unix time of creation.
-    pub created_at: i64,
-    /// Unix time after which it is gone.
+    /// Unix time of creation in milliseconds (orders a subscriber's sessions).
+    pub created_ms: i64,
+    /// Unix time (seconds) after which it is gone.
     pub expires_at: i64,
 }
 

@@ -620,7 +620,7 @@ fn session(id: &str, n: u64, key: bool, created: i64, exp: i64) -> AaaSessionRec
         visited_network: None,
         mag_lma_key: if key { vec![0x5a; 64] } else { Vec::new() },
         lma_identity: key.then(|| "lma.example".into()),
-        created_at: created,
+        created_ms: created * 1000,
         expires_at: exp,
     }
 }

@@ -503,7 +503,7 @@ async fn success(
             .map(|(k, _)| k.as_bytes().to_vec())
             .unwrap_or_default(),
         lma_identity: key.as_ref().map(|(_, l)| l.clone()),
-        created_at: now,
+        created_ms: unix_ms(),
         expires_at: now + lifetime.as_secs() as i64,
     };
     if key.is_some() {
@@ -754,7 +754,7 @@ async fn swm_aar(core: &Arc<Core>, msg: &Message<'_>, id: &LocalIdentity) -> Vec
         visited_network: visited.clone(),
         mag_lma_key: Vec::new(),
         lma_identity: None,
-        created_at: now,
+        created_ms: unix_ms(),
         expires_at: now + core.config.apn.session_timeout.as_secs() as i64,
     };
     // Keep a key stored by the DER's success: only sessions without one are rewritten.
@@ -902,7 +902,7 @@ async fn s6b_aar(core: &Arc<Core>, msg: &Message<'_>, id: &LocalIdentity) -> Vec
         visited_network: visited_network(core, msg),
         mag_lma_key: Vec::new(),
         lma_identity: None,
-        created_at: now,
+        created_ms: unix_ms(),
         expires_at: now + core.config.apn.session_timeout.as_secs() as i64,
     };
     let nai = rec.nai.clone();
@@ -997,4 +997,11 @@ async fn str_(core: &Arc<Core>, msg: &Message<'_>, id: &LocalIdentity) -> Vec<u8
     a.push(A::utf8(&dict::ORIGIN_HOST, &id.origin_host));
     a.push(A::utf8(&dict::ORIGIN_REALM, &id.origin_realm));
     finish(a, msg, &[])
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }

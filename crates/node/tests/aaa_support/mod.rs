@@ -53,7 +53,13 @@ session_idle_timeout = 5
 
 /// A Diameter-only (plus RADIUS) AAA on loopback: realm `realm`, host `host`; peers are
 /// accepted from `*.example` / any host of `realm` and `visited.example`.
-pub fn diameter_config(store_url: &str, host: &str, realm: &str, extra: &str) -> AaaConfig {
+pub fn diameter_config(
+    store_url: &str,
+    host: &str,
+    realm: &str,
+    roaming: &str,
+    extra: &str,
+) -> AaaConfig {
     let text = format!(
         r#"
 [store]
@@ -69,6 +75,7 @@ host = "*.example"
 realm = "{realm}"
 [roaming]
 home_realms = ["{realm}", "{REALM}"]
+{roaming}
 [eap]
 session_idle_timeout = 5
 {extra}

@@ -21,7 +21,8 @@ CREATE TABLE aaa_session (
     -- seed 003: the MAG-LMA key derived from this session's EMSK, and the LMA it is bound to
     mag_lma_key     BLOB,
     lma_identity    TEXT,
-    created_at      INTEGER NOT NULL,
+    -- milliseconds since the Unix epoch; expires_at in seconds
+    created_ms      INTEGER NOT NULL,
     expires_at      INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX aaa_session_imsi ON aaa_session (imsi);
