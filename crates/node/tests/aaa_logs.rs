@@ -114,13 +114,12 @@ async fn no_secret_in_a_trace_level_log() {
     let key =
         mobstrap_crypto::erp::pmip6_mag_lma_key(ok.emsk.as_bytes(), b"lma.home.example").unwrap();
     secrets.push(("MAG-LMA key", key.as_bytes().to_vec()));
-    let nai;
+    let nai = format!("6{}@{}", imsi(7), REALM);
     let mut req = mag.new_request(commands::AA, app::S6B);
     req.avps.insert(0, A::utf8(&dict::SESSION_ID, "lma;1"));
     req.push(A::u32(&dict::AUTH_APPLICATION_ID, app::S6B));
     req.push(A::utf8(&dict::DESTINATION_REALM, HOME));
     req.push(A::enumerated(&dict::AUTH_REQUEST_TYPE_AVP, 2));
-    nai = format!("6{}@{}", imsi(7), REALM);
     req.push(A::utf8(&dict::USER_NAME, &nai));
     req.push(A::grouped(
         &dict::MIP6_AGENT_INFO,
