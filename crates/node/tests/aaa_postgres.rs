@@ -21,6 +21,9 @@ use mobstrap_wire::diameter::{dict, AvpRepr as A, Message};
 use mobstrap_wire::radius::Code;
 
 const SUBSCRIBERS: u64 = 6;
+
+/// Per subscriber: (node index, SQN) of every challenge.
+type Seen = HashMap<u64, Vec<(usize, u64)>>;
 const PER_UE: usize = 12;
 
 async fn node(url: &str, n: u8) -> AaaNode {
@@ -78,7 +81,7 @@ async fn two_nodes_one_postgres_no_sqn_twice() {
         .unwrap(),
     ]);
     // Every SQN seen, per subscriber, with the node that issued it.
-    let seen: Arc<Mutex<HashMap<u64, Vec<(usize, u64)>>>> = Arc::default();
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let mut tasks = Vec::new();
     for n in 1..=SUBSCRIBERS {
         // Two devices per subscriber, each alternating between the nodes.
@@ -119,7 +122,7 @@ async fn two_nodes_one_postgres_no_sqn_twice() {
     for t in tasks {
         t.await.unwrap();
     }
-    let seen = seen.lock().unwrap();
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
     let mut total = 0;
     for (n, list) in seen.iter() {
         let mut uniq = HashSet::new();
