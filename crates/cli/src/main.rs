@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod aaa;
 mod aka_vector;
 mod bench;
 mod decode;
@@ -41,6 +42,8 @@ enum Command {
     Ike(ike::Args),
     /// Provision the embedded HSS: add, import (CSV), list, show, delete subscribers.
     Subscriber(subscriber::Args),
+    /// Run the 3GPP AAA server with the embedded HSS (RADIUS, Diameter SWm/STa/S6b).
+    Aaa(aaa::Args),
 }
 
 /// Writes to standard output; a closed pipe (`mobstrap decode ... | head`) ends the program
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Subscriber(a) => subscriber::run(a),
         Command::Ike(a) => ike::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Aaa(a) => aaa::run(a),
     };
     match result {
         Ok(code) => code,

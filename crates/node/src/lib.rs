@@ -6,6 +6,8 @@
 //!
 //! * [`diameter`]: the Diameter node (TCP transport, peers, routing, proxying, client API)
 //!   that the AAA, the ePDG and the gateways are built on.
+//! * [`aaa`]: the 3GPP AAA server with an embedded HSS (`mobstrap aaa`).
 
+pub mod aaa;
 pub mod diameter;
 pub mod ike;

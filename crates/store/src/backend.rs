@@ -23,9 +23,9 @@ use sqlx::Row;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    AccessType, AkaMethod, Amf, ApnProfile, FieldError, GatewaySelection, HostRef, Imsi,
-    Ipv6Prefix, Key128, MncLen, PdnType, PseudonymRecord, ReauthRecord, Subscriber,
-    SubscriberProfile,
+    AaaSessionRecord, AccessType, AkaMethod, Amf, ApnProfile, FieldError, GatewaySelection,
+    HostRef, Imsi, Ipv6Prefix, Key128, MncLen, PdnType, PseudonymRecord, ReauthRecord, SessionKind,
+    Subscriber, SubscriberProfile,
 };
 use crate::sqn::SEQ_LIMIT;
 
@@ -89,6 +89,8 @@ pub struct Purged {
     pub pseudonyms: u64,
     /// Fast re-authentication identities.
     pub reauth_ids: u64,
+    /// AAA sessions.
+    pub sessions: u64,
 }
 
 /// The result of one item of a [`Batch`].
@@ -137,6 +139,8 @@ pub struct Batch {
     pub pseudonyms: Vec<(PseudonymRecord, Outcome)>,
     /// Re-authentication identities to insert or replace (unique usernames).
     pub reauths: Vec<(ReauthRecord, Outcome)>,
+    /// AAA sessions to insert or replace (unique Session-Ids).
+    pub sessions: Vec<(AaaSessionRecord, Outcome)>,
 }
 
 impl Batch {
@@ -146,6 +150,7 @@ impl Batch {
             && self.reserve.is_empty()
             && self.pseudonyms.is_empty()
             && self.reauths.is_empty()
+            && self.sessions.is_empty()
     }
 }
 
@@ -215,8 +220,25 @@ pub trait Backend: Send + Sync + 'static {
         now: i64,
     ) -> impl Future<Output = Result<Option<ReauthRecord>>> + Send;
 
-    /// Removes temporary identities that expired before `now`.
+    /// Removes temporary identities and AAA sessions that expired before `now`.
     fn purge_expired(&self, now: i64) -> impl Future<Output = Result<Purged>> + Send;
+
+    /// An AAA session that has not expired at `now`.
+    fn session(
+        &self,
+        session_id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<AaaSessionRecord>>> + Send;
+
+    /// The subscriber's AAA sessions that have not expired at `now`, newest first.
+    fn sessions_for(
+        &self,
+        imsi: &Imsi,
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<AaaSessionRecord>>> + Send;
+
+    /// Removes an AAA session; whether it existed.
+    fn delete_session(&self, session_id: &str) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// Pool and durability settings.
@@ -426,6 +448,61 @@ const INSERT_APN: &str = "INSERT INTO apn_profile (imsi, position, apn, gateway,
 
 const REAUTH_COLUMNS: &str = "username, imsi, method, counter, mk, k_re, k_aut, k_encr, expires_at";
 
+const SESSION_COLUMNS: &str = "session_id, imsi, kind, peer, aaa_host, nai, apn, gateway_host, \
+     gateway_address, visited_network, mag_lma_key, lma_identity, created_ms, expires_at";
+
+struct SessionColumns {
+    session_id: String,
+    imsi: String,
+    kind: String,
+    peer: String,
+    aaa_host: String,
+    nai: String,
+    apn: Option<String>,
+    gateway_host: Option<String>,
+    gateway_address: Option<String>,
+    visited_network: Option<String>,
+    mag_lma_key: Option<Vec<u8>>,
+    lma_identity: Option<String>,
+    created_ms: i64,
+    expires_at: i64,
+}
+
+impl SessionColumns {
+    fn decode(mut self) -> Result<AaaSessionRecord> {
+        let key = self.session_id.clone();
+        let r = AaaSessionRecord {
+            session_id: std::mem::take(&mut self.session_id),
+            imsi: Imsi::new(&self.imsi).map_err(|e| corrupt("aaa_session.imsi", &key, e))?,
+            kind: SessionKind::from_str(&self.kind)
+                .map_err(|e| corrupt("aaa_session.kind", &key, e))?,
+            peer: std::mem::take(&mut self.peer),
+            aaa_host: std::mem::take(&mut self.aaa_host),
+            nai: std::mem::take(&mut self.nai),
+            apn: self.apn.take(),
+            gateway_host: self.gateway_host.take(),
+            gateway_address: self.gateway_address.take(),
+            visited_network: self.visited_network.take(),
+            mag_lma_key: self.mag_lma_key.take().unwrap_or_default(),
+            lma_identity: self.lma_identity.take(),
+            created_ms: self.created_ms,
+            expires_at: self.expires_at,
+        };
+        r.validate()
+            .map_err(|e| corrupt("aaa_session.mag_lma_key", &key, e))?;
+        Ok(r)
+    }
+}
+
+impl Drop for SessionColumns {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        if let Some(k) = &mut self.mag_lma_key {
+            k.zeroize();
+        }
+    }
+}
+
 /// The code both back ends share, expanded once per database: `$db` is the sqlx database
 /// type, `$row` its row type.
 macro_rules! shared_impl {
@@ -462,6 +539,70 @@ macro_rules! shared_impl {
                         pdn_type: row.try_get("pdn_type")?,
                     },
                 ))
+            }
+
+            fn session_columns(row: &$row) -> Result<SessionColumns> {
+                Ok(SessionColumns {
+                    session_id: row.try_get("session_id")?,
+                    imsi: row.try_get("imsi")?,
+                    kind: row.try_get("kind")?,
+                    peer: row.try_get("peer")?,
+                    aaa_host: row.try_get("aaa_host")?,
+                    nai: row.try_get("nai")?,
+                    apn: row.try_get("apn")?,
+                    gateway_host: row.try_get("gateway_host")?,
+                    gateway_address: row.try_get("gateway_address")?,
+                    visited_network: row.try_get("visited_network")?,
+                    mag_lma_key: row.try_get("mag_lma_key")?,
+                    lma_identity: row.try_get("lma_identity")?,
+                    created_ms: row.try_get("created_ms")?,
+                    expires_at: row.try_get("expires_at")?,
+                })
+            }
+
+            async fn session_impl(
+                &self,
+                session_id: &str,
+                now: i64,
+            ) -> Result<Option<AaaSessionRecord>> {
+                let sql = format!(
+                    "SELECT {SESSION_COLUMNS} FROM aaa_session \
+                     WHERE session_id = $1 AND expires_at > $2"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(session_id)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| Self::session_columns(&r)?.decode()).transpose()
+            }
+
+            async fn sessions_for_impl(
+                &self,
+                imsi: &Imsi,
+                now: i64,
+            ) -> Result<Vec<AaaSessionRecord>> {
+                let sql = format!(
+                    "SELECT {SESSION_COLUMNS} FROM aaa_session \
+                     WHERE imsi = $1 AND expires_at > $2 \
+                     ORDER BY created_ms DESC, session_id DESC LIMIT 1000"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(imsi.as_str())
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Self::session_columns(r)?.decode())
+                    .collect()
+            }
+
+            async fn delete_session_impl(&self, session_id: &str) -> Result<bool> {
+                let r = sqlx::query("DELETE FROM aaa_session WHERE session_id = $1")
+                    .bind(session_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() > 0)
             }
 
             fn reauth_columns(row: &$row) -> Result<ReauthColumns> {
@@ -717,10 +858,16 @@ macro_rules! shared_impl {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+                let a = sqlx::query("DELETE FROM aaa_session WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
                 tx.commit().await?;
                 Ok(Purged {
                     pseudonyms: p,
                     reauth_ids: r,
+                    sessions: a,
                 })
             }
         }
@@ -774,6 +921,19 @@ macro_rules! shared_impl {
             async fn purge_expired(&self, now: i64) -> Result<Purged> {
                 self.purge_expired_impl(now).await
             }
+            async fn session(
+                &self,
+                session_id: &str,
+                now: i64,
+            ) -> Result<Option<AaaSessionRecord>> {
+                self.session_impl(session_id, now).await
+            }
+            async fn sessions_for(&self, imsi: &Imsi, now: i64) -> Result<Vec<AaaSessionRecord>> {
+                self.sessions_for_impl(imsi, now).await
+            }
+            async fn delete_session(&self, session_id: &str) -> Result<bool> {
+                self.delete_session_impl(session_id).await
+            }
         }
     };
 }
@@ -826,6 +986,17 @@ const INSERT_REAUTH: &str = "INSERT INTO reauth_identity (username, imsi, method
      ON CONFLICT (username) DO UPDATE SET imsi = excluded.imsi, method = excluded.method, \
      counter = excluded.counter, mk = excluded.mk, k_re = excluded.k_re, k_aut = excluded.k_aut, \
      k_encr = excluded.k_encr, expires_at = excluded.expires_at";
+
+const INSERT_SESSION: &str = "INSERT INTO aaa_session (session_id, imsi, kind, peer, aaa_host, \
+     nai, apn, gateway_host, gateway_address, visited_network, mag_lma_key, lma_identity, \
+     created_ms, expires_at) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
+     WHERE EXISTS (SELECT 1 FROM subscriber WHERE imsi = $2) \
+     ON CONFLICT (session_id) DO UPDATE SET imsi = excluded.imsi, kind = excluded.kind, \
+     peer = excluded.peer, aaa_host = excluded.aaa_host, nai = excluded.nai, apn = excluded.apn, \
+     gateway_host = excluded.gateway_host, gateway_address = excluded.gateway_address, \
+     visited_network = excluded.visited_network, mag_lma_key = excluded.mag_lma_key, \
+     lma_identity = excluded.lma_identity, expires_at = excluded.expires_at";
 
 impl SqliteBackend {
     const KIND: BackendKind = BackendKind::Sqlite;
@@ -958,6 +1129,31 @@ impl SqliteBackend {
                 .bind(p.imsi.as_str())
                 .bind(p.method.as_str())
                 .bind(p.expires_at)
+                .execute(&mut *tx)
+                .await?;
+            *outcome = if r.rows_affected() > 0 {
+                Outcome::Done(0)
+            } else {
+                Outcome::NotFound
+            };
+        }
+        for (a, outcome) in &mut batch.sessions {
+            let key = (!a.mag_lma_key.is_empty()).then_some(a.mag_lma_key.as_slice());
+            let r = sqlx::query(INSERT_SESSION)
+                .bind(&a.session_id)
+                .bind(a.imsi.as_str())
+                .bind(a.kind.as_str())
+                .bind(&a.peer)
+                .bind(&a.aaa_host)
+                .bind(&a.nai)
+                .bind(a.apn.as_deref())
+                .bind(a.gateway_host.as_deref())
+                .bind(a.gateway_address.as_deref())
+                .bind(a.visited_network.as_deref())
+                .bind(key)
+                .bind(a.lma_identity.as_deref())
+                .bind(a.created_ms)
+                .bind(a.expires_at)
                 .execute(&mut *tx)
                 .await?;
             *outcome = if r.rows_affected() > 0 {
@@ -1199,6 +1395,75 @@ impl PgBackend {
                 };
             }
         }
+        if !batch.sessions.is_empty() {
+            let r = &batch.sessions;
+            let opt = |f: fn(&AaaSessionRecord) -> &Option<String>| -> Vec<Option<&str>> {
+                r.iter().map(|(a, _)| f(a).as_deref()).collect()
+            };
+            let sid: Vec<&str> = r.iter().map(|(a, _)| a.session_id.as_str()).collect();
+            let imsi: Vec<&str> = r.iter().map(|(a, _)| a.imsi.as_str()).collect();
+            let kind: Vec<&str> = r.iter().map(|(a, _)| a.kind.as_str()).collect();
+            let peer: Vec<&str> = r.iter().map(|(a, _)| a.peer.as_str()).collect();
+            let host: Vec<&str> = r.iter().map(|(a, _)| a.aaa_host.as_str()).collect();
+            let nai: Vec<&str> = r.iter().map(|(a, _)| a.nai.as_str()).collect();
+            let apn = opt(|a| &a.apn);
+            let gwh = opt(|a| &a.gateway_host);
+            let gwa = opt(|a| &a.gateway_address);
+            let vis = opt(|a| &a.visited_network);
+            let lma = opt(|a| &a.lma_identity);
+            let key: Vec<Option<&[u8]>> = r
+                .iter()
+                .map(|(a, _)| (!a.mag_lma_key.is_empty()).then_some(a.mag_lma_key.as_slice()))
+                .collect();
+            let created: Vec<i64> = r.iter().map(|(a, _)| a.created_ms).collect();
+            let expires: Vec<i64> = r.iter().map(|(a, _)| a.expires_at).collect();
+            let rows = sqlx::query(
+                "INSERT INTO aaa_session (session_id, imsi, kind, peer, aaa_host, nai, apn, \
+                 gateway_host, gateway_address, visited_network, mag_lma_key, lma_identity, \
+                 created_ms, expires_at) \
+                 SELECT v.sid, v.imsi, v.kind, v.peer, v.host, v.nai, v.apn, v.gwh, v.gwa, \
+                        v.vis, v.key, v.lma, v.c, v.e \
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                             $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
+                             $11::bytea[], $12::text[], $13::bigint[], $14::bigint[]) \
+                      AS v(sid, imsi, kind, peer, host, nai, apn, gwh, gwa, vis, key, lma, c, e) \
+                 WHERE EXISTS (SELECT 1 FROM subscriber s WHERE s.imsi = v.imsi) \
+                 ON CONFLICT (session_id) DO UPDATE SET imsi = excluded.imsi, \
+                 kind = excluded.kind, peer = excluded.peer, aaa_host = excluded.aaa_host, \
+                 nai = excluded.nai, apn = excluded.apn, gateway_host = excluded.gateway_host, \
+                 gateway_address = excluded.gateway_address, \
+                 visited_network = excluded.visited_network, mag_lma_key = excluded.mag_lma_key, \
+                 lma_identity = excluded.lma_identity, expires_at = excluded.expires_at \
+                 RETURNING session_id",
+            )
+            .bind(&sid)
+            .bind(&imsi)
+            .bind(&kind)
+            .bind(&peer)
+            .bind(&host)
+            .bind(&nai)
+            .bind(&apn)
+            .bind(&gwh)
+            .bind(&gwa)
+            .bind(&vis)
+            .bind(&key)
+            .bind(&lma)
+            .bind(&created)
+            .bind(&expires)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut done = std::collections::HashSet::with_capacity(rows.len());
+            for row in &rows {
+                done.insert(row.try_get::<String, _>("session_id")?);
+            }
+            for (a, outcome) in &mut batch.sessions {
+                *outcome = if done.contains(&a.session_id) {
+                    Outcome::Done(0)
+                } else {
+                    Outcome::NotFound
+                };
+            }
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -1316,5 +1581,14 @@ impl Backend for AnyBackend {
     }
     async fn purge_expired(&self, now: i64) -> Result<Purged> {
         dispatch!(self, b => b.purge_expired(now).await)
+    }
+    async fn session(&self, session_id: &str, now: i64) -> Result<Option<AaaSessionRecord>> {
+        dispatch!(self, b => b.session(session_id, now).await)
+    }
+    async fn sessions_for(&self, imsi: &Imsi, now: i64) -> Result<Vec<AaaSessionRecord>> {
+        dispatch!(self, b => b.sessions_for(imsi, now).await)
+    }
+    async fn delete_session(&self, session_id: &str) -> Result<bool> {
+        dispatch!(self, b => b.delete_session(session_id).await)
     }
 }

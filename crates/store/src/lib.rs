@@ -38,9 +38,9 @@ pub use backend::{
 };
 pub use error::{Error, Result};
 pub use model::{
-    AccessType, AkaMethod, Amf, ApnProfile, FieldError, GatewaySelection, HostRef, Imsi,
-    Ipv6Prefix, Key128, MncLen, PdnType, PermanentIdentity, PseudonymRecord, ReauthRecord,
-    Subscriber, SubscriberProfile,
+    AaaSessionRecord, AccessType, AkaMethod, Amf, ApnProfile, FieldError, GatewaySelection,
+    HostRef, Imsi, Ipv6Prefix, Key128, MncLen, PdnType, PermanentIdentity, PseudonymRecord,
+    ReauthRecord, SessionKind, Subscriber, SubscriberProfile,
 };
 pub use sqn::SqnPolicy;
 
@@ -336,7 +336,44 @@ impl Store {
         self.inner.db.take_reauth(username, now).await
     }
 
-    /// Removes temporary identities expired at `now`.
+    /// Waits until every write queued so far (also the `_nowait` ones) is committed; call
+    /// before shutting down.
+    pub async fn flush(&self) -> Result<()> {
+        self.inner.sqn.flush().await
+    }
+
+    // --- AAA sessions ----------------------------------------------------------------------
+
+    /// Stores (inserts or replaces) an AAA session; returns once it is committed
+    /// (group-committed with other writes). [`Error::NotFound`] if the subscriber does not
+    /// exist.
+    pub async fn put_session(&self, rec: AaaSessionRecord) -> Result<()> {
+        rec.validate()?;
+        wait(self.inner.sqn.queue_session(rec, true)?).await
+    }
+
+    /// Queues an AAA session for the next group commit without waiting.
+    pub fn put_session_nowait(&self, rec: AaaSessionRecord) -> Result<()> {
+        rec.validate()?;
+        self.inner.sqn.queue_session(rec, false).map(|_| ())
+    }
+
+    /// The AAA session `session_id` if it has not expired at `now`.
+    pub async fn session(&self, session_id: &str, now: i64) -> Result<Option<AaaSessionRecord>> {
+        self.inner.db.session(session_id, now).await
+    }
+
+    /// The subscriber's AAA sessions that have not expired at `now`, newest first.
+    pub async fn sessions_for(&self, imsi: &Imsi, now: i64) -> Result<Vec<AaaSessionRecord>> {
+        self.inner.db.sessions_for(imsi, now).await
+    }
+
+    /// Removes an AAA session; whether it existed.
+    pub async fn delete_session(&self, session_id: &str) -> Result<bool> {
+        self.inner.db.delete_session(session_id).await
+    }
+
+    /// Removes temporary identities and AAA sessions expired at `now`.
     pub async fn purge_expired(&self, now: i64) -> Result<Purged> {
         self.inner.db.purge_expired(now).await
     }

@@ -1033,6 +1033,127 @@ impl ReauthRecord {
     }
 }
 
+/// What a stored AAA session is (docs/aaa.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionKind {
+    /// SWm (ePDG, untrusted non-3GPP access): DER/DEA then AAR/AAA.
+    Swm,
+    /// STa (trusted non-3GPP access, a MAG).
+    Sta,
+    /// The Diameter EAP application (RFC 4072; RFC 5779 MAG).
+    Eap,
+    /// S6b: a PDN GW / LMA registered for the user and APN.
+    S6b,
+}
+
+impl SessionKind {
+    /// `swm`, `sta`, `eap`, `s6b`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Swm => "swm",
+            SessionKind::Sta => "sta",
+            SessionKind::Eap => "eap",
+            SessionKind::S6b => "s6b",
+        }
+    }
+}
+
+impl FromStr for SessionKind {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, FieldError> {
+        Ok(match s {
+            "swm" => SessionKind::Swm,
+            "sta" => SessionKind::Sta,
+            "eap" => SessionKind::Eap,
+            "s6b" => SessionKind::S6b,
+            _ => {
+                return Err(FieldError::new(
+                    "kind",
+                    format!("unknown session kind {s:?}"),
+                ))
+            }
+        })
+    }
+}
+
+/// A session of the AAA server that every AAA node sharing the database must see: an
+/// authorization of an access gateway (SWm, STa, EAP application), or a PDN GW / LMA
+/// registration over S6b, with the MAG–LMA key of seed 003 when one was derived.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AaaSessionRecord {
+    /// The Diameter Session-Id (unique).
+    pub session_id: String,
+    /// The subscriber.
+    pub imsi: Imsi,
+    /// Which interface.
+    pub kind: SessionKind,
+    /// Diameter identity of the client (ePDG, MAG, PDN GW / LMA).
+    pub peer: String,
+    /// Diameter identity of the AAA node that created it.
+    pub aaa_host: String,
+    /// The subscriber's permanent NAI (Mobile-Node-Identifier).
+    pub nai: String,
+    /// The APN (S6b registration, SWm authorization).
+    pub apn: Option<String>,
+    /// S6b: the registered PDN GW / LMA identity.
+    pub gateway_host: Option<String>,
+    /// S6b: the registered PDN GW / LMA address, if it sent one.
+    pub gateway_address: Option<String>,
+    /// Visited-Network-Identifier when the user roams.
+    pub visited_network: Option<String>,
+    /// The MAG–LMA key (64 octets) derived from this session's EMSK; empty if none.
+    pub mag_lma_key: Vec<u8>,
+    /// The LMA identity the key is bound to (its IKEv2 identity: FQDN or address).
+    pub lma_identity: Option<String>,
+    /// Unix time of creation in milliseconds (orders a subscriber's sessions).
+    pub created_ms: i64,
+    /// Unix time (seconds) after which it is gone.
+    pub expires_at: i64,
+}
+
+impl fmt::Debug for AaaSessionRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AaaSessionRecord")
+            .field("session_id", &self.session_id)
+            .field("imsi", &self.imsi)
+            .field("kind", &self.kind)
+            .field("peer", &self.peer)
+            .field("aaa_host", &self.aaa_host)
+            .field("apn", &self.apn)
+            .field("gateway_host", &self.gateway_host)
+            .field("gateway_address", &self.gateway_address)
+            .field("visited_network", &self.visited_network)
+            .field("mag_lma_key", &(!self.mag_lma_key.is_empty()))
+            .field("lma_identity", &self.lma_identity)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for AaaSessionRecord {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.mag_lma_key.zeroize();
+    }
+}
+
+impl AaaSessionRecord {
+    /// Checks lengths.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if self.session_id.is_empty() || self.session_id.len() > 1024 {
+            return Err(FieldError::new("session_id", "empty or longer than 1024"));
+        }
+        if !(self.mag_lma_key.is_empty() || self.mag_lma_key.len() == 64) {
+            return Err(FieldError::new(
+                "mag_lma_key",
+                "must be 64 octets or absent",
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

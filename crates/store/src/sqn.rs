@@ -38,7 +38,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{AnyBackend, Backend, Batch, Outcome, ReserveItem, ResyncItem};
 use crate::error::{Error, Result};
-use crate::model::{FieldError, PseudonymRecord, ReauthRecord};
+use crate::model::{AaaSessionRecord, FieldError, PseudonymRecord, ReauthRecord};
 
 /// Bits of IND (TS 33.102 Annex C.3.4: 5).
 pub const IND_BITS: u32 = 5;
@@ -160,6 +160,12 @@ pub(crate) enum Op {
         rec: ReauthRecord,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
+    Session {
+        rec: AaaSessionRecord,
+        reply: Option<oneshot::Sender<Result<()>>>,
+    },
+    /// Answered once everything queued before it is committed.
+    Flush(oneshot::Sender<Result<()>>),
 }
 
 struct Shared {
@@ -294,6 +300,28 @@ impl Allocator {
     }
 }
 
+impl Allocator {
+    /// Waits until every write queued before this call is committed (or failed).
+    pub(crate) async fn flush(&self) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Op::Flush(reply)).map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Queues an AAA session for the next group commit.
+    pub(crate) fn queue_session(
+        &self,
+        rec: AaaSessionRecord,
+        wait: bool,
+    ) -> Result<Option<oneshot::Receiver<Result<()>>>> {
+        let (reply, rx) = reply_pair(wait);
+        self.tx
+            .send(Op::Session { rec, reply })
+            .map_err(|_| Error::Closed)?;
+        Ok(rx)
+    }
+}
+
 type Reply = (
     Option<oneshot::Sender<Result<()>>>,
     Option<oneshot::Receiver<Result<()>>>,
@@ -366,6 +394,8 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
         let mut resync_replies: HashMap<String, Vec<oneshot::Sender<Result<u64>>>> = HashMap::new();
         let mut pseudo_replies = Vec::new();
         let mut reauth_replies = Vec::new();
+        let mut session_replies = Vec::new();
+        let mut flushes = Vec::new();
         let mut reserve: Vec<String> = std::mem::take(&mut carry);
         for op in ops {
             match op {
@@ -408,6 +438,18 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                     reauth_replies.push((rec.username.clone(), reply));
                     batch.reauths.push((rec, Outcome::Pending));
                 }
+                Op::Session { rec, reply } => {
+                    if let Some(i) = batch
+                        .sessions
+                        .iter()
+                        .position(|(a, _)| a.session_id == rec.session_id)
+                    {
+                        batch.sessions.remove(i);
+                    }
+                    session_replies.push((rec.session_id.clone(), reply));
+                    batch.sessions.push((rec, Outcome::Pending));
+                }
+                Op::Flush(reply) => flushes.push(reply),
             }
         }
         reserve.sort_unstable();
@@ -424,6 +466,9 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
             }
         }
         if batch.is_empty() {
+            for f in flushes {
+                let _ = f.send(Ok(()));
+            }
             continue;
         }
 
@@ -434,9 +479,16 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
             (batch.reserve.len()
                 + batch.resync.len()
                 + batch.pseudonyms.len()
-                + batch.reauths.len()) as f64,
+                + batch.reauths.len()
+                + batch.sessions.len()) as f64,
         );
 
+        for f in flushes {
+            let _ = f.send(match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(e.duplicate()),
+            });
+        }
         let mut slots = shared.slots();
         match &result {
             Ok(()) => {
@@ -492,6 +544,11 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                     .iter()
                     .map(|(p, o)| (p.username.as_str(), (*o, p.imsi.as_str())))
                     .collect();
+                let sessions: HashMap<&str, (Outcome, &str)> = batch
+                    .sessions
+                    .iter()
+                    .map(|(a, o)| (a.session_id.as_str(), (*o, a.imsi.as_str())))
+                    .collect();
                 let answers = pseudo_replies
                     .into_iter()
                     .map(|(n, r)| (pseudo.get(n.as_str()).copied(), r))
@@ -499,6 +556,11 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                         reauth_replies
                             .into_iter()
                             .map(|(n, r)| (reauth.get(n.as_str()).copied(), r)),
+                    )
+                    .chain(
+                        session_replies
+                            .into_iter()
+                            .map(|(n, r)| (sessions.get(n.as_str()).copied(), r)),
                     );
                 for (outcome, reply) in answers {
                     if let Some(reply) = reply {
@@ -529,7 +591,11 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                         slot.pending = false;
                     }
                 }
-                for (_, reply) in pseudo_replies.into_iter().chain(reauth_replies) {
+                for (_, reply) in pseudo_replies
+                    .into_iter()
+                    .chain(reauth_replies)
+                    .chain(session_replies)
+                {
                     if let Some(reply) = reply {
                         let _ = reply.send(Err(e.duplicate()));
                     }

@@ -39,6 +39,7 @@ both_backends!(
     concurrent_allocation_two_nodes,
     pseudonyms_and_reauth,
     cache_invalidation,
+    aaa_sessions,
 );
 
 const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
@@ -501,7 +502,8 @@ async fn pseudonyms_and_reauth(url: &str) {
         purged,
         Purged {
             pseudonyms: 1,
-            reauth_ids: 1
+            reauth_ids: 1,
+            sessions: 0,
         }
     );
     assert!(
@@ -602,4 +604,97 @@ fn postgres_cluster_is_real() {
     let pg = TempPostgres::shared().unwrap();
     let v = pg.psql("postgres", "SHOW server_version_num").unwrap();
     assert!(v.trim().parse::<u32>().unwrap() >= 100000);
+}
+
+fn session(id: &str, n: u64, key: bool, created: i64, exp: i64) -> AaaSessionRecord {
+    AaaSessionRecord {
+        session_id: id.into(),
+        imsi: imsi(n),
+        kind: SessionKind::Sta,
+        peer: "mag.example".into(),
+        aaa_host: "aaa1.example".into(),
+        nai: format!("0{}@nai.epc.mnc001.mcc001.3gppnetwork.org", imsi(n)),
+        apn: Some("internet".into()),
+        gateway_host: None,
+        gateway_address: None,
+        visited_network: None,
+        mag_lma_key: if key { vec![0x5a; 64] } else { Vec::new() },
+        lma_identity: key.then(|| "lma.example".into()),
+        created_ms: created * 1000,
+        expires_at: exp,
+    }
+}
+
+async fn aaa_sessions(url: &str) {
+    let s = Store::open(url).await.unwrap();
+    s.add_subscriber(&prov(1)).await.unwrap();
+    s.add_subscriber(&prov(2)).await.unwrap();
+    let now = unix_now();
+    s.put_session(session("mag;1;1", 1, true, now - 5, now + 600))
+        .await
+        .unwrap();
+    let got = s.session("mag;1;1", now).await.unwrap().unwrap();
+    assert_eq!(got, session("mag;1;1", 1, true, now - 5, now + 600));
+    // A second node on the same database sees it (PostgreSQL: another pool; SQLite: the file).
+    if !url.contains("memory") {
+        let other = Store::open_with(
+            url,
+            StoreOptions {
+                sqn: SqnPolicy::for_node(2).unwrap(),
+                ..StoreOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            other
+                .session("mag;1;1", now)
+                .await
+                .unwrap()
+                .unwrap()
+                .mag_lma_key,
+            vec![0x5a; 64]
+        );
+    }
+    // Registration replaces by Session-Id; newest first per subscriber.
+    let mut reg = session("pgw;1;2", 1, false, now, now + 600);
+    reg.kind = SessionKind::S6b;
+    reg.gateway_host = Some("pgw.example".into());
+    reg.gateway_address = Some("192.0.2.10".into());
+    s.put_session_nowait(reg.clone()).unwrap();
+    s.flush().await.unwrap();
+    assert!(
+        s.session("pgw;1;2", now).await.unwrap().is_some(),
+        "flushed"
+    );
+    s.put_session(session("mag;2;1", 2, false, now, now + 600))
+        .await
+        .unwrap();
+    let list = s.sessions_for(&imsi(1), now).await.unwrap();
+    assert_eq!(
+        list.iter()
+            .map(|a| a.session_id.as_str())
+            .collect::<Vec<_>>(),
+        ["pgw;1;2", "mag;1;1"]
+    );
+    assert_eq!(list[0], reg);
+    // Unknown subscribers are refused; bad key lengths before the database.
+    assert!(matches!(
+        s.put_session(session("x;9", 9, false, now, now + 1)).await,
+        Err(Error::NotFound { .. })
+    ));
+    let mut bad = session("x;1", 1, false, now, now + 1);
+    bad.mag_lma_key = vec![1; 3];
+    assert!(matches!(s.put_session(bad).await, Err(Error::Invalid(_))));
+    // Expiry, purge, delete, cascade.
+    s.put_session(session("old;1", 1, false, now - 10, now - 1))
+        .await
+        .unwrap();
+    assert!(s.session("old;1", now).await.unwrap().is_none());
+    assert_eq!(s.purge_expired(now).await.unwrap().sessions, 1);
+    assert!(s.delete_session("pgw;1;2").await.unwrap());
+    assert!(!s.delete_session("pgw;1;2").await.unwrap());
+    s.delete_subscriber(&imsi(1)).await.unwrap();
+    assert!(s.session("mag;1;1", now).await.unwrap().is_none());
+    assert_eq!(s.sessions_for(&imsi(2), now).await.unwrap().len(), 1);
 }

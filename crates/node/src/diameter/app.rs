@@ -73,6 +73,10 @@ impl<'a> Request<'a> {
     pub fn identity(&self) -> &LocalIdentity {
         self.identity
     }
+    /// Our identity, shared (for an answer built on another task).
+    pub fn identity_arc(&self) -> Arc<LocalIdentity> {
+        self.identity.clone()
+    }
 
     /// The answer skeleton: Session-Id first, Result-Code, Origin-Host, Origin-Realm and
     /// the request's Proxy-Info (RFC 6733 §6.2); push the application's AVPs.

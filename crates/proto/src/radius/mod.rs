@@ -172,10 +172,48 @@ struct Cached {
     answer: Option<Vec<u8>>,
 }
 
+/// Clients configured as a network (`10.0.0.0/8`): every source address in it shares the
+/// secret. Exact addresses are looked up first, then the longest matching prefix.
+#[derive(Debug, Clone)]
+pub struct ClientNetwork {
+    pub network: IpAddr,
+    pub prefix_len: u8,
+    pub client: Client,
+}
+
+impl ClientNetwork {
+    /// Whether `ip` is inside the network (an IPv4-mapped IPv6 source matches IPv4 networks).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.network, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let len = u32::from(self.prefix_len.min(32));
+                let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let len = u32::from(self.prefix_len.min(128));
+                let mask = if len == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - len)
+                };
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The engine. One per listening socket (or shared by several, keyed by source address).
 #[derive(Debug)]
 pub struct RadiusServer {
     clients: HashMap<IpAddr, Client>,
+    /// Longest prefix first.
+    networks: Vec<ClientNetwork>,
     config: Config,
     cache: HashMap<Token, Cached>,
     expiry: VecDeque<(Instant, Token)>,
@@ -186,11 +224,31 @@ impl RadiusServer {
     pub fn new(config: Config, clients: impl IntoIterator<Item = (IpAddr, Client)>) -> Self {
         RadiusServer {
             clients: clients.into_iter().collect(),
+            networks: Vec::new(),
             config,
             cache: HashMap::new(),
             expiry: VecDeque::new(),
             counters: Counters::default(),
         }
+    }
+
+    /// Adds clients given as networks (`address/prefix`).
+    pub fn with_networks(mut self, networks: impl IntoIterator<Item = ClientNetwork>) -> Self {
+        self.networks.extend(networks);
+        self.networks
+            .sort_by_key(|n| std::cmp::Reverse(n.prefix_len));
+        self
+    }
+
+    /// The client a source address belongs to: an exact address, else the longest prefix.
+    pub fn client(&self, ip: IpAddr) -> Option<&Client> {
+        if let Some(c) = self.clients.get(&ip) {
+            return Some(c);
+        }
+        self.networks
+            .iter()
+            .find(|n| n.contains(ip))
+            .map(|n| &n.client)
     }
 
     pub fn counters(&self) -> Counters {
@@ -226,7 +284,7 @@ impl RadiusServer {
         now: Instant,
     ) -> Incoming<'a> {
         self.expire(now);
-        let Some(client) = self.clients.get(&src.ip()) else {
+        let Some(client) = self.client(src.ip()) else {
             return self.drop(Drop::UnknownClient);
         };
         let secret = client.secret.clone();
@@ -285,11 +343,7 @@ impl RadiusServer {
             }
             _ => {
                 self.remember(token, None, now);
-                let client = self
-                    .clients
-                    .get(&src.ip())
-                    .map(|c| c.name.as_str())
-                    .unwrap_or("");
+                let client = self.client(src.ip()).map(|c| c.name.as_str()).unwrap_or("");
                 let get = |t: AttrType| repr.attribute(t).and_then(|a| a.as_bytes());
                 match repr.eap_message() {
                     Some(eap) => Incoming::Eap(EapRequest {
@@ -322,8 +376,7 @@ impl RadiusServer {
         salt: u16,
     ) -> Result<Vec<u8>, ResponseError> {
         let secret = self
-            .clients
-            .get(&token.src.ip())
+            .client(token.src.ip())
             .map(|c| c.secret.clone())
             .ok_or(ResponseError::ClientGone)?;
         let mut attrs: Vec<Attribute<'_>> = Vec::new();

@@ -316,3 +316,46 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn clients_by_network_longest_prefix_first() {
+    let net = |a: &str, len: u8, name: &str, secret: &[u8]| ClientNetwork {
+        network: a.parse().unwrap(),
+        prefix_len: len,
+        client: Client {
+            name: name.into(),
+            secret: secret.to_vec(),
+        },
+    };
+    let mut s = RadiusServer::new(Config::default(), []).with_networks([
+        net("192.0.2.0", 24, "lan", b"other"),
+        net("192.0.2.8", 29, "nas-block", SECRET),
+        net("2001:db8::", 32, "v6", SECRET),
+    ]);
+    assert_eq!(
+        s.client("192.0.2.10".parse().unwrap()).unwrap().name,
+        "nas-block"
+    );
+    assert_eq!(s.client("192.0.2.99".parse().unwrap()).unwrap().name, "lan");
+    assert_eq!(
+        s.client("::ffff:192.0.2.9".parse().unwrap()).unwrap().name,
+        "nas-block"
+    );
+    assert_eq!(
+        s.client("2001:db8:1::5".parse().unwrap()).unwrap().name,
+        "v6"
+    );
+    assert!(s.client("198.51.100.1".parse().unwrap()).is_none());
+    let now = Instant::now();
+    let req = access_request(5, [7; 16], EAP_IDENTITY, None, true);
+    match s.handle_datagram(nas(), &req, now) {
+        Incoming::Eap(e) => assert_eq!(e.client, "nas-block"),
+        other => panic!("{other:?}"),
+    }
+    // The /24 client's secret does not verify this packet.
+    let from_lan: SocketAddr = "192.0.2.99:1".parse().unwrap();
+    assert!(matches!(
+        s.handle_datagram(from_lan, &req, now),
+        Incoming::Drop(Drop::BadAuthenticator)
+    ));
+}
