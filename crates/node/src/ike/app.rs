@@ -73,7 +73,7 @@ pub async fn run(mut spec: IkeNodeSpec, stop: impl Future<Output = ()>) -> Resul
         }),
         Some(AaaSpec::Diameter { node, relay }) => {
             let app = relay.application;
-            let dn = crate::diameter::DiameterNode::builder(node.clone())
+            let dn = crate::diameter::DiameterNode::builder((**node).clone())
                 .client_application(
                     app,
                     (app == mobstrap_wire::diameter::app::SWM).then_some(10415),

@@ -223,7 +223,7 @@ impl std::fmt::Debug for UsimSpec {
 pub enum AaaSpec {
     Radius(super::aaa::RadiusSettings),
     Diameter {
-        node: crate::diameter::DiameterConfig,
+        node: Box<crate::diameter::DiameterConfig>,
         relay: super::aaa::DiameterSettings,
     },
 }
@@ -1000,7 +1000,7 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
                         o => return Err(err("aaa.application", format!("'{o}': swm or eap"))),
                     };
                     Some(AaaSpec::Diameter {
-                        node,
+                        node: Box::new(node),
                         relay: super::aaa::DiameterSettings {
                             destination_realm: a.destination_realm.clone().ok_or_else(|| {
                                 err("aaa.destination_realm", "required for Diameter")

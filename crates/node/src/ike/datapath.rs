@@ -149,7 +149,7 @@ impl DataPath {
                 if ts.start == ts.end {
                     self.hosts.insert(ts.start, c.inbound_spi);
                 } else {
-                    self.ranges.insert(0, (ts.clone(), c.inbound_spi));
+                    self.ranges.insert(0, (*ts, c.inbound_spi));
                 }
             }
         }
@@ -379,7 +379,7 @@ mod tests {
         // "gateway" side: the peer is host 198.51.100.7
         let mut gw = DataPath::new(64);
         let vip = TsRange::host("198.51.100.7".parse().unwrap());
-        gw.install(1, &child(0x1000, 0x2000, vip.clone(), false), &mut rng)
+        gw.install(1, &child(0x1000, 0x2000, vip, false), &mut rng)
             .unwrap();
         // "UE" side: everything goes to the gateway
         let mut ue = DataPath::new(64);
@@ -415,7 +415,7 @@ mod tests {
             Err(Drop::NoSa)
         );
         // rekey: the new SA takes the VIP; deleting it falls back to the old one
-        gw.install(1, &child(0x1001, 0x2001, vip.clone(), false), &mut rng)
+        gw.install(1, &child(0x1001, 0x2001, vip, false), &mut rng)
             .unwrap();
         assert_eq!(gw.route("198.51.100.7".parse().unwrap()), Some(0x1001));
         gw.remove(0x1001);

@@ -476,7 +476,7 @@ impl Driver {
                 let sockets = &self.sockets;
                 let sock_ready = std::future::poll_fn(|cx| {
                     for (i, s) in sockets.iter().enumerate() {
-                        if let Poll::Ready(_) = s.poll_recv_ready(cx) {
+                        if s.poll_recv_ready(cx).is_ready() {
                             return Poll::Ready(i);
                         }
                     }
