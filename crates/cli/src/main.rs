@@ -9,6 +9,7 @@ mod aaa;
 mod aka_vector;
 mod bench;
 mod decode;
+mod gw;
 mod ike;
 mod logging;
 mod samples;
@@ -44,6 +45,8 @@ enum Command {
     Subscriber(subscriber::Args),
     /// Run the 3GPP AAA server with the embedded HSS (RADIUS, Diameter SWm/STa/S6b).
     Aaa(aaa::Args),
+    /// Run the PDN gateway as PMIPv6 LMA / visited gateway (RFC 5213, RFC 5844, S6b).
+    Gw(gw::Args),
 }
 
 /// Writes to standard output; a closed pipe (`mobstrap decode ... | head`) ends the program
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Ike(a) => ike::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Aaa(a) => aaa::run(a),
+        Command::Gw(a) => gw::run(a),
     };
     match result {
         Ok(code) => code,

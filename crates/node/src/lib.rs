@@ -10,4 +10,7 @@
 
 pub mod aaa;
 pub mod diameter;
+pub mod gw;
 pub mod ike;
+pub mod mag;
+pub mod pmip_tunnel;
