@@ -126,6 +126,9 @@ struct Inner {
     db: Arc<AnyBackend>,
     cache: Cache,
     sqn: sqn::Allocator,
+    /// Serialises this process's pool allocations (they would all race for the lowest free
+    /// slot); other processes sharing the database are handled by the retry in `pool`.
+    pool_lock: tokio::sync::Mutex<()>,
 }
 
 /// A node's handle on the store: cheap to clone, shared by every task of the node.
@@ -165,8 +168,13 @@ impl Store {
                     generation: AtomicU64::new(0),
                 },
                 sqn,
+                pool_lock: tokio::sync::Mutex::new(()),
             }),
         })
+    }
+
+    pub(crate) fn pool_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.inner.pool_lock
     }
 
     /// The back end (for operations this facade does not wrap).

@@ -226,6 +226,11 @@ impl Store {
         owner: &str,
         expires_at: i64,
     ) -> Result<u64> {
+        if let Some(slot) = self.pool_lookup(pool, owner).await? {
+            self.pool_touch(pool, owner, expires_at).await?;
+            return Ok(slot);
+        }
+        let _serial = self.pool_lock().lock().await;
         for attempt in 0..32 {
             if let Some(slot) = self.pool_lookup(pool, owner).await? {
                 self.pool_touch(pool, owner, expires_at).await?;
