@@ -10,4 +10,6 @@
 
 pub mod aaa;
 pub mod diameter;
+pub mod epdg;
 pub mod ike;
+pub mod ue;
