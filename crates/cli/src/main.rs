@@ -13,6 +13,7 @@ mod ike;
 mod logging;
 mod samples;
 mod subscriber;
+mod ue;
 
 #[derive(Parser)]
 #[command(
@@ -44,6 +45,8 @@ enum Command {
     Subscriber(subscriber::Args),
     /// Run the 3GPP AAA server with the embedded HSS (RADIUS, Diameter SWm/STa/S6b).
     Aaa(aaa::Args),
+    /// Attach as a UE through an ePDG (IKEv2 + EAP-AKA with a Milenage USIM, APN in IDr).
+    Ue(ue::Args),
 }
 
 /// Writes to standard output; a closed pipe (`mobstrap decode ... | head`) ends the program
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Ike(a) => ike::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Aaa(a) => aaa::run(a),
+        Command::Ue(a) => ue::run(a),
     };
     match result {
         Ok(code) => code,
