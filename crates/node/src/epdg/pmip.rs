@@ -169,3 +169,26 @@ pub fn wire_notices(mut notices: mpsc::Receiver<MagNotice>, epdg: EpdgHandle) {
         }
     });
 }
+
+/// The whole ePDG: the MAG from `spec.mag`, the IKE/SWm node, the notices wired. What
+/// `mobstrap epdg` and the lab run. The returned [`PmipMobility`] gives the MAG's binding count.
+pub async fn start_epdg(
+    spec: super::EpdgSpec,
+) -> Result<
+    (
+        EpdgHandle,
+        mpsc::UnboundedReceiver<super::EpdgEvent>,
+        PmipMobility,
+    ),
+    super::EpdgError,
+> {
+    let mag_spec =
+        MagSpec::from_table(&spec.mag).map_err(|e| super::EpdgError::Config(e.to_string()))?;
+    let (mobility, notices) = PmipMobility::start(&mag_spec)
+        .await
+        .map_err(|e| super::EpdgError::Config(format!("mag.listen {}: {e}", mag_spec.listen)))?;
+    let (handle, events) =
+        super::EpdgNode::start(spec, std::sync::Arc::new(mobility.clone())).await?;
+    wire_notices(notices, handle.clone());
+    Ok((handle, events, mobility))
+}
