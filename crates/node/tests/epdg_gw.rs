@@ -309,3 +309,201 @@ async fn attach_detach_and_gateway_failures() {
     small.shutdown().await;
     aaa.shutdown(Duration::from_secs(2)).await;
 }
+
+/// A DNS server on loopback answering A for `name` with `addr` (NXDOMAIN otherwise).
+async fn dns_server(name: &'static str, addr: Ipv4Addr) -> std::net::SocketAddr {
+    use hickory_resolver::proto::op::{Message, MessageType, ResponseCode};
+    use hickory_resolver::proto::rr::rdata::A;
+    use hickory_resolver::proto::rr::{RData, Record, RecordType};
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let local = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 1500];
+        loop {
+            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            let Ok(q) = Message::from_vec(&buf[..n]) else {
+                continue;
+            };
+            let mut r = Message::new();
+            r.set_id(q.id())
+                .set_message_type(MessageType::Response)
+                .set_recursion_desired(q.recursion_desired())
+                .set_recursion_available(true);
+            for query in q.queries() {
+                r.add_query(query.clone());
+                if query.name().to_ascii().to_ascii_lowercase() != format!("{name}.") {
+                    r.set_response_code(ResponseCode::NXDomain);
+                } else if query.query_type() == RecordType::A {
+                    r.add_answer(Record::from_rdata(
+                        query.name().clone(),
+                        60,
+                        RData::A(A(addr)),
+                    ));
+                }
+            }
+            if let Ok(b) = r.to_vec() {
+                let _ = sock.send_to(&b, from).await;
+            }
+        }
+    });
+    local
+}
+
+/// Seed 002 §2.2: the ePDG in the visited network; DER/AAR through the visited AAA, which
+/// adds the visited gateway (by name: DNS) to the home AAA's answer naming the home gateway;
+/// PBU to the vGW naming the hGW; the hGW's addresses reach the UE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roaming_attach_through_the_visited_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("home.sqlite").display());
+    let home = start(diameter_config(
+        &url,
+        "aaa.home.example",
+        HOME,
+        "allowed_visited_networks = [\"visited.example\"]",
+        "",
+    ))
+    .await;
+    let mut s = Sub::new(40);
+    s.apns = "internet=gw:127.0.0.1";
+    provision(home.store(), s).await;
+    let home_addr = home.diameter().unwrap().local_addrs()[0];
+
+    let hgw = GwNode::start(gw_config(
+        dir.path(),
+        "hgw",
+        "127.0.0.1:0",
+        "ipv4 = \"10.47.0.0/24\"\nipv6 = \"2001:db8:47::/48\"",
+    ))
+    .await
+    .unwrap();
+    let lma_port = hgw.local_addr().port();
+    let vtext = format!(
+        "[node]\nname = \"vgw\"\n[pmip]\nlisten = \"127.0.0.5:{lma_port}\"\n[store]\nurl = \"sqlite://{}\"\n[pools]\n[roaming]\nhome_port = {lma_port}\n",
+        dir.path().join("vgw.sqlite").display()
+    );
+    let vgw = GwNode::start(GwConfig::from_toml(&vtext).unwrap_or_else(|e| panic!("{e}")))
+        .await
+        .unwrap();
+
+    let vurl = format!("sqlite://{}", dir.path().join("visited.sqlite").display());
+    let visited_text = format!(
+        r#"
+[store]
+url = "{vurl}"
+[diameter]
+origin_host = "aaa.visited.example"
+origin_realm = "visited.example"
+listen = ["127.0.0.1:0"]
+tw = 5
+[[diameter.allow]]
+host = "*.visited.example"
+[[diameter.peer]]
+host = "aaa.home.example"
+realm = "{HOME}"
+connect = "{home_addr}"
+[[diameter.route]]
+realm = "{REALM}"
+action = "proxy"
+peers = ["aaa.home.example"]
+[roaming]
+role = "visited"
+visited_network_id = "visited.example"
+[[roaming.visited_gateway]]
+apn = "internet"
+gateway = "fqdn:vgw.visited.example"
+"#
+    );
+    let visited = start(mobstrap_node::aaa::AaaConfig::from_toml(&visited_text).unwrap()).await;
+    assert!(
+        visited
+            .diameter()
+            .unwrap()
+            .wait_peer("aaa.home.example", Duration::from_secs(10))
+            .await
+    );
+    let dns = dns_server("vgw.visited.example", Ipv4Addr::new(127, 0, 0, 5)).await;
+
+    let (port, natt) = ports();
+    let text = epdg_toml(&visited, port, natt, lma_port)
+        .replace("epdg.home.example", "epdg.visited.example")
+        .replace(
+            &format!("origin_realm = \"{HOME}\""),
+            "origin_realm = \"visited.example\"",
+        )
+        .replace(
+            &format!("realm = \"{HOME}\""),
+            "realm = \"visited.example\"",
+        )
+        + &format!("[dns]\nservers = [\"{dns}\"]\nprefer = \"ipv4\"\n");
+    let spec =
+        EpdgSpec::from_toml(&text, std::path::Path::new(".")).unwrap_or_else(|e| panic!("{e}"));
+    let (epdg, mut events, mag) = start_epdg(spec).await.unwrap();
+    assert!(
+        epdg.diameter()
+            .wait_peer("aaa.visited.example", Duration::from_secs(10))
+            .await
+    );
+
+    let (ue, r) = attach(ue_spec(40, "internet", port, natt, false)).await;
+    match &r {
+        AttachOutcome::Attached { ip4, ip6, .. } => {
+            assert_eq!(
+                *ip4,
+                Some(Ipv4Addr::new(10, 47, 0, 1)),
+                "the home gateway's pool"
+            );
+            assert_eq!(
+                *ip6,
+                Some(("2001:db8:47::1".parse::<Ipv6Addr>().unwrap(), 64))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match events.recv().await.unwrap() {
+        EpdgEvent::Attached {
+            gateway,
+            home_gateway,
+            ..
+        } => {
+            assert_eq!(gateway, "127.0.0.5".parse::<std::net::IpAddr>().unwrap());
+            assert_eq!(
+                home_gateway,
+                Some("127.0.0.1".parse::<std::net::IpAddr>().unwrap())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!((vgw.bindings(), hgw.bindings()), (1, 1));
+
+    ue.detach().await;
+    let _ = events.recv().await.unwrap();
+    let mut ok = false;
+    for _ in 0..100 {
+        if epdg.status().await.unwrap() == EpdgStatus::default()
+            && vgw.bindings() == 0
+            && hgw.bindings() == 0
+            && mag.bindings().await == 0
+            && home.authorized_sessions() == 0
+        {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        ok,
+        "state left: epdg {:?}, vgw {}, hgw {}, home AAA {}",
+        epdg.status().await.unwrap(),
+        vgw.bindings(),
+        hgw.bindings(),
+        home.authorized_sessions()
+    );
+    epdg.shutdown().await;
+    vgw.shutdown().await;
+    hgw.shutdown().await;
+    visited.shutdown(Duration::from_secs(2)).await;
+    home.shutdown(Duration::from_secs(2)).await;
+}
