@@ -107,7 +107,8 @@ enum Internal {
     },
     Authorized {
         id: SaId,
-        result: Result<(Binding, Option<IpAddr>), (NotifyType, String)>,
+        /// the binding (with the home gateway) and the held EAP-Success
+        result: Result<((Binding, Option<IpAddr>), EapReply), (NotifyType, String)>,
         /// the registration exists at the gateway (needs a detach if the SA is gone)
         registered: bool,
     },
@@ -538,7 +539,6 @@ impl Driver {
         let resolver = self.resolver.clone();
         let mobility = self.mobility.clone();
         let tx = self.internal.clone();
-        let ike = self.ike.clone();
         let name = self.name.clone();
         tokio::spawn(async move {
             let r = async {
@@ -604,11 +604,7 @@ impl Driver {
             }
             .await;
             let (result, registered) = match r {
-                Ok(b) => {
-                    // step 13/15: the EAP-Success the AAA sent
-                    ike.eap_reply(id, success);
-                    (Ok(b), true)
-                }
+                Ok(b) => (Ok((b, success)), true),
                 Err((n, why, reg)) => (Err((n, why)), reg),
             };
             let _ = tx.send(Internal::Authorized {
@@ -622,7 +618,7 @@ impl Driver {
     fn authorized(
         &mut self,
         id: SaId,
-        result: Result<(Binding, Option<IpAddr>), (NotifyType, String)>,
+        result: Result<((Binding, Option<IpAddr>), EapReply), (NotifyType, String)>,
         registered: bool,
     ) {
         let Some(s) = self.sessions.get_mut(&id) else {
@@ -640,10 +636,12 @@ impl Driver {
             return;
         }
         match result {
-            Ok(b) => {
+            Ok((b, success)) => {
                 debug!(sa = id, binding = ?b.0, "PBA: EAP-Success to the UE");
                 s.binding = Some(b);
                 s.phase = Phase::Registered;
+                // step 13/15: the EAP-Success the AAA sent, now that the binding is known
+                self.ike.eap_reply(id, success);
             }
             Err((notify, why)) => {
                 info!(node = %self.name, sa = id, nai = %s.nai, %notify, %why, "PDN connection refused");
