@@ -99,6 +99,10 @@ struct Session {
     dead: bool,
 }
 
+/// An authorization's outcome: the binding (with the home gateway) and the held
+/// EAP-Success, or the notify for the UE and why.
+type AuthResult = Result<((Binding, Option<IpAddr>), EapReply), (NotifyType, String)>;
+
 enum Internal {
     Relayed {
         id: SaId,
@@ -108,7 +112,7 @@ enum Internal {
     Authorized {
         id: SaId,
         /// the binding (with the home gateway) and the held EAP-Success
-        result: Result<((Binding, Option<IpAddr>), EapReply), (NotifyType, String)>,
+        result: AuthResult,
         /// the registration exists at the gateway (needs a detach if the SA is gone)
         registered: bool,
     },
@@ -615,12 +619,7 @@ impl Driver {
         });
     }
 
-    fn authorized(
-        &mut self,
-        id: SaId,
-        result: Result<((Binding, Option<IpAddr>), EapReply), (NotifyType, String)>,
-        registered: bool,
-    ) {
+    fn authorized(&mut self, id: SaId, result: AuthResult, registered: bool) {
         let Some(s) = self.sessions.get_mut(&id) else {
             return;
         };

@@ -60,10 +60,12 @@ impl MagSpec {
                 })
                 .map_err(|_| err("mag.listen", format!("'{l}': not an address")))?,
         };
-        let mut engine = MagConfig::default();
         // 4 transmissions (0, 1.5, 4.5, 10.5 s; given up at 22.5 s): the UE hears
         // NETWORK_FAILURE before the IKE engine's 30 s application timeout
-        engine.max_transmissions = 4;
+        let mut engine = MagConfig {
+            max_transmissions: 4,
+            ..MagConfig::default()
+        };
         if let Some(l) = s.lifetime {
             if l == 0 {
                 return Err(err("mag.lifetime", "must be > 0"));
