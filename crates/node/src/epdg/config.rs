@@ -83,6 +83,8 @@ impl EpdgSpec {
             Some(toml::Value::Table(t)) => t,
             Some(_) => return Err(err("mag", "must be a table")),
         };
+        // checked now, so that `--check` and start-up name a bad key
+        super::pmip::MagSpec::from_table(&mag)?;
         if table.contains_key("pool") {
             return Err(err(
                 "pool",
@@ -289,6 +291,12 @@ connect = "127.0.0.1:3868"
                 format!("{BASE}\n[epdg]\nipv6_interface_id = \"2001:db8::1\"\n"),
                 "epdg.ipv6_interface_id",
             ),
+            (format!("{BASE}\n[mag]\nlisten = \"x\"\n"), "mag.listen"),
+            (
+                format!("{BASE}\n[mag]\nmax_transmissions = 0\n"),
+                "mag.max_transmissions",
+            ),
+            (format!("{BASE}\n[mag]\nbogus = 0\n"), "mag"),
         ];
         for (text, key) in cases {
             let e = EpdgSpec::from_toml(&text, Path::new(".")).unwrap_err();
