@@ -126,8 +126,16 @@ fn strongswan_ue_attaches_through_epdg_aaa_and_gw() {
 fn userplane_through_four_namespaces() {
     // SAFETY: geteuid has no preconditions.
     let root_ok = unsafe { libc_geteuid() } == 0;
-    if !root_ok {
-        let msg = "the namespace user-plane test needs root";
+    let tools_ok = ["ip", "ping", "ss"].iter().all(|t| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    });
+    if !root_ok || !tools_ok {
+        let msg = "the namespace user-plane test needs root, ip, ping and ss \
+                   (scripts/interop/setup.sh installs them)";
         if std::env::var_os("CI").is_some() {
             panic!("{msg} (CI is set: this must not be skipped)");
         }
