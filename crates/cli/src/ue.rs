@@ -60,6 +60,9 @@ pub struct Args {
     /// PSK for the ePDG's authentication (tests).
     #[arg(long)]
     psk: Option<String>,
+    /// Bring up a TUN with the assigned addresses and route through it (root).
+    #[arg(long)]
+    tun: bool,
     /// Detach right after the attach (exit 0 when it succeeded).
     #[arg(long)]
     once: bool,
@@ -97,6 +100,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             epdg_id: a.epdg_id.clone(),
             ca: a.ca.clone(),
             psk: a.psk.clone(),
+            tun: a.tun,
         })?,
     };
     if a.check {

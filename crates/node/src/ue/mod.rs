@@ -58,6 +58,8 @@ pub struct UeFlags {
     /// Trust anchor for the ePDG's certificate; without it a PSK (`psk`) is needed.
     pub ca: Option<String>,
     pub psk: Option<String>,
+    /// Bring up a TUN with the assigned addresses and route through it (root).
+    pub tun: bool,
 }
 
 impl UeSpec {
@@ -180,6 +182,12 @@ impl UeSpec {
         t.insert("ike".into(), toml::Value::Table(ike));
         t.insert("usim".into(), toml::Value::Table(usim));
         t.insert("ue".into(), toml::Value::Table(ue));
+        if f.tun {
+            let mut tun = toml::Table::new();
+            tun.insert("install_vips".into(), true.into());
+            tun.insert("routes".into(), true.into());
+            t.insert("tun".into(), toml::Value::Table(tun));
+        }
         let text = toml::to_string(&t).map_err(|e| err("flags", e.to_string()))?;
         Self::from_toml(&text, Path::new("."))
     }
