@@ -591,8 +591,10 @@ impl Lma {
             _ => None,
         };
         let Some(p) = pending else {
-            // Cancelled meanwhile: give back what was allocated.
-            if let Ok(allocation) = result {
+            // Cancelled meanwhile: give back what was allocated — unless a newer registration
+            // of the same session holds it now (allocations are per session, so it is theirs).
+            let reused = self.cache.contains_key(&key) || self.pending.contains_key(&key);
+            if let (Ok(allocation), false) = (result, reused) {
                 self.events.push_back(LmaEvent::Removed {
                     key,
                     mag: SocketAddr::from(([0, 0, 0, 0], 0)),

@@ -895,3 +895,66 @@ fn timestamp_encoding() {
     );
     assert_eq!(timestamp_diff_ns(65536, 0), 1_000_000_000);
 }
+
+#[test]
+fn deregistration_while_authorising_releases_once() {
+    let mut n = Net::new(LmaConfig::default());
+    let p = good_pbu(&n, 1);
+    let mut p3 = good_pbu(&n, 3);
+    let l = &mut n.lmas.get_mut(&LMA).unwrap().0;
+    l.handle(MAG, &build_pbu(&p), n.now).unwrap();
+    let Some(LmaEvent::Authorize(a)) = l.poll_event() else {
+        panic!("authorize")
+    };
+    let mut d = p.clone();
+    d.lifetime = 0;
+    d.seq = 2;
+    l.handle(MAG, &build_pbu(&d), n.now).unwrap();
+    let pba = parse_pba(&l.poll_transmit().unwrap().mh).unwrap();
+    assert_eq!((pba.status, pba.seq), (0, 2));
+    l.complete(a.id, Ok(Allocation::default()), n.now);
+    assert!(matches!(
+        l.poll_event(),
+        Some(LmaEvent::Removed {
+            reason: RemoveReason::Cancelled,
+            ..
+        })
+    ));
+    assert!(
+        l.poll_transmit().is_none(),
+        "the cancelled PBU gets no answer"
+    );
+    assert!(l.is_empty() && l.pending() == 0);
+
+    // Cancelled, re-registered, then the old answer arrives: nothing released.
+    p3.timestamp = p3.timestamp.map(|t| t + 1);
+    l.handle(MAG, &build_pbu(&p3), n.now).unwrap();
+    let Some(LmaEvent::Authorize(a3)) = l.poll_event() else {
+        panic!("authorize")
+    };
+    let mut d4 = p3.clone();
+    d4.lifetime = 0;
+    d4.seq = 4;
+    l.handle(MAG, &build_pbu(&d4), n.now).unwrap();
+    let mut p5 = p3.clone();
+    p5.seq = 5;
+    p5.timestamp = p5.timestamp.map(|t| t + 2);
+    l.handle(MAG, &build_pbu(&p5), n.now).unwrap();
+    let Some(LmaEvent::Authorize(a5)) = l.poll_event() else {
+        panic!("authorize")
+    };
+    l.complete(a3.id, Ok(Allocation::default()), n.now);
+    assert!(
+        !std::iter::from_fn(|| l.poll_event()).any(|e| matches!(e, LmaEvent::Removed { .. })),
+        "the newer registration keeps the allocation"
+    );
+    l.complete(
+        a5.id,
+        Ok(Allocation {
+            hnp: Some(("2001:db8::".parse().unwrap(), 64)),
+            ..Allocation::default()
+        }),
+        n.now,
+    );
+    assert!(l.binding(&key(1)).is_some());
+}
