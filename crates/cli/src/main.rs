@@ -9,11 +9,13 @@ mod aaa;
 mod aka_vector;
 mod bench;
 mod decode;
+mod epdg;
 mod gw;
 mod ike;
 mod logging;
 mod samples;
 mod subscriber;
+mod ue;
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +47,10 @@ enum Command {
     Subscriber(subscriber::Args),
     /// Run the 3GPP AAA server with the embedded HSS (RADIUS, Diameter SWm/STa/S6b).
     Aaa(aaa::Args),
+    /// Run the ePDG (IKEv2 for UEs, SWm to the AAA, PMIPv6 MAG to the gateways).
+    Epdg(epdg::Args),
+    /// Attach as a UE through an ePDG (IKEv2 + EAP-AKA with a Milenage USIM, APN in IDr).
+    Ue(ue::Args),
     /// Run the PDN gateway as PMIPv6 LMA / visited gateway (RFC 5213, RFC 5844, S6b).
     Gw(gw::Args),
 }
@@ -79,6 +85,8 @@ fn main() -> ExitCode {
         Command::Ike(a) => ike::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Aaa(a) => aaa::run(a),
+        Command::Ue(a) => ue::run(a),
+        Command::Epdg(a) => epdg::run(a),
         Command::Gw(a) => gw::run(a),
     };
     match result {

@@ -18,7 +18,7 @@ use mobstrap_proto::ikev2::{
     Addresses, CfgRequest, CloseReason, Config, Dispatcher, DispatcherConfig, DispatcherStats,
     EapPeer, EapReply, Established, Event, Identity, Mode, Role, SaId, Transmit,
 };
-use mobstrap_wire::ikev2::{classify_udp4500, Udp4500, NAT_KEEPALIVE};
+use mobstrap_wire::ikev2::{classify_udp4500, NotifyType, Udp4500, NAT_KEEPALIVE};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tokio::sync::{mpsc, oneshot};
@@ -98,6 +98,10 @@ pub struct NodeConfig {
     pub keys_dir: Option<PathBuf>,
     /// A name for logs and metrics (`node` label).
     pub name: String,
+    /// Without a TUN: decrypted tunnel-mode packets go here instead (an ePDG hands them to
+    /// its PMIPv6 tunnel); a full channel drops the packet (`sink_full`). Packets the other
+    /// way enter with [`IkeHandle::send_packet`].
+    pub packet_sink: Option<mpsc::Sender<Vec<u8>>>,
 }
 
 impl NodeConfig {
@@ -110,6 +114,7 @@ impl NodeConfig {
             tun: None,
             keys_dir: None,
             name: "ike".into(),
+            packet_sink: None,
         }
     }
 }
@@ -147,6 +152,10 @@ pub enum NodeEvent {
     EapRelay {
         id: SaId,
         identity: Identity,
+        /// The IDr the initiator asked for (a 3GPP UE's APN, TS 24.302 §7.2.2).
+        requested: Option<Identity>,
+        /// The attribute types of the initiator's CFG_REQUEST (empty: none).
+        cfg: Vec<mobstrap_wire::ikev2::CfgAttrType>,
         packet: Vec<u8>,
     },
     /// Responder: the IKE_AUTH response waits for addresses
@@ -207,6 +216,8 @@ enum Command {
     },
     EapReply(SaId, EapReply),
     Addresses(SaId, Option<Addresses>),
+    RefuseAuth(SaId, NotifyType),
+    Packet(Vec<u8>),
     Delete(SaId),
     Rekey(SaId),
     SendTransport {
@@ -262,6 +273,16 @@ impl IkeHandle {
     /// No addresses: INTERNAL_ADDRESS_FAILURE.
     pub fn fail_addresses(&self, id: SaId) {
         let _ = self.tx.send(Command::Addresses(id, None));
+    }
+    /// Instead of answering [`NodeEvent::EapRelay`]: refuse the IKE_AUTH exchange with this
+    /// error notify (e.g. TS 24.302 NO_APN_SUBSCRIPTION); the SA closes.
+    pub fn refuse_auth(&self, id: SaId, notify: NotifyType) {
+        let _ = self.tx.send(Command::RefuseAuth(id, notify));
+    }
+    /// Sends an IP packet into the Child SA whose peer selectors hold its destination (the
+    /// TUN's job when there is one).
+    pub fn send_packet(&self, packet: Vec<u8>) {
+        let _ = self.tx.send(Command::Packet(packet));
     }
     /// Deletes an IKE SA (INFORMATIONAL DELETE to the peer).
     pub fn delete(&self, id: SaId) {
@@ -558,6 +579,12 @@ impl Driver {
             Command::Addresses(id, None) => {
                 self.dispatcher.fail_addresses(id, now);
             }
+            Command::Packet(p) => {
+                self.seal_and_send(&p).await;
+            }
+            Command::RefuseAuth(id, t) => {
+                self.dispatcher.refuse_auth(id, t, now);
+            }
             Command::Delete(id) => {
                 self.dispatcher.delete(id, now);
             }
@@ -731,6 +758,10 @@ impl Driver {
                                 }
                                 Err(e) => debug!(error = %e, "TUN write"),
                             }
+                        } else if let Some(sink) = &self.config.packet_sink {
+                            if sink.try_send(payload.to_vec()).is_err() {
+                                metrics::counter!("mobstrap_esp_dropped_total", "why" => "sink_full").increment(1);
+                            }
                         }
                     }
                     Mode::Transport => {
@@ -784,6 +815,22 @@ impl Driver {
             }
             self.out = out;
         }
+    }
+
+    /// An IP packet from the embedding function (no TUN): seal it into its Child SA.
+    async fn seal_and_send(&mut self, packet: &[u8]) {
+        let mut out = std::mem::take(&mut self.out);
+        match self.datapath.seal(packet, &mut out) {
+            Ok((tx, _)) => {
+                metrics::counter!("mobstrap_esp_packets_total", "dir" => "out").increment(1);
+                self.send_esp(tx, &out).await;
+            }
+            Err(e) => {
+                metrics::counter!("mobstrap_esp_dropped_total", "why" => "no_sa").increment(1);
+                debug!(?e, "outbound packet dropped");
+            }
+        }
+        self.out = out;
     }
 
     async fn send_esp(&mut self, tx: EspTx, data: &[u8]) {
@@ -960,10 +1007,17 @@ impl Driver {
             Event::NeedAddresses(request) => {
                 let _ = self.events.send(NodeEvent::NeedAddresses { id, request });
             }
-            Event::EapRelay { identity, packet } => {
+            Event::EapRelay {
+                identity,
+                requested,
+                cfg,
+                packet,
+            } => {
                 let _ = self.events.send(NodeEvent::EapRelay {
                     id,
                     identity,
+                    requested,
+                    cfg,
                     packet,
                 });
             }
@@ -1095,5 +1149,6 @@ fn close_label(r: &CloseReason) -> &'static str {
         CloseReason::PeerError(_) => "peer_error",
         CloseReason::ApplicationTimeout => "application_timeout",
         CloseReason::Internal(_) => "internal",
+        CloseReason::Refused(_) => "refused",
     }
 }
