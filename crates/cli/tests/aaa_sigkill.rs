@@ -64,7 +64,7 @@ fn free_udp() -> u16 {
 /// A fresh USIM (SQN_MS 0 accepts any SQN within Δ) for subscriber `n`.
 fn ue(n: u64) -> AkaEapPeer {
     let mut cfg = AkaPeerConfig::new(&imsi(n), Some(REALM));
-    cfg.methods = if n % 2 == 0 {
+    cfg.methods = if n.is_multiple_of(2) {
         vec![Method::Aka]
     } else {
         vec![Method::AkaPrime]
