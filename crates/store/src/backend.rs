@@ -998,9 +998,15 @@ const INSERT_SESSION: &str = "INSERT INTO aaa_session (session_id, imsi, kind, p
      visited_network = excluded.visited_network, mag_lma_key = excluded.mag_lma_key, \
      lma_identity = excluded.lma_identity, expires_at = excluded.expires_at";
 
-/// Rows per multi-row upsert on SQLite (14 columns × 256 rows stays far below SQLite's
-/// 32,766 bound parameters).
-const SQLITE_ROWS: usize = 256;
+/// Rows of one multi-row upsert on SQLite: the largest of 256, 64, 16, 4, 1 not above what
+/// is left. Few distinct statements (5 per kind) stay in the statement cache, however the
+/// batches vary; 14 columns × 256 rows stays far below SQLite's 32,766 bound parameters.
+fn sqlite_piece(left: usize) -> usize {
+    [256, 64, 16, 4, 1]
+        .into_iter()
+        .find(|&n| n <= left)
+        .unwrap_or(1)
+}
 
 /// `single` (an `INSERT INTO t (cols) SELECT $1.. WHERE EXISTS (.. imsi = $2) ON CONFLICT ..`
 /// statement) rewritten for `rows` rows of `cols` parameters each, from a VALUES list, with
@@ -1081,6 +1087,10 @@ impl SqliteBackend {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(opts.timeout)
+            // 32 MiB of page cache per connection (SQLite's default is 2 MiB): with the
+            // tables of sessions and identities past a few MiB, every insert re-read index
+            // pages from the OS.
+            .pragma("cache_size", "-32768")
             .statement_cache_capacity(64);
         let pool = SqlitePoolOptions::new()
             // An in-memory database lives in one connection.
@@ -1182,7 +1192,11 @@ impl SqliteBackend {
         }
         // One statement per kind and up to SQLITE_ROWS rows (multi-row VALUES): a batch
         // of N writes is a handful of round trips to SQLite's worker thread, not N.
-        for chunk in batch.pseudonyms.chunks_mut(SQLITE_ROWS) {
+        let mut rest = &mut batch.pseudonyms[..];
+        while !rest.is_empty() {
+            let n = sqlite_piece(rest.len());
+            let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
             let sql = sqlite_multi_upsert(INSERT_PSEUDONYM, 4, chunk.len(), "username");
             let mut q = sqlx::query(&sql);
             for (p, _) in chunk.iter() {
@@ -1197,7 +1211,11 @@ impl SqliteBackend {
                 *outcome = done_or_not_found(&done, &p.username);
             }
         }
-        for chunk in batch.sessions.chunks_mut(SQLITE_ROWS) {
+        let mut rest = &mut batch.sessions[..];
+        while !rest.is_empty() {
+            let n = sqlite_piece(rest.len());
+            let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
             let sql = sqlite_multi_upsert(INSERT_SESSION, 14, chunk.len(), "session_id");
             let mut q = sqlx::query(&sql);
             for (a, _) in chunk.iter() {
@@ -1223,7 +1241,11 @@ impl SqliteBackend {
                 *outcome = done_or_not_found(&done, &a.session_id);
             }
         }
-        for chunk in batch.reauths.chunks_mut(SQLITE_ROWS) {
+        let mut rest = &mut batch.reauths[..];
+        while !rest.is_empty() {
+            let n = sqlite_piece(rest.len());
+            let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
             let sql = sqlite_multi_upsert(INSERT_REAUTH, 9, chunk.len(), "username");
             let mut q = sqlx::query(&sql);
             for (p, _) in chunk.iter() {
