@@ -1,4 +1,4 @@
-//! `mobstrap bench ike`: IKE SA establishments per second over real UDP sockets on loopback,
+//! `mobstrap bench ike` (and `bench aaa`, in bench_aaa.rs): IKE SA establishments per second over real UDP sockets on loopback,
 //! our initiators against our responder in one process (issue #4). The responder runs on
 //! its own thread (a single-threaded tokio runtime), the initiators on another, so the
 //! responder's CPU time per SA is measured on its thread alone — the figure comparable with
@@ -29,6 +29,9 @@ pub struct Args {
 enum What {
     /// IKE SAs per second, initiators and responder over loopback UDP (PSK).
     Ike(IkeArgs),
+    /// Full EAP-AKA / AKA' authentications per second against `mobstrap aaa` (RADIUS or
+    /// Diameter SWm), the AAA in-process with a SQLite store unless --server.
+    Aaa(crate::bench_aaa::AaaArgs),
 }
 
 #[derive(clap::Args)]
@@ -62,6 +65,7 @@ struct IkeArgs {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     match a.what {
         What::Ike(a) => ike(a),
+        What::Aaa(a) => crate::bench_aaa::aaa(a),
     }
 }
 

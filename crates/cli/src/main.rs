@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod aaa;
 mod aka_vector;
 mod bench;
+mod bench_aaa;
 mod decode;
 mod epdg;
 mod gw;
@@ -39,7 +40,7 @@ enum Command {
     /// Write one sample of every message type mobstrap speaks into a pcap (open it in
     /// Wireshark, or decode it with `mobstrap decode --pcap`).
     Samples(samples::Args),
-    /// Load generators: `mobstrap bench ike`.
+    /// Load generators: `mobstrap bench ike`, `mobstrap bench aaa`.
     Bench(bench::Args),
     /// Run an IKEv2 + ESP node (initiator or responder) from a TOML file.
     Ike(ike::Args),

@@ -998,6 +998,69 @@ const INSERT_SESSION: &str = "INSERT INTO aaa_session (session_id, imsi, kind, p
      visited_network = excluded.visited_network, mag_lma_key = excluded.mag_lma_key, \
      lma_identity = excluded.lma_identity, expires_at = excluded.expires_at";
 
+/// Rows of one multi-row upsert on SQLite: the largest of 256, 64, 16, 4, 1 not above what
+/// is left. Few distinct statements (5 per kind) stay in the statement cache, however the
+/// batches vary; 14 columns × 256 rows stays far below SQLite's 32,766 bound parameters.
+fn sqlite_piece(left: usize) -> usize {
+    [256, 64, 16, 4, 1]
+        .into_iter()
+        .find(|&n| n <= left)
+        .unwrap_or(1)
+}
+
+/// `single` (an `INSERT INTO t (cols) SELECT $1.. WHERE EXISTS (.. imsi = $2) ON CONFLICT ..`
+/// statement) rewritten for `rows` rows of `cols` parameters each, from a VALUES list, with
+/// `RETURNING key`: the keys of the rows written (a row whose subscriber is gone is not).
+fn sqlite_multi_upsert(single: &str, cols: usize, rows: usize, key: &str) -> String {
+    let (head, rest) = single.split_once(" SELECT ").unwrap_or((single, ""));
+    let conflict = rest.find("ON CONFLICT").map(|i| &rest[i..]).unwrap_or("");
+    let mut sql = String::with_capacity(head.len() + conflict.len() + rows * (cols * 2 + 4) + 128);
+    sql.push_str(head);
+    sql.push_str(" SELECT ");
+    for c in 1..=cols {
+        if c > 1 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("v.column{c}"));
+    }
+    sql.push_str(" FROM (VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push(',');
+            }
+            sql.push('?');
+        }
+        sql.push(')');
+    }
+    sql.push_str(") AS v WHERE EXISTS (SELECT 1 FROM subscriber WHERE imsi = v.column2) ");
+    sql.push_str(conflict);
+    sql.push_str(" RETURNING ");
+    sql.push_str(key);
+    sql
+}
+
+fn returned_keys(rows: &[sqlx::sqlite::SqliteRow]) -> Result<std::collections::HashSet<String>> {
+    use sqlx::Row;
+    let mut keys = std::collections::HashSet::with_capacity(rows.len());
+    for r in rows {
+        keys.insert(r.try_get::<String, _>(0)?);
+    }
+    Ok(keys)
+}
+
+fn done_or_not_found(done: &std::collections::HashSet<String>, key: &str) -> Outcome {
+    if done.contains(key) {
+        Outcome::Done(0)
+    } else {
+        Outcome::NotFound
+    }
+}
+
 impl SqliteBackend {
     const KIND: BackendKind = BackendKind::Sqlite;
 
@@ -1024,6 +1087,10 @@ impl SqliteBackend {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(opts.timeout)
+            // 32 MiB of page cache per connection (SQLite's default is 2 MiB): with the
+            // tables of sessions and identities past a few MiB, every insert re-read index
+            // pages from the OS.
+            .pragma("cache_size", "-32768")
             .statement_cache_capacity(64);
         let pool = SqlitePoolOptions::new()
             // An in-memory database lives in one connection.
@@ -1123,63 +1190,80 @@ impl SqliteBackend {
                 };
             }
         }
-        for (p, outcome) in &mut batch.pseudonyms {
-            let r = sqlx::query(INSERT_PSEUDONYM)
-                .bind(&p.username)
-                .bind(p.imsi.as_str())
-                .bind(p.method.as_str())
-                .bind(p.expires_at)
-                .execute(&mut *tx)
-                .await?;
-            *outcome = if r.rows_affected() > 0 {
-                Outcome::Done(0)
-            } else {
-                Outcome::NotFound
-            };
+        // One statement per kind and up to SQLITE_ROWS rows (multi-row VALUES): a batch
+        // of N writes is a handful of round trips to SQLite's worker thread, not N.
+        let mut rest = &mut batch.pseudonyms[..];
+        while !rest.is_empty() {
+            let n = sqlite_piece(rest.len());
+            let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
+            let sql = sqlite_multi_upsert(INSERT_PSEUDONYM, 4, chunk.len(), "username");
+            let mut q = sqlx::query(&sql);
+            for (p, _) in chunk.iter() {
+                q = q
+                    .bind(&p.username)
+                    .bind(p.imsi.as_str())
+                    .bind(p.method.as_str())
+                    .bind(p.expires_at);
+            }
+            let done = returned_keys(&q.fetch_all(&mut *tx).await?)?;
+            for (p, outcome) in chunk.iter_mut() {
+                *outcome = done_or_not_found(&done, &p.username);
+            }
         }
-        for (a, outcome) in &mut batch.sessions {
-            let key = (!a.mag_lma_key.is_empty()).then_some(a.mag_lma_key.as_slice());
-            let r = sqlx::query(INSERT_SESSION)
-                .bind(&a.session_id)
-                .bind(a.imsi.as_str())
-                .bind(a.kind.as_str())
-                .bind(&a.peer)
-                .bind(&a.aaa_host)
-                .bind(&a.nai)
-                .bind(a.apn.as_deref())
-                .bind(a.gateway_host.as_deref())
-                .bind(a.gateway_address.as_deref())
-                .bind(a.visited_network.as_deref())
-                .bind(key)
-                .bind(a.lma_identity.as_deref())
-                .bind(a.created_ms)
-                .bind(a.expires_at)
-                .execute(&mut *tx)
-                .await?;
-            *outcome = if r.rows_affected() > 0 {
-                Outcome::Done(0)
-            } else {
-                Outcome::NotFound
-            };
+        let mut rest = &mut batch.sessions[..];
+        while !rest.is_empty() {
+            let n = sqlite_piece(rest.len());
+            let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
+            let sql = sqlite_multi_upsert(INSERT_SESSION, 14, chunk.len(), "session_id");
+            let mut q = sqlx::query(&sql);
+            for (a, _) in chunk.iter() {
+                let key = (!a.mag_lma_key.is_empty()).then_some(a.mag_lma_key.as_slice());
+                q = q
+                    .bind(&a.session_id)
+                    .bind(a.imsi.as_str())
+                    .bind(a.kind.as_str())
+                    .bind(&a.peer)
+                    .bind(&a.aaa_host)
+                    .bind(&a.nai)
+                    .bind(a.apn.as_deref())
+                    .bind(a.gateway_host.as_deref())
+                    .bind(a.gateway_address.as_deref())
+                    .bind(a.visited_network.as_deref())
+                    .bind(key)
+                    .bind(a.lma_identity.as_deref())
+                    .bind(a.created_ms)
+                    .bind(a.expires_at);
+            }
+            let done = returned_keys(&q.fetch_all(&mut *tx).await?)?;
+            for (a, outcome) in chunk.iter_mut() {
+                *outcome = done_or_not_found(&done, &a.session_id);
+            }
         }
-        for (p, outcome) in &mut batch.reauths {
-            let r = sqlx::query(INSERT_REAUTH)
-                .bind(&p.username)
-                .bind(p.imsi.as_str())
-                .bind(p.method.as_str())
-                .bind(i32::from(p.counter))
-                .bind(p.mk.as_slice())
-                .bind(p.k_re.as_slice())
-                .bind(p.k_aut.as_slice())
-                .bind(p.k_encr.as_slice())
-                .bind(p.expires_at)
-                .execute(&mut *tx)
-                .await?;
-            *outcome = if r.rows_affected() > 0 {
-                Outcome::Done(0)
-            } else {
-                Outcome::NotFound
-            };
+        let mut rest = &mut batch.reauths[..];
+        while !rest.is_empty() {
+            let n = sqlite_piece(rest.len());
+            let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
+            let sql = sqlite_multi_upsert(INSERT_REAUTH, 9, chunk.len(), "username");
+            let mut q = sqlx::query(&sql);
+            for (p, _) in chunk.iter() {
+                q = q
+                    .bind(&p.username)
+                    .bind(p.imsi.as_str())
+                    .bind(p.method.as_str())
+                    .bind(i32::from(p.counter))
+                    .bind(p.mk.as_slice())
+                    .bind(p.k_re.as_slice())
+                    .bind(p.k_aut.as_slice())
+                    .bind(p.k_encr.as_slice())
+                    .bind(p.expires_at);
+            }
+            let done = returned_keys(&q.fetch_all(&mut *tx).await?)?;
+            for (p, outcome) in chunk.iter_mut() {
+                *outcome = done_or_not_found(&done, &p.username);
+            }
         }
         tx.commit().await?;
         Ok(())

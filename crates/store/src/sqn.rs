@@ -143,6 +143,10 @@ struct Slot {
     waiters: VecDeque<Waiter>,
     /// A reservation for this subscriber is queued or being committed.
     pending: bool,
+    /// A committed reservation made ahead of time (when less than half of the block was
+    /// left), used when the current one runs out: so that an authentication seldom waits
+    /// for a commit (a slow fsync stalls nobody while values are left).
+    spare: Option<(u64, u64)>,
 }
 
 pub(crate) enum Op {
@@ -218,9 +222,25 @@ impl Allocator {
                 Some(s) => s,
                 None => slots.entry(imsi.to_owned()).or_default(),
             };
+            if slot.next >= slot.end && slot.waiters.is_empty() {
+                if let Some((next, end)) = slot.spare.take() {
+                    slot.next = next;
+                    slot.end = end;
+                }
+            }
             if slot.next < slot.end && slot.waiters.is_empty() {
                 let seq = slot.next;
                 slot.next += 1;
+                // Reserve the next block ahead of time when half of this one is used.
+                let block = u64::from(self.shared.policy.block);
+                if block >= 4
+                    && slot.end - slot.next <= block / 2
+                    && slot.spare.is_none()
+                    && !slot.pending
+                {
+                    slot.pending = true;
+                    let _ = self.tx.send(Op::Reserve(imsi.to_owned()));
+                }
                 drop(slots);
                 metrics::counter!("mobstrap_store_sqn_allocations_total", "path" => "memory")
                     .increment(1);
@@ -268,6 +288,7 @@ impl Allocator {
                 e.remove();
             } else {
                 s.next = s.end;
+                s.spare = None;
             }
         }
     }
@@ -347,6 +368,18 @@ fn outcome_error(o: Outcome, imsi: &str) -> Error {
     }
 }
 
+/// Puts `rec` into `items` under `key`: in place of an earlier item with that key, else
+/// at the end.
+fn upsert<T>(items: &mut Vec<(T, Outcome)>, at: &mut HashMap<String, usize>, key: String, rec: T) {
+    match at.entry(key) {
+        Entry::Occupied(e) => items[*e.get()] = (rec, Outcome::Pending),
+        Entry::Vacant(e) => {
+            e.insert(items.len());
+            items.push((rec, Outcome::Pending));
+        }
+    }
+}
+
 /// Serves waiters from the slot's block; returns whether waiters remain.
 fn serve(slot: &mut Slot) -> bool {
     while slot.next < slot.end {
@@ -396,6 +429,8 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
         let mut reauth_replies = Vec::new();
         let mut session_replies = Vec::new();
         let mut flushes = Vec::new();
+        let (mut pseudo_at, mut reauth_at, mut session_at) =
+            (HashMap::new(), HashMap::new(), HashMap::new());
         let mut reserve: Vec<String> = std::mem::take(&mut carry);
         for op in ops {
             match op {
@@ -415,39 +450,35 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                     }
                     resync_replies.entry(imsi).or_default().push(reply);
                 }
+                // Unique keys per statement: a later write of the same key wins (it takes
+                // the earlier one's place). Found through a map: a linear search made a
+                // full batch (4096 writes) cost millions of string comparisons.
                 Op::Pseudonym { rec, reply } => {
-                    // Unique usernames per statement: a later write of the same name wins.
-                    if let Some(i) = batch
-                        .pseudonyms
-                        .iter()
-                        .position(|(p, _)| p.username == rec.username)
-                    {
-                        batch.pseudonyms.remove(i);
-                    }
                     pseudo_replies.push((rec.username.clone(), reply));
-                    batch.pseudonyms.push((rec, Outcome::Pending));
+                    upsert(
+                        &mut batch.pseudonyms,
+                        &mut pseudo_at,
+                        rec.username.clone(),
+                        rec,
+                    );
                 }
                 Op::Reauth { rec, reply } => {
-                    if let Some(i) = batch
-                        .reauths
-                        .iter()
-                        .position(|(p, _)| p.username == rec.username)
-                    {
-                        batch.reauths.remove(i);
-                    }
                     reauth_replies.push((rec.username.clone(), reply));
-                    batch.reauths.push((rec, Outcome::Pending));
+                    upsert(
+                        &mut batch.reauths,
+                        &mut reauth_at,
+                        rec.username.clone(),
+                        rec,
+                    );
                 }
                 Op::Session { rec, reply } => {
-                    if let Some(i) = batch
-                        .sessions
-                        .iter()
-                        .position(|(a, _)| a.session_id == rec.session_id)
-                    {
-                        batch.sessions.remove(i);
-                    }
                     session_replies.push((rec.session_id.clone(), reply));
-                    batch.sessions.push((rec, Outcome::Pending));
+                    upsert(
+                        &mut batch.sessions,
+                        &mut session_at,
+                        rec.session_id.clone(),
+                        rec,
+                    );
                 }
                 Op::Flush(reply) => flushes.push(reply),
             }
@@ -498,6 +529,10 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                             // Cut this node's block: nothing at or below SEQ_MS goes out.
                             if let Some(s) = slots.get_mut(&r.imsi) {
                                 s.next = s.next.max(r.target).min(s.end);
+                                s.spare = s
+                                    .spare
+                                    .map(|(n, e)| (n.max(r.target), e))
+                                    .filter(|(n, e)| n < e);
                             }
                             Ok(hwm)
                         }
@@ -515,6 +550,11 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                         continue;
                     };
                     match r.outcome {
+                        Outcome::Done(hwm) if slot.next < slot.end && slot.waiters.is_empty() => {
+                            // Reserved ahead of time: kept for when this block runs out.
+                            slot.spare = Some((hwm - r.count, hwm));
+                            slot.pending = false;
+                        }
                         Outcome::Done(hwm) => {
                             slot.next = hwm - r.count;
                             slot.end = hwm;

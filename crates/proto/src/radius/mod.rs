@@ -422,19 +422,15 @@ impl RadiusServer {
             }
         }
         if let Some((recv, send)) = &mppe {
-            attrs.push(Attribute::vendor(Vsa::new(
-                VENDOR_MICROSOFT,
-                vec![
-                    VendorAttr {
-                        vendor_type: MS_MPPE_RECV_KEY,
-                        value: recv,
-                    },
-                    VendorAttr {
-                        vendor_type: MS_MPPE_SEND_KEY,
-                        value: send,
-                    },
-                ],
-            )));
+            // One Vendor-Specific attribute per key, as hostapd and FreeRADIUS send them:
+            // strongSwan's eap-radius (libradius decrypt_msk) reads only a VSA holding exactly
+            // one MS-MPPE key and otherwise establishes no MSK.
+            for (vendor_type, value) in [(MS_MPPE_RECV_KEY, recv), (MS_MPPE_SEND_KEY, send)] {
+                attrs.push(Attribute::vendor(Vsa::new(
+                    VENDOR_MICROSOFT,
+                    vec![VendorAttr { vendor_type, value }],
+                )));
+            }
         }
         let bytes = build_and_sign(code, token, &secret, &attrs);
         if let Some(c) = self.cache.get_mut(&token) {

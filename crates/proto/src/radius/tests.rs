@@ -137,18 +137,23 @@ fn accept_carries_the_msk_as_mppe_keys() {
     assert!(rcrypto::verify_response(&ans, &[3; 16], SECRET).unwrap());
     let r = Repr::parse(&ans).unwrap();
     assert_eq!(r.code, Code::AccessAccept);
-    let vsa = r
+    // One Microsoft VSA per key, each holding exactly that key (strongSwan needs this).
+    let vsas: Vec<_> = r
         .attributes
         .iter()
-        .find_map(|a| match &a.value {
+        .filter_map(|a| match &a.value {
             mobstrap_wire::radius::Value::Vendor(v) if v.vendor_id == VENDOR_MICROSOFT => {
                 Some(v.clone())
             }
             _ => None,
         })
-        .expect("Microsoft VSA");
-    let recv = vsa.sub(MS_MPPE_RECV_KEY).unwrap().value;
-    let send = vsa.sub(MS_MPPE_SEND_KEY).unwrap().value;
+        .collect();
+    assert_eq!(vsas.len(), 2, "one Microsoft VSA per MS-MPPE key");
+    assert!(vsas
+        .iter()
+        .all(|v| matches!(&v.data, mobstrap_wire::radius::VsaData::Subs(s) if s.len() == 1)));
+    let recv = vsas[0].sub(MS_MPPE_RECV_KEY).unwrap().value;
+    let send = vsas[1].sub(MS_MPPE_SEND_KEY).unwrap().value;
     assert_ne!(recv[..2], send[..2], "salts differ");
     assert_eq!(
         rcrypto::decrypt_mppe_key(recv, SECRET, &[3; 16])
