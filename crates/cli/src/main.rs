@@ -10,6 +10,7 @@ mod aka_vector;
 mod bench;
 mod decode;
 mod ike;
+mod lab;
 mod logging;
 mod samples;
 mod subscriber;
@@ -44,6 +45,9 @@ enum Command {
     Subscriber(subscriber::Args),
     /// Run the 3GPP AAA server with the embedded HSS (RADIUS, Diameter SWm/STa/S6b).
     Aaa(aaa::Args),
+    /// Run the seed procedures end to end on loopback: ladder diagrams with seed step
+    /// numbers and verdicts, an HTML report, a pcap with Wireshark keys.
+    Lab(lab::Args),
 }
 
 /// Writes to standard output; a closed pipe (`mobstrap decode ... | head`) ends the program
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
         Command::Ike(a) => ike::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Aaa(a) => aaa::run(a),
+        Command::Lab(a) => lab::run(a),
     };
     match result {
         Ok(code) => code,

@@ -7,7 +7,9 @@
 //! * [`diameter`]: the Diameter node (TCP transport, peers, routing, proxying, client API)
 //!   that the AAA, the ePDG and the gateways are built on.
 //! * [`aaa`]: the 3GPP AAA server with an embedded HSS (`mobstrap aaa`).
+//! * [`trace`]: the message tap every socket reports to (`mobstrap lab`'s ladders and pcap).
 
 pub mod aaa;
 pub mod diameter;
 pub mod ike;
+pub mod trace;

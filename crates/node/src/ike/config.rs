@@ -990,9 +990,8 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
                             "aaa.protocol = \"diameter\" needs a [diameter] section",
                         )
                     })?;
-                    let mut wrapper = toml::Table::new();
-                    wrapper.insert("diameter".into(), toml::Value::Table(table));
-                    let node = crate::diameter::DiameterConfig::from_toml(&wrapper.to_string())
+                    // DiameterConfig::from_toml reads the table's keys at the top level
+                    let node = crate::diameter::DiameterConfig::from_toml(&table.to_string())
                         .map_err(|e| err("diameter", e.to_string()))?;
                     let application = match a.application.as_deref().unwrap_or("swm") {
                         "swm" => mobstrap_wire::diameter::app::SWM,
