@@ -190,8 +190,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(p) = &a.pcap {
         let n = write_pcap(p, &wire, &key_text)?;
+        let ike = match world::ike_ports() {
+            (500, _) => String::new(),
+            (port, natt) => format!(" -d udp.port=={port},isakmp -d udp.port=={natt},udpencap"),
+        };
         crate::outln!(
-            "pcap: {} ({n} packets); keys in {}; tshark -r {} -d udp.port==5436,ipv6 -o uat:ikev2_decryption_table:…",
+            "pcap: {} ({n} packets); Wireshark key tables in {}/ (docs/lab.md); tshark -r {} -d udp.port==5436,ipv6{ike} -o uat:ikev2_decryption_table:<line>",
             p.display(),
             keys_dir_of(p).display(),
             p.display()
