@@ -11,5 +11,7 @@
 
 pub mod aaa;
 pub mod diameter;
+pub mod epdg;
 pub mod ike;
 pub mod trace;
+pub mod ue;

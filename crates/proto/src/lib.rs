@@ -11,4 +11,5 @@ pub mod diameter;
 pub mod eap;
 pub mod esp;
 pub mod ikev2;
+pub mod pmip;
 pub mod radius;

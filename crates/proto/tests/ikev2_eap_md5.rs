@@ -166,7 +166,10 @@ fn serve(sim: &mut Sim) -> Relay {
     let queue: Relay = Rc::default();
     let q = queue.clone();
     sim.resp_hook = Some(Box::new(move |_, id, e, _| {
-        if let Event::EapRelay { identity, packet } = e {
+        if let Event::EapRelay {
+            identity, packet, ..
+        } = e
+        {
             assert_eq!(identity, &Identity::rfc822("user@realm.example"));
             q.borrow_mut().push((id, packet.clone()));
         }

@@ -50,6 +50,12 @@ pub enum Error {
     /// A schema migration failed.
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Every slot of an address pool is allocated.
+    #[error("address pool {pool} exhausted")]
+    PoolExhausted {
+        /// The pool.
+        pool: String,
+    },
     /// The store's writer task has stopped (the store is shutting down).
     #[error("store is closed")]
     Closed,
@@ -78,6 +84,7 @@ impl Error {
             },
             Error::Database(e) => Error::Database(sqlx::Error::Protocol(e.to_string())),
             Error::Migrate(e) => Error::Database(sqlx::Error::Protocol(e.to_string())),
+            Error::PoolExhausted { pool } => Error::PoolExhausted { pool: pool.clone() },
             Error::Closed => Error::Closed,
         }
     }

@@ -25,6 +25,7 @@ pub mod backend;
 pub mod csv;
 mod error;
 pub mod model;
+pub mod pool;
 pub mod sqn;
 
 use std::collections::HashMap;
@@ -42,6 +43,7 @@ pub use model::{
     HostRef, Imsi, Ipv6Prefix, Key128, MncLen, PdnType, PermanentIdentity, PseudonymRecord,
     ReauthRecord, SessionKind, Subscriber, SubscriberProfile,
 };
+pub use pool::PoolSpec;
 pub use sqn::SqnPolicy;
 
 /// How a [`Store`] is opened.

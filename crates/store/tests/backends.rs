@@ -698,3 +698,159 @@ async fn aaa_sessions(url: &str) {
     assert!(s.session("mag;1;1", now).await.unwrap().is_none());
     assert_eq!(s.sessions_for(&imsi(2), now).await.unwrap().len(), 1);
 }
+
+mod pools {
+    use super::*;
+
+    /// Defines `sqlite` and `postgres` variants of one pool test.
+    macro_rules! both {
+        ($($name:ident),*) => {$(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let url = format!("sqlite://{}", dir.path().join("store.sqlite").display());
+                    super::$name(&url).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let pg = mobstrap_testsupport::TempPostgres::shared().expect("PostgreSQL");
+                    let url = pg.fresh_database().unwrap();
+                    super::$name(&url).await;
+                }
+            }
+        )*};
+    }
+    both!(
+        allocate_release_exhaust,
+        survives_reopen,
+        expiry_reclaims,
+        concurrent_owners
+    );
+
+    async fn allocate_release_exhaust(url: &str) {
+        let s = Store::open(url).await.unwrap();
+        let v4 = PoolSpec::parse("192.0.2.10-192.0.2.12/24").unwrap();
+        assert_eq!(v4.size(), 3);
+        let a = s
+            .pool_allocate("v4", v4.size(), "a@x/internet", 0)
+            .await
+            .unwrap();
+        let b = s
+            .pool_allocate("v4", v4.size(), "b@x/internet", 0)
+            .await
+            .unwrap();
+        assert_eq!((a, b), (0, 1));
+        assert_eq!(v4.slot(b), Some(("192.0.2.11".parse().unwrap(), 24)));
+        // idempotent
+        assert_eq!(
+            s.pool_allocate("v4", 3, "a@x/internet", 0).await.unwrap(),
+            0
+        );
+        s.pool_allocate("v4", 3, "c@x/internet", 0).await.unwrap();
+        assert_eq!(s.pool_count("v4").await.unwrap(), 3);
+        match s.pool_allocate("v4", 3, "d@x/internet", 0).await {
+            Err(Error::PoolExhausted { pool }) => assert_eq!(pool, "v4"),
+            other => panic!("{other:?}"),
+        }
+        // another pool is independent
+        assert_eq!(
+            s.pool_allocate("v6", 1 << 16, "d@x/internet", 0)
+                .await
+                .unwrap(),
+            0
+        );
+        // release makes room; the lowest free slot is reused
+        assert!(s.pool_release("v4", "b@x/internet").await.unwrap());
+        assert!(!s.pool_release("v4", "b@x/internet").await.unwrap());
+        assert_eq!(
+            s.pool_allocate("v4", 3, "d@x/internet", 0).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            s.pool_list("v4").await.unwrap(),
+            vec![
+                (0, "a@x/internet".to_string()),
+                (1, "d@x/internet".to_string()),
+                (2, "c@x/internet".to_string())
+            ]
+        );
+    }
+
+    async fn survives_reopen(url: &str) {
+        let s = Store::open(url).await.unwrap();
+        for i in 0..5 {
+            s.pool_allocate("v6", 1 << 16, &format!("u{i}"), 0)
+                .await
+                .unwrap();
+        }
+        s.pool_release("v6", "u2").await.unwrap();
+        drop(s);
+        let s = Store::open(url).await.unwrap();
+        assert_eq!(s.pool_lookup("v6", "u3").await.unwrap(), Some(3));
+        assert_eq!(s.pool_allocate("v6", 1 << 16, "u4", 0).await.unwrap(), 4);
+        assert_eq!(s.pool_allocate("v6", 1 << 16, "new", 0).await.unwrap(), 2);
+    }
+
+    async fn expiry_reclaims(url: &str) {
+        let s = Store::open(url).await.unwrap();
+        let now = unix_now();
+        s.pool_allocate("p", 2, "old", now - 10).await.unwrap();
+        s.pool_allocate("p", 2, "live", now + 1000).await.unwrap();
+        // full: the expired slot is reclaimed
+        assert_eq!(s.pool_allocate("p", 2, "new", now + 1000).await.unwrap(), 0);
+        assert_eq!(s.pool_lookup("p", "old").await.unwrap(), None);
+        // touching moves the expiry
+        assert!(s.pool_touch("p", "live", now - 1).await.unwrap());
+        assert_eq!(s.pool_purge_expired(now).await.unwrap(), 1);
+        assert_eq!(s.pool_count("p").await.unwrap(), 1);
+    }
+
+    async fn concurrent_owners(url: &str) {
+        let s = Store::open(url).await.unwrap();
+        let mut tasks = vec![];
+        for i in 0..40 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                // every owner twice, concurrently
+                let a = s
+                    .pool_allocate("c", 100, &format!("o{}", i % 20), 0)
+                    .await
+                    .unwrap();
+                (i % 20, a)
+            }));
+        }
+        let mut by_owner: HashMap<u32, u64> = HashMap::new();
+        for t in tasks {
+            let (o, slot) = t.await.unwrap();
+            if let Some(prev) = by_owner.insert(o, slot) {
+                assert_eq!(prev, slot, "same owner, same slot");
+            }
+        }
+        let slots: HashSet<u64> = by_owner.values().copied().collect();
+        assert_eq!(slots.len(), 20, "distinct slots");
+        assert_eq!(s.pool_count("c").await.unwrap(), 20);
+    }
+
+    #[test]
+    fn specs() {
+        let p = PoolSpec::parse("192.0.2.0/24").unwrap();
+        assert_eq!(p.size(), 253, ".1 to .253; .254 is the router");
+        assert_eq!(p.slot(0), Some(("192.0.2.1".parse().unwrap(), 24)));
+        assert_eq!(p.slot_of("192.0.2.253".parse().unwrap()), Some(252));
+        assert_eq!(p.slot(253), None);
+        let p = PoolSpec::parse("2001:db8:1::/48").unwrap();
+        assert_eq!(p.size(), 65536);
+        assert_eq!(p.slot(5), Some(("2001:db8:1:5::".parse().unwrap(), 64)));
+        assert_eq!(p.slot_of("2001:db8:1:5::77".parse().unwrap()), Some(5));
+        assert_eq!(p.slot_of("2001:db8:2::1".parse().unwrap()), None);
+        let p = PoolSpec::parse("2001:db8::/56,/60").unwrap();
+        assert_eq!(p.size(), 16);
+        assert!(
+            PoolSpec::parse("2001::/16").is_err(),
+            "2^48 /64s: too many"
+        );
+        assert!(PoolSpec::parse("10.0.0.9-10.0.0.1/24").is_err());
+        assert!(PoolSpec::parse("nonsense").is_err());
+    }
+}

@@ -250,6 +250,11 @@ impl AaaNode {
         self.core.radius_conversations.len() + self.core.diameter_conversations.len()
     }
 
+    /// Authorized sessions held in memory (ended by STR or expiry).
+    pub fn authorized_sessions(&self) -> usize {
+        self.core.authorized.len()
+    }
+
     /// Stops serving: RADIUS sockets close, Diameter peers get DPR, queued store writes
     /// are committed. Waits at most `timeout`.
     pub async fn shutdown(self, timeout: Duration) {

@@ -56,6 +56,12 @@ pub struct AaaSession {
 }
 
 impl AaaSession {
+    /// The Diameter Session-Id of this SA's DER/DEA, once the first DER went out (the
+    /// ePDG's AAR and STR use the same one).
+    pub fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
+    }
+
     pub fn new(user_name: &[u8], peer: Option<SocketAddr>) -> Self {
         AaaSession {
             user_name: user_name.to_vec(),

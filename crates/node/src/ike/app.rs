@@ -135,7 +135,7 @@ pub async fn run(mut spec: IkeNodeSpec, stop: impl Future<Output = ()>) -> Resul
                     NodeEvent::NeedAddresses { id, request } => {
                         answer_addresses(&handle, pool.as_mut(), spec.pool.as_ref(), id, &request.attributes);
                     }
-                    NodeEvent::EapRelay { id, identity, packet } => {
+                    NodeEvent::EapRelay { id, identity, packet, .. } => {
                         let Some(r) = relay.as_mut() else {
                             warn!(sa = id, "EAP relay without an AAA: refused");
                             handle.eap_reply(id, mobstrap_proto::ikev2::EapReply::Failure { packet: vec![4, packet.get(1).copied().unwrap_or(0), 0, 4] });

@@ -990,7 +990,7 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
                             "aaa.protocol = \"diameter\" needs a [diameter] section",
                         )
                     })?;
-                    // DiameterConfig::from_toml reads the table's keys at the top level
+                    // the section's keys are the Diameter node's own (docs/diameter-stack.md)
                     let node = crate::diameter::DiameterConfig::from_toml(&table.to_string())
                         .map_err(|e| err("diameter", e.to_string()))?;
                     let application = match a.application.as_deref().unwrap_or("swm") {

@@ -18,7 +18,7 @@ use mobstrap_proto::ikev2::{
     Addresses, CfgRequest, CloseReason, Config, Dispatcher, DispatcherConfig, DispatcherStats,
     EapPeer, EapReply, Established, Event, Identity, Mode, Role, SaId, Transmit,
 };
-use mobstrap_wire::ikev2::{classify_udp4500, Udp4500, NAT_KEEPALIVE};
+use mobstrap_wire::ikev2::{classify_udp4500, NotifyType, Udp4500, NAT_KEEPALIVE};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tokio::sync::{mpsc, oneshot};
@@ -147,6 +147,10 @@ pub enum NodeEvent {
     EapRelay {
         id: SaId,
         identity: Identity,
+        /// The IDr the initiator asked for (a 3GPP UE's APN, TS 24.302 §7.2.2).
+        requested: Option<Identity>,
+        /// The attribute types of the initiator's CFG_REQUEST (empty: none).
+        cfg: Vec<mobstrap_wire::ikev2::CfgAttrType>,
         packet: Vec<u8>,
     },
     /// Responder: the IKE_AUTH response waits for addresses
@@ -207,6 +211,7 @@ enum Command {
     },
     EapReply(SaId, EapReply),
     Addresses(SaId, Option<Addresses>),
+    RefuseAuth(SaId, NotifyType),
     Delete(SaId),
     Rekey(SaId),
     SendTransport {
@@ -262,6 +267,11 @@ impl IkeHandle {
     /// No addresses: INTERNAL_ADDRESS_FAILURE.
     pub fn fail_addresses(&self, id: SaId) {
         let _ = self.tx.send(Command::Addresses(id, None));
+    }
+    /// Instead of answering [`NodeEvent::EapRelay`]: refuse the IKE_AUTH exchange with this
+    /// error notify (e.g. TS 24.302 NO_APN_SUBSCRIPTION); the SA closes.
+    pub fn refuse_auth(&self, id: SaId, notify: NotifyType) {
+        let _ = self.tx.send(Command::RefuseAuth(id, notify));
     }
     /// Deletes an IKE SA (INFORMATIONAL DELETE to the peer).
     pub fn delete(&self, id: SaId) {
@@ -557,6 +567,9 @@ impl Driver {
             }
             Command::Addresses(id, None) => {
                 self.dispatcher.fail_addresses(id, now);
+            }
+            Command::RefuseAuth(id, t) => {
+                self.dispatcher.refuse_auth(id, t, now);
             }
             Command::Delete(id) => {
                 self.dispatcher.delete(id, now);
@@ -988,12 +1001,19 @@ impl Driver {
             Event::NeedAddresses(request) => {
                 let _ = self.events.send(NodeEvent::NeedAddresses { id, request });
             }
-            Event::EapRelay { identity, packet } => {
+            Event::EapRelay {
+                identity,
+                requested,
+                cfg,
+                packet,
+            } => {
                 // keys exist from IKE_SA_INIT on: a capture of a failed EAP decrypts too
                 self.auto_keys(id);
                 let _ = self.events.send(NodeEvent::EapRelay {
                     id,
                     identity,
+                    requested,
+                    cfg,
                     packet,
                 });
             }
@@ -1125,5 +1145,6 @@ fn close_label(r: &CloseReason) -> &'static str {
         CloseReason::PeerError(_) => "peer_error",
         CloseReason::ApplicationTimeout => "application_timeout",
         CloseReason::Internal(_) => "internal",
+        CloseReason::Refused(_) => "refused",
     }
 }

@@ -399,6 +399,10 @@ pub struct Config {
     pub local_id: Identity,
     /// Initiator: the IDr to send, and the identity the responder must prove. Responder:
     /// when set, only this initiator identity is accepted.
+    /// Initiator: an IDr to send that the responder need not answer with (TS 24.302 §7.2.2:
+    /// a UE puts the APN there and the ePDG answers with its own identity). `remote_id`,
+    /// when also set, is what the responder must prove.
+    pub requested_id: Option<Identity>,
     pub remote_id: Option<Identity>,
     pub local_auth: LocalAuth,
     pub peer_auth: PeerAuth,
@@ -474,6 +478,7 @@ impl Config {
             esp_proposals: vec![EspProposal::gcm128(), EspProposal::cbc128_sha256()],
             local_id,
             remote_id: None,
+            requested_id: None,
             local_auth: LocalAuth::Psk,
             peer_auth: PeerAuth::PSK,
             psks: Vec::new(),

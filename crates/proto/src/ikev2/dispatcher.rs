@@ -234,6 +234,12 @@ impl Dispatcher {
             .is_some()
     }
 
+    /// Refuses a responder's IKE_AUTH with an error notify (see `IkeSa::refuse_auth`).
+    pub fn refuse_auth(&mut self, id: SaId, notify: NotifyType, now: Instant) -> bool {
+        self.with_sa(id, now, |s, now| s.refuse_auth(notify, now))
+            .is_some()
+    }
+
     pub fn delete(&mut self, id: SaId, now: Instant) -> bool {
         self.with_sa(id, now, |s, now| s.delete(now)).is_some()
     }

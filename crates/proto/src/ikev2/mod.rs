@@ -195,6 +195,9 @@ pub enum CloseReason {
     PeerError(NotifyType),
     /// The authenticator or the address provider did not answer in time.
     ApplicationTimeout,
+    /// We refused the IKE_AUTH exchange with this error notify (responder,
+    /// `refuse_auth`).
+    Refused(NotifyType),
     /// A local failure (crypto backend, configuration).
     Internal(&'static str),
 }
@@ -236,6 +239,10 @@ pub enum Event {
     /// `eap_reply`. `packet` is empty for [`EapStart::Empty`].
     EapRelay {
         identity: Identity,
+        /// The IDr the initiator sent, if any (TS 24.302: the APN).
+        requested: Option<Identity>,
+        /// The attribute types of the initiator's CFG_REQUEST (empty: none).
+        cfg: Vec<CfgAttrType>,
         packet: Vec<u8>,
     },
     /// The peer's address or port changed (NAT mapping, move to the NAT-T port).

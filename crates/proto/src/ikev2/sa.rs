@@ -250,6 +250,8 @@ struct AuthCtx {
     eap_identity: Option<Vec<u8>>,
     peer_cert: Option<PeerCert>,
     step: Option<RespStep>,
+    /// Responder: the IDr the initiator asked for (a 3GPP UE puts the APN there).
+    requested_id: Option<Identity>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -740,6 +742,28 @@ impl IkeSa {
         if self.finish_responder_auth(msg_id, now, true).is_err() {
             self.fail(now, CloseReason::Internal("IKE_AUTH response"), false);
         }
+    }
+
+    /// Responder: refuses the IKE_AUTH exchange while the authenticator's answer is awaited
+    /// (after [`Event::EapRelay`]): the response carries only the error notify `notify`
+    /// (e.g. a TS 24.302 private type when the AAA authenticated the UE but the PDN
+    /// connection could not be set up), and the SA closes with [`CloseReason::Refused`].
+    pub fn refuse_auth(&mut self, notify: NotifyType, now: Instant) {
+        let Some(RespStep::WaitAuthenticator { msg_id, .. }) = self.auth.step else {
+            return;
+        };
+        self.app_deadline = None;
+        self.auth.step = None;
+        let r = self.send_response(
+            msg_id,
+            ExchangeType::IkeAuth,
+            &[notify_payload(notify, &[])],
+        );
+        if r.is_err() {
+            self.fail(now, CloseReason::Internal("IKE_AUTH response"), false);
+            return;
+        }
+        self.fail(now, CloseReason::Refused(notify), true);
     }
 
     /// Deletes the IKE SA (INFORMATIONAL with D(IKE)); [`Event::Closed`] follows.
@@ -1977,7 +2001,7 @@ impl IkeSa {
                 &certreq,
             ))));
         }
-        if let Some(r) = &config.remote_id {
+        if let Some(r) = config.requested_id.as_ref().or(config.remote_id.as_ref()) {
             pl.push(Payload::new(PayloadBody::IdR(r.to_payload())));
         }
         if let Some((m, d)) = &auth {
@@ -2463,6 +2487,7 @@ impl IkeSa {
                     return self.reject_auth(now, msg_id);
                 }
                 self.peer_id = Some(idi.clone());
+                self.auth.requested_id = p.idr.as_ref().map(Identity::from_payload);
                 self.state = State::Responding;
                 let mut sa_bytes = Vec::new();
                 if let Some(sa) = &p.sa {
@@ -2555,7 +2580,20 @@ impl IkeSa {
         self.auth.step = Some(RespStep::WaitAuthenticator { msg_id, first });
         self.deferred = Some(msg_id);
         self.app_deadline = Some(now + self.config.timers.application_timeout);
-        self.events.push_back(Event::EapRelay { identity, packet });
+        let requested = self.auth.requested_id.clone();
+        let cfg = self
+            .auth
+            .request
+            .as_ref()
+            .and_then(|r| r.cfg.as_ref())
+            .map(|(t, _)| t.clone())
+            .unwrap_or_default();
+        self.events.push_back(Event::EapRelay {
+            identity,
+            requested,
+            cfg,
+            packet,
+        });
     }
 
     fn respond_eap(

@@ -40,6 +40,28 @@ enum_with_unknown! {
         AuthorizationFailed = 46 => "AUTHORIZATION_FAILED",
         /// RFC 9370.
         StateNotFound = 47 => "STATE_NOT_FOUND",
+        /// TS 24.302 §8.1.2.2 private error types (3GPP, non-3GPP access to the EPC).
+        PdnConnectionRejection = 8192 => "PDN_CONNECTION_REJECTION",
+        /// TS 24.302 §8.1.2.2.
+        MaxConnectionReached = 8193 => "MAX_CONNECTION_REACHED",
+        /// TS 24.302 §8.1.2.2.
+        Non3gppAccessToEpcNotAllowed = 9000 => "NON_3GPP_ACCESS_TO_EPC_NOT_ALLOWED",
+        /// TS 24.302 §8.1.2.2.
+        UserUnknown = 9001 => "USER_UNKNOWN",
+        /// TS 24.302 §8.1.2.2.
+        NoApnSubscription = 9002 => "NO_APN_SUBSCRIPTION",
+        /// TS 24.302 §8.1.2.2.
+        AuthorizationRejected = 9003 => "AUTHORIZATION_REJECTED",
+        /// TS 24.302 §8.1.2.2.
+        IllegalMe = 9006 => "ILLEGAL_ME",
+        /// TS 24.302 §8.1.2.2.
+        NetworkFailure = 10500 => "NETWORK_FAILURE",
+        /// TS 24.302 §8.1.2.2.
+        RatTypeNotAllowed = 11001 => "RAT_TYPE_NOT_ALLOWED",
+        /// TS 24.302 §8.1.2.2.
+        ImeiNotAccepted = 11005 => "IMEI_NOT_ACCEPTED",
+        /// TS 24.302 §8.1.2.2.
+        PlmnNotAllowed = 11011 => "PLMN_NOT_ALLOWED",
         InitialContact = 16384 => "INITIAL_CONTACT",
         SetWindowSize = 16385 => "SET_WINDOW_SIZE",
         AdditionalTsPossible = 16386 => "ADDITIONAL_TS_POSSIBLE",

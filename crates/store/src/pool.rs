@@ -1,0 +1,335 @@
+//! Address pools of the gateways: IPv4 ranges and IPv6 prefixes carved into delegated
+//! prefixes (a /48 into /64s). A pool is configuration ([`PoolSpec`]); what is allocated lives
+//! in `pool_allocation` (migration 0003), one row per slot, keyed by an owner string (the
+//! gateway uses `NAI/APN`). Allocation is idempotent: the same owner gets the same slot back,
+//! also after a restart and from another node sharing PostgreSQL. Exhaustion is
+//! [`Error::PoolExhausted`] (the LMA answers PBA status 130).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::backend::AnyBackend;
+use crate::{Error, Result, Store};
+
+/// A pool's range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PoolSpec {
+    /// IPv4 addresses `first..=last`, handed out with `prefix_len` (the on-link prefix the
+    /// mobile node is told, RFC 5844 IPv4 Home Address Reply).
+    V4 {
+        /// First address handed out.
+        first: Ipv4Addr,
+        /// Last address handed out.
+        last: Ipv4Addr,
+        /// Prefix length told to the mobile node.
+        prefix_len: u8,
+    },
+    /// Prefixes of length `delegated_len` inside `base/base_len`.
+    V6 {
+        /// The pool prefix.
+        base: Ipv6Addr,
+        /// Its length.
+        base_len: u8,
+        /// Length of each prefix handed out (64 for a home network prefix).
+        delegated_len: u8,
+    },
+}
+
+impl PoolSpec {
+    /// Parses `192.0.2.10-192.0.2.200/24`, `192.0.2.0/24` (hosts 1 .. broadcast-1, the last
+    /// one kept for the router) or `2001:db8:1::/48` with `/64` delegation (`2001:db8:1::/48,64`).
+    pub fn parse(s: &str) -> std::result::Result<Self, String> {
+        let s = s.trim();
+        if s.contains(':') {
+            let (net, dl) = match s.split_once(',') {
+                Some((n, d)) => (
+                    n,
+                    d.trim()
+                        .trim_start_matches('/')
+                        .parse::<u8>()
+                        .map_err(|_| format!("{s:?}: bad delegated prefix length"))?,
+                ),
+                None => (s, 64),
+            };
+            let (addr, len) = net
+                .split_once('/')
+                .ok_or_else(|| format!("{s:?}: expected PREFIX/LEN"))?;
+            let base: Ipv6Addr = addr
+                .trim()
+                .parse()
+                .map_err(|_| format!("{s:?}: bad IPv6 prefix"))?;
+            let base_len: u8 = len
+                .trim()
+                .parse()
+                .map_err(|_| format!("{s:?}: bad prefix length"))?;
+            if base_len > 128 || dl > 128 || dl < base_len || dl - base_len > 40 {
+                return Err(format!(
+                    "{s:?}: delegated length must be within 40 bits below the prefix length"
+                ));
+            }
+            let mask = if base_len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - base_len as u32)
+            };
+            return Ok(PoolSpec::V6 {
+                base: Ipv6Addr::from(u128::from(base) & mask),
+                base_len,
+                delegated_len: dl,
+            });
+        }
+        if let Some((range, len)) = s.split_once('/') {
+            let prefix_len: u8 = len
+                .trim()
+                .parse()
+                .map_err(|_| format!("{s:?}: bad prefix length"))?;
+            if !(1..=30).contains(&prefix_len) {
+                return Err(format!("{s:?}: prefix length must be 1..30"));
+            }
+            if let Some((a, b)) = range.split_once('-') {
+                let first: Ipv4Addr = a
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{s:?}: bad first address"))?;
+                let last: Ipv4Addr = b
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{s:?}: bad last address"))?;
+                if u32::from(last) < u32::from(first) {
+                    return Err(format!("{s:?}: last address before first"));
+                }
+                return Ok(PoolSpec::V4 {
+                    first,
+                    last,
+                    prefix_len,
+                });
+            }
+            let net: Ipv4Addr = range
+                .trim()
+                .parse()
+                .map_err(|_| format!("{s:?}: bad IPv4 network"))?;
+            let mask = u32::MAX << (32 - prefix_len as u32);
+            let base = u32::from(net) & mask;
+            let bcast = base | !mask;
+            // network and broadcast are not hosts; the last host is the default router
+            return Ok(PoolSpec::V4 {
+                first: Ipv4Addr::from(base + 1),
+                last: Ipv4Addr::from(bcast - 2),
+                prefix_len,
+            });
+        }
+        Err(format!(
+            "{s:?}: expected FIRST-LAST/LEN, NETWORK/LEN or an IPv6 PREFIX/LEN"
+        ))
+    }
+
+    /// Slots in the pool.
+    pub fn size(&self) -> u64 {
+        match self {
+            PoolSpec::V4 { first, last, .. } => (u32::from(*last) - u32::from(*first)) as u64 + 1,
+            PoolSpec::V6 {
+                base_len,
+                delegated_len,
+                ..
+            } => 1u64 << (delegated_len - base_len),
+        }
+    }
+
+    /// The address (IPv4) or prefix (IPv6) of `slot`, with its prefix length.
+    pub fn slot(&self, slot: u64) -> Option<(IpAddr, u8)> {
+        if slot >= self.size() {
+            return None;
+        }
+        Some(match self {
+            PoolSpec::V4 {
+                first, prefix_len, ..
+            } => (
+                IpAddr::V4(Ipv4Addr::from(u32::from(*first) + slot as u32)),
+                *prefix_len,
+            ),
+            PoolSpec::V6 {
+                base,
+                delegated_len,
+                ..
+            } => {
+                let shift = 128 - *delegated_len as u32;
+                let v = u128::from(*base) | ((slot as u128) << shift);
+                (IpAddr::V6(Ipv6Addr::from(v)), *delegated_len)
+            }
+        })
+    }
+
+    /// The slot holding `addr` (an address of the IPv4 range, or any address in a delegated
+    /// IPv6 prefix).
+    pub fn slot_of(&self, addr: IpAddr) -> Option<u64> {
+        match (self, addr) {
+            (PoolSpec::V4 { first, last, .. }, IpAddr::V4(a)) => {
+                let a = u32::from(a);
+                (u32::from(*first)..=u32::from(*last))
+                    .contains(&a)
+                    .then(|| (a - u32::from(*first)) as u64)
+            }
+            (
+                PoolSpec::V6 {
+                    base,
+                    base_len,
+                    delegated_len,
+                },
+                IpAddr::V6(a),
+            ) => {
+                let a = u128::from(a);
+                let mask = if *base_len == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - *base_len as u32)
+                };
+                if a & mask != u128::from(*base) {
+                    return None;
+                }
+                let bits = (*delegated_len - *base_len) as u32;
+                if bits == 0 {
+                    return Some(0);
+                }
+                Some(((a >> (128 - *delegated_len as u32)) & ((1u128 << bits) - 1)) as u64)
+            }
+            _ => None,
+        }
+    }
+}
+
+macro_rules! pool_sql {
+    ($db:expr, |$p:ident| $body:expr) => {
+        match $db {
+            AnyBackend::Sqlite(b) => {
+                let $p = b.pool();
+                $body
+            }
+            AnyBackend::Postgres(b) => {
+                let $p = b.pool();
+                $body
+            }
+        }
+    };
+}
+
+const FIND_FREE: &str = "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pool_allocation WHERE pool = $1 AND slot = 0) \
+     THEN 0 ELSE (SELECT MIN(a.slot + 1) FROM pool_allocation a WHERE a.pool = $1 \
+     AND NOT EXISTS (SELECT 1 FROM pool_allocation b WHERE b.pool = a.pool AND b.slot = a.slot + 1)) END";
+
+impl Store {
+    /// The slot `owner` holds in `pool`, allocating the lowest free one if it holds none
+    /// (`size` slots exist). `expires_at` (Unix seconds, 0 = never) is set or refreshed; expired
+    /// slots of other owners are reclaimed when the pool is full.
+    pub async fn pool_allocate(
+        &self,
+        pool: &str,
+        size: u64,
+        owner: &str,
+        expires_at: i64,
+    ) -> Result<u64> {
+        for attempt in 0..32 {
+            if let Some(slot) = self.pool_lookup(pool, owner).await? {
+                self.pool_touch(pool, owner, expires_at).await?;
+                return Ok(slot);
+            }
+            let free: Option<i64> = pool_sql!(self.backend(), |p| sqlx::query_scalar(FIND_FREE)
+                .bind(pool)
+                .fetch_one(p)
+                .await?);
+            let slot = match free {
+                Some(s) if s >= 0 && (s as u64) < size => s,
+                _ => {
+                    if attempt == 0 && self.pool_purge_expired(crate::unix_now()).await? > 0 {
+                        continue;
+                    }
+                    return Err(Error::PoolExhausted {
+                        pool: pool.to_owned(),
+                    });
+                }
+            };
+            let ins = "INSERT INTO pool_allocation (pool, slot, owner, expires_at) VALUES ($1, $2, $3, $4) \
+                       ON CONFLICT DO NOTHING";
+            let n = pool_sql!(self.backend(), |p| sqlx::query(ins)
+                .bind(pool)
+                .bind(slot)
+                .bind(owner)
+                .bind(expires_at)
+                .execute(p)
+                .await?
+                .rows_affected());
+            if n == 1 {
+                return Ok(slot as u64);
+            }
+            // Another node took the slot (or allocated for this owner): look again.
+        }
+        Err(Error::PoolExhausted {
+            pool: pool.to_owned(),
+        })
+    }
+
+    /// The slot `owner` holds in `pool`.
+    pub async fn pool_lookup(&self, pool: &str, owner: &str) -> Result<Option<u64>> {
+        let q = "SELECT slot FROM pool_allocation WHERE pool = $1 AND owner = $2";
+        let s: Option<i64> = pool_sql!(self.backend(), |p| sqlx::query_scalar(q)
+            .bind(pool)
+            .bind(owner)
+            .fetch_optional(p)
+            .await?);
+        Ok(s.map(|s| s as u64))
+    }
+
+    /// Sets the expiry of `owner`'s slot.
+    pub async fn pool_touch(&self, pool: &str, owner: &str, expires_at: i64) -> Result<bool> {
+        let q = "UPDATE pool_allocation SET expires_at = $1 WHERE pool = $2 AND owner = $3";
+        let n = pool_sql!(self.backend(), |p| sqlx::query(q)
+            .bind(expires_at)
+            .bind(pool)
+            .bind(owner)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n > 0)
+    }
+
+    /// Frees `owner`'s slot; whether it had one.
+    pub async fn pool_release(&self, pool: &str, owner: &str) -> Result<bool> {
+        let q = "DELETE FROM pool_allocation WHERE pool = $1 AND owner = $2";
+        let n = pool_sql!(self.backend(), |p| sqlx::query(q)
+            .bind(pool)
+            .bind(owner)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n > 0)
+    }
+
+    /// Slots allocated in `pool`.
+    pub async fn pool_count(&self, pool: &str) -> Result<u64> {
+        let q = "SELECT COUNT(*) FROM pool_allocation WHERE pool = $1";
+        let n: i64 = pool_sql!(self.backend(), |p| sqlx::query_scalar(q)
+            .bind(pool)
+            .fetch_one(p)
+            .await?);
+        Ok(n as u64)
+    }
+
+    /// Every (slot, owner) of `pool`, by slot.
+    pub async fn pool_list(&self, pool: &str) -> Result<Vec<(u64, String)>> {
+        let q = "SELECT slot, owner FROM pool_allocation WHERE pool = $1 ORDER BY slot";
+        let rows: Vec<(i64, String)> = pool_sql!(self.backend(), |p| sqlx::query_as(q)
+            .bind(pool)
+            .fetch_all(p)
+            .await?);
+        Ok(rows.into_iter().map(|(s, o)| (s as u64, o)).collect())
+    }
+
+    /// Deletes slots whose expiry has passed (any pool); how many.
+    pub async fn pool_purge_expired(&self, now: i64) -> Result<u64> {
+        let q = "DELETE FROM pool_allocation WHERE expires_at > 0 AND expires_at <= $1";
+        let n = pool_sql!(self.backend(), |p| sqlx::query(q)
+            .bind(now)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n)
+    }
+}
