@@ -846,10 +846,7 @@ mod pools {
         assert_eq!(p.slot_of("2001:db8:2::1".parse().unwrap()), None);
         let p = PoolSpec::parse("2001:db8::/56,/60").unwrap();
         assert_eq!(p.size(), 16);
-        assert!(
-            PoolSpec::parse("2001::/16").is_err(),
-            "2^48 /64s: too many"
-        );
+        assert!(PoolSpec::parse("2001::/16").is_err(), "2^48 /64s: too many");
         assert!(PoolSpec::parse("10.0.0.9-10.0.0.1/24").is_err());
         assert!(PoolSpec::parse("nonsense").is_err());
     }

@@ -387,17 +387,23 @@ pub fn messages(records: &[Record], keys: &IkeKeys) -> (Vec<Msg>, Vec<WirePacket
                 && r.remote == s.local
                 && r.bytes == s.bytes
         });
-        let (to, order) = match rx {
+        let (to, order, time) = match rx {
             Some(i) => {
                 rx_used[i] = true;
-                (Some(records[i].node.to_string()), s.seq.min(records[i].seq))
+                let r = &records[i];
+                let (o, t) = if r.seq < s.seq {
+                    (r.seq, r.time)
+                } else {
+                    (s.seq, s.time)
+                };
+                (Some(r.node.to_string()), o, t)
             }
-            None => (None, s.seq),
+            None => (None, s.seq, s.time),
         };
         let kind = udp_kind(s.local, s.remote, &s.bytes, keys);
         msgs.push(Msg {
             order,
-            time: s.time,
+            time,
             from: Some(s.node.to_string()),
             to,
             transport: Transport::Udp,
@@ -498,11 +504,14 @@ pub fn messages(records: &[Record], keys: &IkeKeys) -> (Vec<Msg>, Vec<WirePacket
             .map(|((n, _, _, _), (_, f))| (n.clone(), f));
         for (i, f) in frames.iter().enumerate() {
             let rx = peer.as_ref().and_then(|(n, fr)| fr.get(i).map(|x| (n, x)));
-            let order = rx.map_or(f.seq, |(_, x)| f.seq.min(x.seq));
+            let (order, time) = match rx {
+                Some((_, x)) if x.seq < f.seq => (x.seq, x.time),
+                _ => (f.seq, f.time),
+            };
             let kind = diameter_kind(&f.bytes).unwrap_or(Kind::Other("TCP data".into()));
             msgs.push(Msg {
                 order,
-                time: f.time,
+                time,
                 from: Some(node.clone()),
                 to: rx.map(|(n, _)| n.clone()),
                 transport: Transport::Tcp,

@@ -6,8 +6,9 @@
 
 use std::time::Duration;
 
-use super::world::{self, addr, Attach};
+use super::world::{self, addr};
 use super::*;
+use mobstrap_node::ue::AttachOutcome;
 
 /// The tap is process-wide: one recording test at a time.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -84,27 +85,27 @@ ipv6 = "2001:db8:45::/120"
         key_dirs: vec![ue_keys, keys],
         ..Default::default()
     };
-    match ue.attach(Duration::from_secs(10)).await {
-        Attach::Up(info) => {
-            let a = &info.addresses;
+    match tokio::time::timeout(Duration::from_secs(10), ue.attached()).await {
+        Ok(AttachOutcome::Attached { ip4, ip6, .. }) => {
             out.notes.push((
                 "UE".into(),
                 Some(16),
                 format!(
                     "IPsec tunnel up, {} {}",
-                    a.ip4.map(|x| x.to_string()).unwrap_or_default(),
-                    a.ip6.map(|x| x.0.to_string()).unwrap_or_default()
+                    ip4.map(|x| x.to_string()).unwrap_or_default(),
+                    ip6.map(|x| x.0.to_string()).unwrap_or_default()
                 ),
             ));
             out.checks.push(Check {
-                what: format!("UE got IPv4 {:?} and IPv6 {:?} in CFG_REPLY", a.ip4, a.ip6),
-                ok: a.ip4.is_some() && a.ip6.is_some(),
+                what: format!("UE got IPv4 {ip4:?} and IPv6 {ip6:?} in CFG_REPLY"),
+                ok: ip4.is_some() && ip6.is_some(),
             });
         }
-        Attach::Down(r) => out
-            .notes
-            .push(("UE".into(), None, format!("IKE SA closed: {r:?}"))),
-        Attach::TimedOut => out.notes.push(("UE".into(), None, "no answer".into())),
+        Ok(AttachOutcome::Refused { reason, .. }) => {
+            out.notes
+                .push(("UE".into(), None, format!("refused: {reason}")))
+        }
+        Err(_) => out.notes.push(("UE".into(), None, "no answer".into())),
     }
     ue.handle.shutdown().await;
     let _ = stop_tx.send(());

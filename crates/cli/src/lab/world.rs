@@ -12,12 +12,8 @@ use std::time::Duration;
 use anyhow::Context;
 use mobstrap_node::aaa::config::AaaConfig;
 use mobstrap_node::aaa::AaaNode;
-use mobstrap_node::ike::app::usim_peer;
-use mobstrap_node::ike::config::IkeNodeSpec;
-use mobstrap_node::ike::{IkeHandle, IkeNode, NodeEvent};
-use mobstrap_proto::ikev2::{CloseReason, Established, SaId};
+use mobstrap_node::ue::{Ue, UeSpec};
 use mobstrap_store::{ApnProfile, Imsi, Key128, Provision, Subscriber};
-use tokio::sync::mpsc;
 
 /// TS 35.208 test set 1 (the lab's USIM).
 pub const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
@@ -123,22 +119,8 @@ fn hex_key(s: &str) -> anyhow::Result<[u8; 16]> {
     v.try_into().map_err(|_| anyhow::anyhow!("key length"))
 }
 
-/// A running UE.
-pub struct Ue {
-    pub handle: IkeHandle,
-    pub events: mpsc::UnboundedReceiver<NodeEvent>,
-    pub sa: SaId,
-}
-
-/// How the UE's attach ended.
-pub enum Attach {
-    Up(Box<Established>),
-    Down(CloseReason),
-    TimedOut,
-}
-
-/// Starts the UE on `ip` and sends IKE_SA_INIT to `epdg` with IDr = `apn` (seed 002 step 2:
-/// the APN in IDr). `k` overrides the USIM's K (a wrong RES). Key tables go to `keys`.
+/// Starts `mobstrap ue` on `ip` and sends IKE_SA_INIT to `epdg`; IDr = `apn` (seed 002
+/// step 2: the APN in IDr). `k` overrides the USIM's K. Key tables go to `keys`.
 pub async fn start_ue(
     ip: IpAddr,
     epdg: SocketAddr,
@@ -149,15 +131,14 @@ pub async fn start_ue(
 ) -> anyhow::Result<Ue> {
     let (port, natt) = (epdg.port(), ike_ports().1);
     let text = format!(
-        r#"[ike]
-role = "initiator"
+        r#"[ue]
+apn = "{apn}"
+[ike]
 name = "ue"
 bind = ["{ip}"]
 port = {port}
 natt_port = {natt}
 remote = "{epdg}"
-remote_id = "fqdn:{apn}"
-auth = "eap"
 remote_auth = ["psk"]
 psk = "{psk}"
 proposals = ["aes128gcm16-prfsha256-x25519"]
@@ -175,39 +156,6 @@ realm = "{REALM}"
         keys = keys.display()
     );
     std::fs::create_dir_all(keys)?;
-    let spec = IkeNodeSpec::from_toml(&text, keys).context("UE config")?;
-    let u = spec.usim.as_ref().context("UE without USIM")?;
-    let (peer, nai) = usim_peer(u);
-    // the node's engine configuration must not be shared for the identity to be replaced
-    let mut node = spec.node;
-    mobstrap_node::ike::config::with_local_id(
-        &mut node,
-        mobstrap_proto::ikev2::Identity::rfc822(&String::from_utf8_lossy(&nai)),
-    );
-    let (handle, events) = IkeNode::start(node).await.context("UE start")?;
-    let sa = handle
-        .connect(epdg, Some(peer))
-        .await
-        .context("UE connect")?;
-    Ok(Ue { handle, events, sa })
-}
-
-impl Ue {
-    /// Waits for the UE's SA to come up or close.
-    pub async fn attach(&mut self, within: Duration) -> Attach {
-        let sa = self.sa;
-        let wait = async {
-            while let Some(ev) = self.events.recv().await {
-                match ev {
-                    NodeEvent::Up { id, info } if id == sa => return Attach::Up(info),
-                    NodeEvent::Down { id, reason } if id == sa => return Attach::Down(reason),
-                    _ => {}
-                }
-            }
-            Attach::Down(CloseReason::Internal("UE stopped"))
-        };
-        tokio::time::timeout(within, wait)
-            .await
-            .unwrap_or(Attach::TimedOut)
-    }
+    let spec = UeSpec::from_toml(&text, keys).context("UE config")?;
+    Ue::start(spec).await.context("UE start")
 }
