@@ -14,6 +14,7 @@ mod lab;
 mod logging;
 mod samples;
 mod subscriber;
+mod ue;
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +49,8 @@ enum Command {
     /// Run the seed procedures end to end on loopback: ladder diagrams with seed step
     /// numbers and verdicts, an HTML report, a pcap with Wireshark keys.
     Lab(lab::Args),
+    /// Attach as a UE through an ePDG (IKEv2 + EAP-AKA with a Milenage USIM, APN in IDr).
+    Ue(ue::Args),
 }
 
 /// Writes to standard output; a closed pipe (`mobstrap decode ... | head`) ends the program
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Aaa(a) => aaa::run(a),
         Command::Lab(a) => lab::run(a),
+        Command::Ue(a) => ue::run(a),
     };
     match result {
         Ok(code) => code,

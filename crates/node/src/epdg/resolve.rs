@@ -42,6 +42,8 @@ impl GatewayResolver {
         opts.timeout = timeout;
         opts.attempts = 2;
         opts.cache_size = 64;
+        // both families, the preference is ours
+        opts.ip_strategy = hickory_resolver::config::LookupIpStrategy::Ipv4AndIpv6;
         let resolver = TokioResolver::builder_with_config(cfg, TokioConnectionProvider::default())
             .with_options(opts)
             .build();
@@ -78,5 +80,105 @@ impl GatewayResolver {
             .or(all.first())
             .copied()
             .ok_or_else(|| format!("{host}: no A/AAAA record"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_resolver::proto::op::{Message, MessageType, ResponseCode};
+    use hickory_resolver::proto::rr::rdata::{A, AAAA};
+    use hickory_resolver::proto::rr::{RData, Record, RecordType};
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    use tokio::net::UdpSocket;
+
+    /// A one-zone DNS server on loopback: `pgw.home.example` has A 192.0.2.10 and
+    /// AAAA 2001:db8::10; anything else is NXDOMAIN. Serves until dropped.
+    async fn dns_server() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+        let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = sock.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 1500];
+            loop {
+                let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                    return;
+                };
+                let Ok(q) = Message::from_vec(&buf[..n]) else {
+                    continue;
+                };
+                let mut r = Message::new();
+                r.set_id(q.id())
+                    .set_message_type(MessageType::Response)
+                    .set_recursion_desired(q.recursion_desired())
+                    .set_recursion_available(true)
+                    .set_authoritative(true);
+                for query in q.queries() {
+                    r.add_query(query.clone());
+                    let name = query.name().to_ascii().to_ascii_lowercase();
+                    if name != "pgw.home.example." {
+                        r.set_response_code(ResponseCode::NXDomain);
+                        continue;
+                    }
+                    match query.query_type() {
+                        RecordType::A => {
+                            r.add_answer(Record::from_rdata(
+                                query.name().clone(),
+                                60,
+                                RData::A(A(Ipv4Addr::new(192, 0, 2, 10))),
+                            ));
+                        }
+                        RecordType::AAAA => {
+                            r.add_answer(Record::from_rdata(
+                                query.name().clone(),
+                                60,
+                                RData::AAAA(AAAA("2001:db8::10".parse::<Ipv6Addr>().unwrap())),
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+                if let Ok(b) = r.to_vec() {
+                    let _ = sock.send_to(&b, from).await;
+                }
+            }
+        });
+        (addr, task)
+    }
+
+    #[tokio::test]
+    async fn names_resolve_over_the_configured_server() {
+        let (addr, task) = dns_server().await;
+        let t = Duration::from_millis(500);
+        let g = GatewayRef::Host("PGW.home.example".into());
+        let v4 = GatewayResolver::new(&[addr], t, Family::V4);
+        assert_eq!(
+            v4.resolve(&g).await.unwrap(),
+            "192.0.2.10".parse::<IpAddr>().unwrap()
+        );
+        let v6 = GatewayResolver::new(&[addr], t, Family::V6);
+        assert_eq!(
+            v6.resolve(&g).await.unwrap(),
+            "2001:db8::10".parse::<IpAddr>().unwrap()
+        );
+        // an address needs no DNS; an unknown name and no servers are errors naming the host
+        let a = GatewayRef::Address("198.51.100.1".parse().unwrap());
+        assert_eq!(
+            GatewayResolver::new(&[], t, Family::V4)
+                .resolve(&a)
+                .await
+                .unwrap(),
+            "198.51.100.1".parse::<IpAddr>().unwrap()
+        );
+        let e = v4
+            .resolve(&GatewayRef::Host("nope.home.example".into()))
+            .await
+            .unwrap_err();
+        assert!(e.contains("nope.home.example"), "{e}");
+        let e = GatewayResolver::new(&[], t, Family::V4)
+            .resolve(&g)
+            .await
+            .unwrap_err();
+        assert!(e.contains("no [dns] servers"), "{e}");
+        task.abort();
     }
 }
