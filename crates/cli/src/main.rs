@@ -9,6 +9,7 @@ mod aaa;
 mod aka_vector;
 mod bench;
 mod decode;
+mod gw;
 mod ike;
 mod lab;
 mod logging;
@@ -51,6 +52,8 @@ enum Command {
     Lab(lab::Args),
     /// Attach as a UE through an ePDG (IKEv2 + EAP-AKA with a Milenage USIM, APN in IDr).
     Ue(ue::Args),
+    /// Run the PDN gateway as PMIPv6 LMA / visited gateway (RFC 5213, RFC 5844, S6b).
+    Gw(gw::Args),
 }
 
 /// Writes to standard output; a closed pipe (`mobstrap decode ... | head`) ends the program
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Aaa(a) => aaa::run(a),
         Command::Lab(a) => lab::run(a),
         Command::Ue(a) => ue::run(a),
+        Command::Gw(a) => gw::run(a),
     };
     match result {
         Ok(code) => code,

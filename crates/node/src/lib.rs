@@ -12,6 +12,9 @@
 pub mod aaa;
 pub mod diameter;
 pub mod epdg;
+pub mod gw;
 pub mod ike;
+pub mod mag;
+pub mod pmip_tunnel;
 pub mod trace;
 pub mod ue;

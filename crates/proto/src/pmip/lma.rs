@@ -12,7 +12,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
 use mobstrap_wire::mh::{self, ba_flags};
@@ -37,6 +37,8 @@ pub struct LmaConfig {
     /// Relay PBUs carrying the home gateway option to that gateway (visited gateway role);
     /// the embedded MAG uses these settings.
     pub relay: Option<MagConfig>,
+    /// UDP port of home gateways (the vendor option carries only their address).
+    pub relay_port: u16,
     /// Most bindings and pending registrations (beyond: 130).
     pub max_bindings: usize,
 }
@@ -49,6 +51,7 @@ impl Default for LmaConfig {
             require_timestamp: true,
             allowed_mags: None,
             relay: None,
+            relay_port: mobstrap_wire::mh::udp::PORT_CONTROL,
             max_bindings: 1_000_000,
         }
     }
@@ -67,7 +70,7 @@ pub struct Allocation {
 pub struct Authorize {
     pub id: u64,
     pub key: MnKey,
-    pub mag: IpAddr,
+    pub mag: SocketAddr,
     pub want_v6: bool,
     pub want_v4: bool,
     /// A specific prefix the MAG asked for (not `::/0`): refuse with 155 unless it is the one
@@ -96,25 +99,25 @@ pub enum LmaEvent {
     /// A new binding: route its prefix/address toward `mag` (tunnel), count it.
     Registered {
         key: MnKey,
-        mag: IpAddr,
+        mag: SocketAddr,
         allocation: Allocation,
         lifetime: u32,
         /// Relay bindings: the home gateway holding the real binding.
-        relayed_to: Option<IpAddr>,
+        relayed_to: Option<SocketAddr>,
     },
     Refreshed {
         key: MnKey,
-        mag: IpAddr,
+        mag: SocketAddr,
         lifetime: u32,
     },
     /// Binding gone: remove routes; release the allocation and end the AAA session unless
     /// `relayed_to` is set (the home gateway owns those).
     Removed {
         key: MnKey,
-        mag: IpAddr,
+        mag: SocketAddr,
         allocation: Allocation,
         reason: RemoveReason,
-        relayed_to: Option<IpAddr>,
+        relayed_to: Option<SocketAddr>,
     },
     /// A PBU was refused (metrics / logs).
     Refused {
@@ -125,22 +128,22 @@ pub enum LmaEvent {
 
 #[derive(Debug)]
 struct Bce {
-    mag: IpAddr,
+    mag: SocketAddr,
     allocation: Allocation,
     lifetime: u32,
     last_ts: Option<u64>,
     last_seq: u16,
     last_reply: Vec<u8>,
     timer_gen: u64,
-    relayed_to: Option<IpAddr>,
+    relayed_to: Option<SocketAddr>,
 }
 
 #[derive(Debug)]
 struct Pending {
     id: u64,
-    mag: IpAddr,
+    mag: SocketAddr,
     pbu: Pbu,
-    relayed_to: Option<IpAddr>,
+    relayed_to: Option<SocketAddr>,
 }
 
 /// The LMA engine.
@@ -199,19 +202,24 @@ impl Lma {
     }
 
     /// The binding of `key`: (MAG, allocation, relay target).
-    pub fn binding(&self, key: &MnKey) -> Option<(IpAddr, &Allocation, Option<IpAddr>)> {
+    pub fn binding(&self, key: &MnKey) -> Option<(SocketAddr, &Allocation, Option<SocketAddr>)> {
         self.cache
             .get(key)
             .map(|b| (b.mag, &b.allocation, b.relayed_to))
     }
 
     /// Every binding (for the node's user-plane routes).
-    pub fn bindings(&self) -> impl Iterator<Item = (&MnKey, IpAddr, &Allocation)> {
+    pub fn bindings(&self) -> impl Iterator<Item = (&MnKey, SocketAddr, &Allocation)> {
         self.cache.iter().map(|(k, b)| (k, b.mag, &b.allocation))
     }
 
     /// A Mobility Header from `peer`: a PBU from a MAG, or (relay) a PBA from a home gateway.
-    pub fn handle(&mut self, peer: IpAddr, bytes: &[u8], now: Instant) -> Result<(), InputError> {
+    pub fn handle(
+        &mut self,
+        peer: SocketAddr,
+        bytes: &[u8],
+        now: Instant,
+    ) -> Result<(), InputError> {
         let pkt =
             mh::Packet::new_checked(bytes).map_err(|e| InputError::Malformed(e.to_string()))?;
         match pkt.mh_type() {
@@ -232,7 +240,7 @@ impl Lma {
         }
     }
 
-    fn reply(&mut self, peer: IpAddr, pbu: &Pbu, status: u8, ts_now: bool, now: Instant) {
+    fn reply(&mut self, peer: SocketAddr, pbu: &Pbu, status: u8, ts_now: bool, now: Instant) {
         let ts = if ts_now {
             Some(self.clock.timestamp(now))
         } else {
@@ -292,7 +300,7 @@ impl Lma {
         })
     }
 
-    fn handle_pbu(&mut self, peer: IpAddr, pbu: Pbu, now: Instant) {
+    fn handle_pbu(&mut self, peer: SocketAddr, pbu: Pbu, now: Instant) {
         if pbu.flags & mh::bu_flags::P == 0 {
             return self.reply(
                 peer,
@@ -306,7 +314,7 @@ impl Lma {
             return self.reply(peer, &pbu, status::MISSING_MN_IDENTIFIER_OPTION, false, now);
         };
         if let Some(allowed) = &self.config.allowed_mags {
-            if !allowed.contains(&peer) {
+            if !allowed.contains(&peer.ip()) {
                 return self.reply(
                     peer,
                     &pbu,
@@ -417,6 +425,7 @@ impl Lma {
         let id = self.next_id;
         self.next_id += 1;
         if let (Some(home), Some(up)) = (pbu.home_gw, self.upstream.as_mut()) {
+            let home = SocketAddr::new(home, self.config.relay_port);
             let mut req = AttachRequest::new(key.clone(), home);
             req.want_v6 = pbu.hnp.is_some();
             req.want_v4 = pbu.v4_request.is_some();
@@ -463,7 +472,7 @@ impl Lma {
         );
     }
 
-    fn refresh(&mut self, peer: IpAddr, key: MnKey, pbu: Pbu, now: Instant) {
+    fn refresh(&mut self, peer: SocketAddr, key: MnKey, pbu: Pbu, now: Instant) {
         let Some(b) = self.cache.get(&key) else {
             return;
         };
@@ -521,7 +530,7 @@ impl Lma {
         });
     }
 
-    fn deregister(&mut self, peer: IpAddr, key: MnKey, pbu: Pbu, now: Instant) {
+    fn deregister(&mut self, peer: SocketAddr, key: MnKey, pbu: Pbu, now: Instant) {
         if let Some(p) = self.pending.get(&key) {
             if p.mag == peer {
                 // Cancelled while pending: `complete` releases what was allocated.
@@ -586,7 +595,7 @@ impl Lma {
             if let Ok(allocation) = result {
                 self.events.push_back(LmaEvent::Removed {
                     key,
-                    mag: IpAddr::from([0, 0, 0, 0]),
+                    mag: SocketAddr::from(([0, 0, 0, 0], 0)),
                     allocation,
                     reason: RemoveReason::Cancelled,
                     relayed_to: None,

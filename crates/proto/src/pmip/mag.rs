@@ -8,7 +8,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
 use mobstrap_wire::mh::bu_flags;
@@ -55,8 +55,9 @@ impl Default for MagConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachRequest {
     pub key: MnKey,
-    /// The LMA (or, in roaming, the visited gateway).
-    pub lma: IpAddr,
+    /// The LMA (or, in roaming, the visited gateway): address and UDP port (5436; 0 for a
+    /// raw Mobility Header socket).
+    pub lma: SocketAddr,
     /// Ask for a home network prefix (Home Network Prefix option `::/0`).
     pub want_v6: bool,
     /// Ask for an IPv4 home address (IPv4 Home Address Request `0.0.0.0`).
@@ -70,7 +71,7 @@ pub struct AttachRequest {
 }
 
 impl AttachRequest {
-    pub fn new(key: MnKey, lma: IpAddr) -> Self {
+    pub fn new(key: MnKey, lma: SocketAddr) -> Self {
         AttachRequest {
             key,
             lma,
@@ -86,7 +87,7 @@ impl AttachRequest {
 /// A registered binding as the LMA granted it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
-    pub lma: IpAddr,
+    pub lma: SocketAddr,
     pub hnp: Option<Prefix6>,
     /// IPv4 home address and its prefix length.
     pub v4: Option<(Ipv4Addr, u8)>,
@@ -342,7 +343,7 @@ impl Mag {
     }
 
     /// A Mobility Header from `peer`: only a PBA matching an outstanding PBU is acted on.
-    pub fn handle(&mut self, peer: IpAddr, mh: &[u8], now: Instant) -> Result<(), InputError> {
+    pub fn handle(&mut self, peer: SocketAddr, mh: &[u8], now: Instant) -> Result<(), InputError> {
         let pba = parse_pba(mh)?;
         let Some(key) = self.outstanding.get(&pba.seq).cloned() else {
             return Err(InputError::NoMatch(pba.seq));

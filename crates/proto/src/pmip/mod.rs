@@ -17,7 +17,7 @@ pub mod mag;
 #[cfg(test)]
 mod tests;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mobstrap_wire::mh::{self, MobOption};
@@ -118,7 +118,7 @@ impl std::fmt::Display for MnKey {
 /// A Mobility Header to send to `peer` (checksum 0; see the module comment).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit {
-    pub peer: IpAddr,
+    pub peer: SocketAddr,
     pub mh: Vec<u8>,
 }
 

@@ -2,7 +2,7 @@
 //! duplication; every PBA status the LMA produces.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
 use mobstrap_wire::mh::bu_flags;
@@ -11,9 +11,9 @@ use super::lma::{Allocation, Authorize, Lma, LmaConfig, LmaEvent, RemoveReason};
 use super::mag::{AttachRequest, Failure, Mag, MagConfig, MagEvent};
 use super::*;
 
-const MAG: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
-const LMA: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
-const HLMA: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 3));
+const MAG: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 40000);
+const LMA: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 5436);
+const HLMA: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 3)), 5436);
 
 /// A pool in the test's node: /64s from 2001:db8:1::/48 and 192.0.2.0/24 by arrival order.
 #[derive(Default)]
@@ -63,10 +63,10 @@ struct Net {
     origin: Instant,
     now: Instant,
     mag: Mag,
-    lmas: HashMap<IpAddr, (Lma, Pools, Vec<LmaEvent>)>,
+    lmas: HashMap<SocketAddr, (Lma, Pools, Vec<LmaEvent>)>,
     mag_events: Vec<MagEvent>,
     /// (from, to, bytes) for inspection
-    wire: Vec<(IpAddr, IpAddr, Vec<u8>)>,
+    wire: Vec<(SocketAddr, SocketAddr, Vec<u8>)>,
     /// drop the n-th (0-based) datagram overall when it is in this list
     drop: Vec<usize>,
     dup: Vec<usize>,
@@ -118,11 +118,11 @@ impl Net {
     /// Delivers everything queued until quiet (no clock movement).
     fn run(&mut self) {
         for _ in 0..1000 {
-            let mut q: Vec<(IpAddr, Transmit)> = vec![];
+            let mut q: Vec<(SocketAddr, Transmit)> = vec![];
             while let Some(t) = self.mag.poll_transmit() {
                 q.push((MAG, t));
             }
-            let addrs: Vec<IpAddr> = self.lmas.keys().copied().collect();
+            let addrs: Vec<SocketAddr> = self.lmas.keys().copied().collect();
             for a in &addrs {
                 let (l, pools, evs) = self.lmas.get_mut(a).unwrap();
                 while let Some(e) = l.poll_event() {
@@ -159,7 +159,7 @@ impl Net {
         panic!("no quiescence");
     }
 
-    fn deliver(&mut self, from: IpAddr, to: IpAddr, mh: &[u8]) {
+    fn deliver(&mut self, from: SocketAddr, to: SocketAddr, mh: &[u8]) {
         if to == MAG {
             let _ = self.mag.handle(from, mh, self.now);
         } else if let Some((l, ..)) = self.lmas.get_mut(&to) {
@@ -194,7 +194,7 @@ impl Net {
         self.run();
     }
 
-    fn lma_events(&self, a: IpAddr) -> &Vec<LmaEvent> {
+    fn lma_events(&self, a: SocketAddr) -> &Vec<LmaEvent> {
         &self.lmas[&a].2
     }
 
@@ -673,7 +673,7 @@ fn dual_stack_request_without_ipv4_pool_gets_ipv6_only() {
 #[test]
 fn unauthorized_mag() {
     let mut n = Net::new(LmaConfig {
-        allowed_mags: Some(vec![HLMA]),
+        allowed_mags: Some(vec![HLMA.ip()]),
         ..LmaConfig::default()
     });
     let p = good_pbu(&n, 3);
@@ -768,7 +768,7 @@ fn pba_from_wrong_peer_or_sequence_is_ignored() {
 fn roaming_relay_mag_vgw_hgw() {
     let mut n = Net::roaming(MagConfig::default());
     let mut r = AttachRequest::new(key(1), LMA);
-    r.home_gw = Some(HLMA);
+    r.home_gw = Some(HLMA.ip());
     n.mag.attach(r, n.now).unwrap();
     n.run();
     let b = registered(&n.mag_events);
@@ -780,14 +780,14 @@ fn roaming_relay_mag_vgw_hgw() {
         "the home gw's prefix"
     );
     // Ladder: MAG→vGW PBU, vGW→hGW PBU, hGW→vGW PBA, vGW→MAG PBA.
-    let hops: Vec<(IpAddr, IpAddr)> = n.wire.iter().map(|(f, t, _)| (*f, *t)).collect();
+    let hops: Vec<(SocketAddr, SocketAddr)> = n.wire.iter().map(|(f, t, _)| (*f, *t)).collect();
     assert_eq!(hops, vec![(MAG, LMA), (LMA, HLMA), (HLMA, LMA), (LMA, MAG)]);
     let up = parse_pbu(&n.wire[1].2).unwrap();
     assert_eq!(up.home_gw, None, "no home gateway option upstream");
     assert_eq!(up.nai.as_deref(), Some(key(1).nai.as_str()));
     assert_eq!(up.apn.as_deref(), Some("internet"));
     assert_eq!(up.hnp, Some((Ipv6Addr::UNSPECIFIED, 0)));
-    assert_eq!(n.pbus_sent()[0].home_gw, Some(HLMA));
+    assert_eq!(n.pbus_sent()[0].home_gw, Some(HLMA.ip()));
     assert_eq!(n.lmas[&LMA].0.binding(&key(1)).unwrap().2, Some(HLMA));
     assert_eq!(
         n.lmas[&LMA]
@@ -821,7 +821,7 @@ fn roaming_errors_map_back() {
     let mut n = Net::roaming(MagConfig::default());
     n.lmas.get_mut(&HLMA).unwrap().1.limit = Some(0);
     let mut r = AttachRequest::new(key(1), LMA);
-    r.home_gw = Some(HLMA);
+    r.home_gw = Some(HLMA.ip());
     n.mag.attach(r, n.now).unwrap();
     n.run();
     assert_eq!(
@@ -843,7 +843,7 @@ fn roaming_home_gateway_unreachable() {
     });
     n.lmas.remove(&HLMA);
     let mut r = AttachRequest::new(key(1), LMA);
-    r.home_gw = Some(HLMA);
+    r.home_gw = Some(HLMA.ip());
     n.mag.attach(r, n.now).unwrap();
     n.advance(Duration::from_secs(10));
     assert_eq!(

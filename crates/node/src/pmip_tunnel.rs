@@ -1,0 +1,171 @@
+//! PMIPv6 over IPv4 transport, shared by the gateway (`gw`) and the MAG driver (`mag`):
+//!
+//! * signalling (RFC 5844 §4, UDP 5436): the UDP payload is an IPv6 header (source Proxy-CoA,
+//!   destination LMAA) followed by the Mobility Header. With IPv4-only nodes the inner
+//!   addresses are the IPv4-mapped IPv6 forms (`::ffff:a.b.c.d`) of the outer ones; the
+//!   Mobility Header checksum covers those inner addresses.
+//! * user plane (UDP 5437): the UDP payload is the mobile node's IPv4 or IPv6 packet, nothing
+//!   before it (docs/protocols/mobility.md §2). [`Routes`] maps home addresses/prefixes to the
+//!   tunnel peer and checks that a decapsulated packet's source belongs to the peer it came
+//!   from.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use mobstrap_wire::mh::{self, udp::Ipv4Transport};
+
+/// The IPv6 form of an address for the inner header.
+pub fn inner_addr(a: IpAddr) -> [u8; 16] {
+    match a {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    }
+}
+
+/// Wraps a Mobility Header (checksum 0) for UDP 5436, computing the checksum.
+pub fn wrap_signalling(local: IpAddr, peer: IpAddr, mh_bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let repr = mh::Repr::parse(mh_bytes).map_err(|e| e.to_string())?;
+    let t = Ipv4Transport::new(inner_addr(local), inner_addr(peer), repr);
+    let mut out = Vec::with_capacity(40 + mh_bytes.len());
+    t.emit_with_checksum(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// The Mobility Header of a UDP 5436 payload, its checksum verified.
+pub fn unwrap_signalling(payload: &[u8]) -> Result<&[u8], String> {
+    let t = Ipv4Transport::parse(payload).map_err(|e| e.to_string())?;
+    t.verify_checksum(payload).map_err(|e| e.to_string())?;
+    payload
+        .get(40..)
+        .ok_or_else(|| "ipv6: truncated".to_string())
+}
+
+/// Inner (source, destination) of an IPv4 or IPv6 packet.
+pub fn ip_endpoints(p: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    match p.first()? >> 4 {
+        4 if p.len() >= 20 => {
+            let s: [u8; 4] = p.get(12..16)?.try_into().ok()?;
+            let d: [u8; 4] = p.get(16..20)?.try_into().ok()?;
+            Some((IpAddr::from(s), IpAddr::from(d)))
+        }
+        6 if p.len() >= 40 => {
+            let s: [u8; 16] = p.get(8..24)?.try_into().ok()?;
+            let d: [u8; 16] = p.get(24..40)?.try_into().ok()?;
+            Some((IpAddr::from(s), IpAddr::from(d)))
+        }
+        _ => None,
+    }
+}
+
+/// Checks a UDP 5437 payload: one IPv4/IPv6 packet filling it.
+pub fn check_data(payload: &[u8]) -> Result<(IpAddr, IpAddr), String> {
+    mh::udp::DataPacket::parse(payload).map_err(|e| e.to_string())?;
+    ip_endpoints(payload).ok_or_else(|| "tunnel.ip: truncated".into())
+}
+
+/// Home addresses (IPv4) and home network prefixes (IPv6, matched on their upper 64 bits)
+/// → the tunnel peer (a MAG at the gateway; the LMA at the MAG).
+#[derive(Debug, Default, Clone)]
+pub struct Routes {
+    v4: HashMap<Ipv4Addr, SocketAddr>,
+    v6: HashMap<u64, SocketAddr>,
+}
+
+fn upper64(a: Ipv6Addr) -> u64 {
+    (u128::from(a) >> 64) as u64
+}
+
+impl Routes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, v4: Option<Ipv4Addr>, hnp: Option<Ipv6Addr>, peer: SocketAddr) {
+        if let Some(a) = v4 {
+            self.v4.insert(a, peer);
+        }
+        if let Some(p) = hnp {
+            self.v6.insert(upper64(p), peer);
+        }
+    }
+
+    pub fn remove(&mut self, v4: Option<Ipv4Addr>, hnp: Option<Ipv6Addr>) {
+        if let Some(a) = v4 {
+            self.v4.remove(&a);
+        }
+        if let Some(p) = hnp {
+            self.v6.remove(&upper64(p));
+        }
+    }
+
+    /// The peer serving home address `a`.
+    pub fn lookup(&self, a: IpAddr) -> Option<SocketAddr> {
+        match a {
+            IpAddr::V4(v4) => self.v4.get(&v4).copied(),
+            IpAddr::V6(v6) => self.v6.get(&upper64(v6)).copied(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signalling_round_trip() {
+        let pbu = mobstrap_proto::pmip::build_pbu(&mobstrap_proto::pmip::Pbu {
+            seq: 1,
+            flags: mh::bu_flags::A | mh::bu_flags::P,
+            lifetime: 40,
+            nai: Some("u@x".into()),
+            apn: None,
+            hnp: Some((Ipv6Addr::UNSPECIFIED, 0)),
+            v4_request: None,
+            hi: Some(1),
+            att: Some(4),
+            timestamp: Some(7),
+            home_gw: None,
+            multiple_v4: false,
+        });
+        let w = wrap_signalling(
+            "192.0.2.1".parse().unwrap(),
+            "192.0.2.2".parse().unwrap(),
+            &pbu,
+        )
+        .unwrap();
+        assert_eq!(w[0] >> 4, 6);
+        assert_eq!(&w[8..24], &inner_addr("192.0.2.1".parse().unwrap()));
+        let mh = unwrap_signalling(&w).unwrap();
+        assert_eq!(&mh[..4], &pbu[..4]);
+        let mut bad = w.clone();
+        bad[45] ^= 1;
+        assert!(unwrap_signalling(&bad).is_err());
+    }
+
+    #[test]
+    fn routes() {
+        let mut r = Routes::new();
+        let peer: SocketAddr = "10.0.0.1:5437".parse().unwrap();
+        r.add(
+            Some("192.0.2.5".parse().unwrap()),
+            Some("2001:db8:1:5::".parse().unwrap()),
+            peer,
+        );
+        assert_eq!(r.lookup("192.0.2.5".parse().unwrap()), Some(peer));
+        assert_eq!(r.lookup("2001:db8:1:5::99".parse().unwrap()), Some(peer));
+        assert_eq!(r.lookup("2001:db8:1:6::99".parse().unwrap()), None);
+        r.remove(
+            Some("192.0.2.5".parse().unwrap()),
+            Some("2001:db8:1:5::".parse().unwrap()),
+        );
+        assert!(r.is_empty());
+    }
+}

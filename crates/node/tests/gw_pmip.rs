@@ -1,0 +1,265 @@
+//! `mobstrap gw` and the MAG driver over loopback UDP (RFC 5844 transport): registration with
+//! S6b against a real in-process `mobstrap aaa`, refusals, pool exhaustion, an unreachable
+//! gateway, a restart keeping allocations, and the roaming chain MAG → vGW → hGW.
+
+mod aaa_support;
+#[path = "common/mod.rs"]
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use aaa_support::*;
+use mobstrap_node::diameter::DiameterConfig;
+use mobstrap_node::gw::config::S6bSection;
+use mobstrap_node::gw::{GwConfig, GwNode};
+use mobstrap_node::mag::{AttachError, Mag};
+use mobstrap_proto::pmip::mag::{AttachRequest, MagConfig};
+use mobstrap_proto::pmip::MnKey;
+
+fn nai(n: u64) -> String {
+    format!("0{}@{}", imsi(n), REALM)
+}
+
+fn gw_config(dir: &std::path::Path, name: &str, pools: &str, extra: &str) -> GwConfig {
+    let text = format!(
+        "[node]\nname = \"{name}\"\n[pmip]\nlisten = \"127.0.0.1:0\"\n[store]\nurl = \"sqlite://{}\"\n[pools]\n{pools}\n{extra}",
+        dir.join(format!("{name}.sqlite")).display()
+    );
+    GwConfig::from_toml(&text).unwrap()
+}
+
+async fn mag(config: MagConfig) -> Mag {
+    Mag::bind(config, "127.0.0.1:0".parse().unwrap(), false)
+        .await
+        .unwrap()
+        .0
+}
+
+fn req(n: u64, apn: &str, lma: SocketAddr) -> AttachRequest {
+    AttachRequest::new(MnKey::new(nai(n), apn), lma)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_with_s6b_refresh_refusals_and_detach() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hss.sqlite").display());
+    let aaa = start(diameter_config(&url, "aaa.home.example", HOME, "", "")).await;
+    provision(aaa.store(), Sub::new(1)).await;
+    let mut narrow = Sub::new(2);
+    narrow.apns = "internet=dynamic";
+    provision(aaa.store(), narrow).await;
+
+    let srv = aaa.diameter().unwrap();
+    let mut dc = DiameterConfig::new("gw.home.example", HOME);
+    dc.tw = Duration::from_secs(5);
+    dc.peers.push(common::peer(
+        &srv.identity().origin_host,
+        &srv.identity().origin_realm,
+        Some(srv.local_addrs()[0]),
+    ));
+    dc.default_route = Some(mobstrap_node::diameter::config::RouteTarget {
+        action: mobstrap_node::diameter::config::RouteKind::Relay,
+        peers: vec![srv.identity().origin_host.clone()],
+    });
+    let mut c = gw_config(
+        dir.path(),
+        "gw",
+        "ipv4 = \"10.45.0.0/24\"\nipv6 = \"2001:db8:1::/48\"",
+        "",
+    );
+    c.pmip.max_lifetime = 8;
+    c.diameter = Some(dc);
+    c.s6b = Some(S6bSection {
+        destination_realm: REALM.into(),
+        destination_host: None,
+        required: true,
+    });
+    let gw = GwNode::start(c).await.unwrap();
+    assert!(
+        gw.diameter()
+            .unwrap()
+            .wait_peer(&srv.identity().origin_host, Duration::from_secs(10))
+            .await
+    );
+    let m = mag(MagConfig::default()).await;
+    let b = m.attach(req(1, "internet", gw.local_addr())).await.unwrap();
+    assert_eq!(b.hnp, Some(("2001:db8:1::".parse().unwrap(), 64)));
+    assert_eq!(b.v4, Some((Ipv4Addr::new(10, 45, 0, 1), 24)));
+    assert_eq!(b.v4_router, Some(Ipv4Addr::new(10, 45, 0, 254)));
+    assert_eq!(b.lifetime, Duration::from_secs(8));
+    assert_eq!(gw.bindings(), 1);
+    // The S6b registration is in the AAA's store, with our address.
+    let imsi1 = mobstrap_store::Imsi::new(&imsi(1)).unwrap();
+    let regs = aaa
+        .store()
+        .sessions_for(&imsi1, mobstrap_store::unix_now())
+        .await
+        .unwrap();
+    let reg = regs
+        .iter()
+        .find(|r| r.kind == mobstrap_store::SessionKind::S6b)
+        .expect("S6b registration");
+    assert_eq!(reg.gateway_host.as_deref(), Some("gw.home.example"));
+    assert_eq!(reg.apn.as_deref(), Some("internet"));
+
+    // APN not allowed over S6b → 151; unknown user → 129; nothing allocated for them.
+    assert_eq!(
+        m.attach(req(2, "ims", gw.local_addr())).await,
+        Err(AttachError::Status(151))
+    );
+    assert_eq!(
+        m.attach(req(77, "internet", gw.local_addr())).await,
+        Err(AttachError::Status(129))
+    );
+    assert_eq!(gw.store().pool_count("gw.ipv4").await.unwrap(), 1);
+
+    // Refreshes keep the binding past its 8 s lifetime.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(gw.bindings(), 1);
+
+    // De-registration: pools released, S6b session ended (STR).
+    m.detach(MnKey::new(nai(1), "internet")).await.unwrap();
+    let t0 = Instant::now();
+    loop {
+        let regs = aaa
+            .store()
+            .sessions_for(&imsi1, mobstrap_store::unix_now())
+            .await
+            .unwrap();
+        let pools = gw.store().pool_count("gw.ipv4").await.unwrap()
+            + gw.store().pool_count("gw.ipv6").await.unwrap();
+        if pools == 0
+            && !regs
+                .iter()
+                .any(|r| r.kind == mobstrap_store::SessionKind::S6b)
+        {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "released and STR sent"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(gw.bindings(), 0);
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_exhaustion_and_restart_keeps_allocations() {
+    let dir = tempfile::tempdir().unwrap();
+    let pools = "ipv4 = \"10.45.0.10-10.45.0.11/24\"";
+    let gw = GwNode::start(gw_config(dir.path(), "gw", pools, ""))
+        .await
+        .unwrap();
+    let m = mag(MagConfig::default()).await;
+    let mut r = req(1, "internet", gw.local_addr());
+    r.want_v6 = false;
+    let a = m.attach(r.clone()).await.unwrap();
+    let mut r2 = req(2, "internet", gw.local_addr());
+    r2.want_v6 = false;
+    let b = m.attach(r2.clone()).await.unwrap();
+    assert_eq!(a.v4.unwrap().0, Ipv4Addr::new(10, 45, 0, 10));
+    assert_eq!(b.v4.unwrap().0, Ipv4Addr::new(10, 45, 0, 11));
+    let mut r3 = req(3, "internet", gw.local_addr());
+    r3.want_v6 = false;
+    assert_eq!(m.attach(r3).await, Err(AttachError::Status(130)));
+    // IPv6 asked of a gateway without an IPv6 pool
+    let r4 = req(4, "internet", gw.local_addr());
+    let mut r4 = r4;
+    r4.want_v4 = false;
+    assert_eq!(m.attach(r4).await, Err(AttachError::Status(172)));
+
+    // Restart on the same store: the same sessions get the same addresses.
+    gw.shutdown().await;
+    let gw = GwNode::start(gw_config(dir.path(), "gw", pools, ""))
+        .await
+        .unwrap();
+    let m2 = mag(MagConfig::default()).await;
+    r2.lma = gw.local_addr();
+    r.lma = gw.local_addr();
+    assert_eq!(m2.attach(r2).await.unwrap().v4, b.v4);
+    assert_eq!(m2.attach(r).await.unwrap().v4, a.v4);
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_gateway_retransmits_then_fails() {
+    // A socket that never answers.
+    let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let to = silent.local_addr().unwrap();
+    let m = mag(MagConfig {
+        initial_timeout: Duration::from_millis(100),
+        max_transmissions: 4,
+        ..MagConfig::default()
+    })
+    .await;
+    let t0 = Instant::now();
+    let counter = tokio::spawn(async move {
+        let mut n = 0;
+        let mut buf = [0u8; 2048];
+        while let Ok(Ok(_)) =
+            tokio::time::timeout(Duration::from_secs(2), silent.recv_from(&mut buf)).await
+        {
+            n += 1;
+        }
+        n
+    });
+    assert_eq!(
+        m.attach(req(1, "internet", to)).await,
+        Err(AttachError::Timeout)
+    );
+    // 0.1 + 0.2 + 0.4 + 0.8 s
+    assert!(t0.elapsed() >= Duration::from_millis(1500));
+    assert_eq!(counter.await.unwrap(), 4, "four PBUs");
+    assert_eq!(m.sessions().await, 0, "nothing left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roaming_chain_through_the_visited_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let hgw = GwNode::start(gw_config(
+        dir.path(),
+        "hgw",
+        "ipv4 = \"10.46.0.0/24\"\nipv6 = \"2001:db8:46::/48\"",
+        "",
+    ))
+    .await
+    .unwrap();
+    let home = hgw.local_addr();
+    let vgw = GwNode::start(gw_config(
+        dir.path(),
+        "vgw",
+        "",
+        &format!("[roaming]\nhome_port = {}\n", home.port()),
+    ))
+    .await
+    .unwrap();
+    let m = mag(MagConfig::default()).await;
+    let mut r = req(1, "internet", vgw.local_addr());
+    r.home_gw = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let b = m.attach(r).await.unwrap();
+    assert_eq!(b.lma, vgw.local_addr());
+    assert_eq!(
+        b.v4,
+        Some((Ipv4Addr::new(10, 46, 0, 1), 24)),
+        "the home gw's address"
+    );
+    assert_eq!(b.hnp, Some(("2001:db8:46::".parse().unwrap(), 64)));
+    assert_eq!(hgw.bindings(), 1);
+    assert_eq!(vgw.bindings(), 1);
+    assert_eq!(vgw.store().pool_count("gw.ipv4").await.unwrap(), 0);
+    m.detach(MnKey::new(nai(1), "internet")).await.unwrap();
+    let t0 = Instant::now();
+    while hgw.bindings() != 0
+        || vgw.bindings() != 0
+        || hgw.store().pool_count("gw.ipv4").await.unwrap() != 0
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "de-registration reaches the hGW"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
