@@ -21,6 +21,7 @@ use mobstrap_node::trace::{self, MemoryRecorder};
 mod decode;
 mod ladder;
 mod pcap;
+mod s2b;
 mod steps;
 #[cfg(test)]
 mod tests;
@@ -64,12 +65,39 @@ pub struct Env {
 pub struct Outcome {
     /// Tap name (IKE node name, Diameter Origin-Host…) → ladder column.
     pub aliases: Vec<(String, String)>,
-    /// States shown on the ladder after the messages (column, step, text).
-    pub notes: Vec<(String, Option<u32>, String)>,
+    /// States shown on the ladder at the time they were noted.
+    pub notes: Vec<Note>,
     /// The scenario's own checks.
     pub checks: Vec<Check>,
     /// Directories where IKE nodes wrote their Wireshark key tables.
     pub key_dirs: Vec<PathBuf>,
+}
+
+/// A state at a node, drawn on the ladder where it happened.
+pub struct Note {
+    pub col: String,
+    pub step: Option<u32>,
+    pub text: String,
+    pub time: std::time::SystemTime,
+}
+
+impl Outcome {
+    /// Notes a state at column `col` now.
+    pub fn note(&mut self, col: &str, step: Option<u32>, text: impl Into<String>) {
+        self.notes.push(Note {
+            col: col.to_string(),
+            step,
+            text: text.into(),
+            time: std::time::SystemTime::now(),
+        });
+    }
+
+    pub fn check(&mut self, ok: bool, what: impl Into<String>) {
+        self.checks.push(Check {
+            what: what.into(),
+            ok,
+        });
+    }
 }
 
 type RunFn = for<'a> fn(&'a Env) -> Pin<Box<dyn Future<Output = anyhow::Result<Outcome>> + 'a>>;
@@ -97,8 +125,8 @@ pub fn scenarios() -> Vec<Scenario> {
             columns: &["UE", "ePDG", "AAA", "GW"],
             rules: steps::S2B,
             expected: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
-            run: None,
-            missing: "needs `mobstrap epdg` and `mobstrap gw` (not in this build yet)",
+            run: Some(|e| Box::pin(s2b::s2b(e))),
+            missing: "",
         },
         Scenario {
             name: "s2b-roaming",
@@ -108,8 +136,8 @@ pub fn scenarios() -> Vec<Scenario> {
             expected: &[
                 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
             ],
-            run: None,
-            missing: "needs `mobstrap epdg` and `mobstrap gw` (not in this build yet)",
+            run: Some(|e| Box::pin(s2b::s2b_roaming(e))),
+            missing: "",
         },
     ]
 }
@@ -315,9 +343,25 @@ pub fn build(
     };
     let t0 = msgs.first().map(|m| m.time).unwrap_or(UNIX_EPOCH);
     let mut rows = Vec::new();
+    let mut steps_seen: Vec<Option<u32>> = Vec::new();
+    let mut notes: Vec<&Note> = out.notes.iter().collect();
+    notes.sort_by_key(|n| n.time);
+    let mut notes = notes.into_iter().peekable();
+    let note_row = |n: &Note, rows: &mut Vec<Row>, cols: &mut Vec<String>| {
+        rows.push(Row::Note {
+            col: col_of(Some(n.col.clone()), cols).unwrap_or(0),
+            step: n.step,
+            text: n.text.clone(),
+        });
+        n.step
+    };
     for m in &msgs {
+        while let Some(n) = notes.next_if(|n| n.time < m.time) {
+            steps_seen.push(note_row(n, &mut rows, &mut cols));
+        }
         let from = col_of(column(m.from.as_deref()), &mut cols);
         let to = col_of(column(m.to.as_deref()), &mut cols);
+        steps_seen.push(m.step);
         rows.push(Row::Msg {
             from,
             to,
@@ -339,23 +383,10 @@ pub fn build(
             ),
         });
     }
-    let mut labelled = msgs.clone();
-    for (col, step, text) in &out.notes {
-        let c = col_of(Some(col.clone()), &mut cols).unwrap_or(0);
-        rows.push(Row::Note {
-            col: c,
-            step: *step,
-            text: text.clone(),
-        });
-        if let Some(st) = step {
-            if let Some(last) = labelled.last() {
-                let mut m = last.clone();
-                m.step = Some(*st);
-                labelled.push(m);
-            }
-        }
+    for n in notes {
+        steps_seen.push(note_row(n, &mut rows, &mut cols));
     }
-    let mut checks = steps::order_checks(&labelled, expected);
+    let mut checks = steps::order_checks(&steps_seen, expected);
     checks.extend(out.checks);
     Done {
         ladder: Ladder {

@@ -43,6 +43,8 @@ pub enum Kind {
         name: String,
         seq: u16,
         status: Option<u8>,
+        /// Lifetime in units of 4 s (0: de-registration).
+        lifetime: u16,
     },
     Esp,
     Keepalive,
@@ -269,11 +271,13 @@ fn pmip_kind(b: &[u8]) -> Option<Kind> {
             name: if bu.is_proxy() { "PBU" } else { "BU" }.into(),
             seq: bu.seq,
             status: None,
+            lifetime: bu.lifetime,
         },
         mh::Message::BindingAck(ba) => Kind::Pmip {
             name: if ba.is_proxy() { "PBA" } else { "BA" }.into(),
             seq: ba.seq,
             status: Some(ba.status),
+            lifetime: ba.lifetime,
         },
         other => Kind::Other(format!("MH {}", other.mh_type())),
     })
@@ -358,10 +362,25 @@ pub fn label(k: &Kind) -> String {
             }
             s
         }
-        Kind::Pmip { name, seq, status } => match status {
-            Some(st) => format!("{name} seq {seq} (status {st} {})", mh::ba_status_name(*st)),
-            None => format!("{name} seq {seq}"),
-        },
+        Kind::Pmip {
+            name,
+            seq,
+            status,
+            lifetime,
+        } => {
+            let life = if *lifetime == 0 {
+                "de-registration".to_string()
+            } else {
+                format!("lifetime {} s", *lifetime as u32 * 4)
+            };
+            match status {
+                Some(st) => format!(
+                    "{name} seq {seq} (status {st} {}, {life})",
+                    mh::ba_status_name(*st)
+                ),
+                None => format!("{name} seq {seq} ({life})"),
+            }
+        }
         Kind::Esp => "ESP".into(),
         Kind::Keepalive => "NAT-keepalive".into(),
         Kind::Other(s) => s.clone(),

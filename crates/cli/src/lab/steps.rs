@@ -15,7 +15,7 @@ pub enum Pat {
     Req(u32, Option<&'static str>),
     /// A Diameter answer with this command code and result code.
     Ans(u32, Option<u32>),
-    /// A PMIPv6 message by name (`PBU`, `PBA`).
+    /// A PMIPv6 registration (lifetime > 0) by name (`PBU`, `PBA`).
     Pmip(&'static str),
 }
 
@@ -211,7 +211,7 @@ fn matches(p: &Pat, k: &Kind) -> bool {
                 ..
             },
         ) => command == c && (res.is_none() || res == result),
-        (Pat::Pmip(n), Kind::Pmip { name, .. }) => name == n,
+        (Pat::Pmip(n), Kind::Pmip { name, lifetime, .. }) => name == n && *lifetime > 0,
         _ => false,
     }
 }
@@ -238,10 +238,9 @@ pub struct Check {
     pub ok: bool,
 }
 
-/// Steps `expected` present in `msgs` (plus `extra`, steps shown by the scenario's checks)
-/// and in non-decreasing order.
-pub fn order_checks(msgs: &[Msg], expected: &[u32]) -> Vec<Check> {
-    let seen: Vec<u32> = msgs.iter().filter_map(|m| m.step).collect();
+/// Steps `expected` present in the ladder's step sequence, in non-decreasing order.
+pub fn order_checks(steps: &[Option<u32>], expected: &[u32]) -> Vec<Check> {
+    let seen: Vec<u32> = steps.iter().flatten().copied().collect();
     let mut checks = Vec::new();
     let missing: Vec<u32> = expected
         .iter()
@@ -288,31 +287,15 @@ fn ranges(v: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mobstrap_node::trace::Transport;
-
-    fn m(step: Option<u32>) -> Msg {
-        Msg {
-            order: 0,
-            time: std::time::SystemTime::UNIX_EPOCH,
-            from: None,
-            to: None,
-            transport: Transport::Udp,
-            src: "127.0.0.1:1".parse().unwrap(),
-            dst: "127.0.0.1:2".parse().unwrap(),
-            kind: Kind::Esp,
-            label: String::new(),
-            step,
-        }
-    }
 
     #[test]
     fn missing_and_out_of_order_steps_fail() {
-        let ok = [m(Some(1)), m(Some(1)), m(None), m(Some(2)), m(Some(3))];
+        let ok = [Some(1), Some(1), None, Some(2), Some(3)];
         assert!(order_checks(&ok, &[1, 2, 3]).iter().all(|c| c.ok));
-        let missing = [m(Some(1)), m(Some(3))];
+        let missing = [Some(1), Some(3)];
         let c = order_checks(&missing, &[1, 2, 3]);
         assert!(!c[0].ok && c[0].what.contains("[2]"), "{c:?}");
-        let swapped = [m(Some(1)), m(Some(3)), m(Some(2))];
+        let swapped = [Some(1), Some(3), Some(2)];
         let c = order_checks(&swapped, &[1, 2, 3]);
         assert!(c[0].ok && !c[1].ok, "{c:?}");
         assert_eq!(ranges(&[1, 2, 3, 5, 7, 8]), "1-3, 5, 7-8");

@@ -87,25 +87,24 @@ ipv6 = "2001:db8:45::/120"
     };
     match tokio::time::timeout(Duration::from_secs(10), ue.attached()).await {
         Ok(AttachOutcome::Attached { ip4, ip6, .. }) => {
-            out.notes.push((
-                "UE".into(),
+            out.note(
+                "UE",
                 Some(16),
                 format!(
                     "IPsec tunnel up, {} {}",
                     ip4.map(|x| x.to_string()).unwrap_or_default(),
                     ip6.map(|x| x.0.to_string()).unwrap_or_default()
                 ),
-            ));
+            );
             out.checks.push(Check {
                 what: format!("UE got IPv4 {ip4:?} and IPv6 {ip6:?} in CFG_REPLY"),
                 ok: ip4.is_some() && ip6.is_some(),
             });
         }
         Ok(AttachOutcome::Refused { reason, .. }) => {
-            out.notes
-                .push(("UE".into(), None, format!("refused: {reason}")))
+            out.note("UE", None, format!("refused: {reason}"))
         }
-        Err(_) => out.notes.push(("UE".into(), None, "no answer".into())),
+        Err(_) => out.note("UE", None, "no answer"),
     }
     ue.handle.shutdown().await;
     let _ = stop_tx.send(());

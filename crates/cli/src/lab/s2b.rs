@@ -1,0 +1,333 @@
+//! Seed 002 scenarios: `s2b` (UE, ePDG with its MAG, AAA, GW) and `s2b-roaming` (UE, ePDG,
+//! visited AAA proxy, home AAA, visited GW, home GW). Every node is the real network
+//! function on its own loopback address.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use mobstrap_node::epdg::{self, EpdgNode, EpdgSpec, Mobility};
+use mobstrap_node::gw::{GwConfig, GwNode};
+use mobstrap_node::mag::Mag;
+use mobstrap_node::ue::AttachOutcome;
+use mobstrap_proto::pmip::mag::{AttachRequest as PbuRequest, MagConfig};
+use mobstrap_proto::pmip::MnKey;
+
+use super::world::{self, addr};
+use super::{Env, Outcome};
+
+const PSK: &str = "lab-psk";
+const PMIP: u16 = 5436;
+
+/// The ePDG's MAG: `node::mag` behind the ePDG's `Mobility` interface.
+struct MagMobility(Mag);
+
+impl Mobility for MagMobility {
+    fn attach(
+        &self,
+        req: epdg::AttachRequest,
+    ) -> epdg::mobility::BoxFuture<'_, Result<epdg::Binding, epdg::AttachError>> {
+        Box::pin(async move {
+            let mut r = PbuRequest::new(
+                MnKey::new(req.nai.clone(), req.apn.clone()),
+                SocketAddr::new(req.lma, PMIP),
+            );
+            r.want_v4 = req.want_v4;
+            r.want_v6 = req.want_v6;
+            r.home_gw = req.home_gw;
+            match self.0.attach(r).await {
+                Ok(b) => Ok(epdg::Binding {
+                    hnp: b.hnp,
+                    v4: b.v4,
+                    lma: b.lma.ip(),
+                }),
+                Err(mobstrap_node::mag::AttachError::Status(s)) => {
+                    Err(epdg::AttachError::Status(s))
+                }
+                Err(mobstrap_node::mag::AttachError::Timeout) => Err(epdg::AttachError::Timeout),
+                Err(e) => Err(epdg::AttachError::Local(e.to_string())),
+            }
+        })
+    }
+    fn detach(&self, nai: &str, apn: &str) -> epdg::mobility::BoxFuture<'_, ()> {
+        let key = MnKey::new(nai, apn);
+        Box::pin(async move {
+            let _ = self.0.detach(key).await;
+        })
+    }
+    fn bindings(&self) -> epdg::mobility::BoxFuture<'_, usize> {
+        Box::pin(async move { self.0.sessions().await })
+    }
+}
+
+async fn start_gw(
+    env: &Env,
+    name: &str,
+    last: u8,
+    pool: u8,
+    roaming: bool,
+) -> anyhow::Result<GwNode> {
+    let text = format!(
+        r#"[node]
+name = "{name}"
+[pmip]
+listen = "{ip}:{PMIP}"
+[pools]
+ipv4 = "10.{pool}.0.0/24"
+ipv6 = "2001:db8:{pool}::/48"
+[store]
+url = "sqlite://{db}"
+{roam}
+"#,
+        ip = addr(last),
+        db = env.dir.join(format!("{name}.sqlite")).display(),
+        roam = if roaming { "[roaming]\n" } else { "" }
+    );
+    let cfg = GwConfig::from_toml(&text).context("gw config")?;
+    GwNode::start(cfg)
+        .await
+        .with_context(|| format!("starting {name}"))
+}
+
+pub async fn s2b(env: &Env) -> anyhow::Result<Outcome> {
+    attach(env, false).await
+}
+
+pub async fn s2b_roaming(env: &Env) -> anyhow::Result<Outcome> {
+    attach(env, true).await
+}
+
+async fn attach(env: &Env, roaming: bool) -> anyhow::Result<Outcome> {
+    let home = world::start_aaa(
+        &env.dir,
+        "aaa",
+        "aaa.home.lab.example",
+        world::HOME_REALM,
+        addr(40),
+        "",
+        "",
+    )
+    .await?;
+    let hgw_last = if roaming { 60 } else { 50 };
+    world::provision(
+        &home,
+        &format!(
+            "internet=gw:{}{}",
+            addr(hgw_last),
+            if roaming { "+visited" } else { "" }
+        ),
+    )
+    .await?;
+    let visited = if roaming {
+        Some(
+            world::start_aaa(
+                &env.dir,
+                "vaaa",
+                "aaa.visited.lab.example",
+                world::VISITED_REALM,
+                addr(30),
+                &format!(
+                    "role = \"visited\"\n[[roaming.visited_gateway]]\napn = \"*\"\ngateway = \"gw:{}\"",
+                    addr(50)
+                ),
+                &format!(
+                    "[[diameter.peer]]\nhost = \"aaa.home.lab.example\"\nconnect = \"{}:{}\"\n[[diameter.route]]\nrealm = \"{}\"\naction = \"proxy\"\npeers = [\"aaa.home.lab.example\"]",
+                    addr(40),
+                    world::DIAMETER_PORT,
+                    world::HOME_REALM
+                ),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let hgw = start_gw(env, if roaming { "hgw" } else { "gw" }, hgw_last, 45, false).await?;
+    let vgw = if roaming {
+        Some(start_gw(env, "vgw", 50, 46, true).await?)
+    } else {
+        None
+    };
+    let (mag, _notices) = Mag::bind(MagConfig::default(), SocketAddr::new(addr(20), PMIP), false)
+        .await
+        .context("MAG")?;
+    let (port, natt) = world::ike_ports();
+    let epdg_keys = env.dir.join("keys-epdg");
+    std::fs::create_dir_all(&epdg_keys)?;
+    let (aaa_host, aaa_ip, realm) = if roaming {
+        ("aaa.visited.lab.example", addr(30), world::HOME_REALM)
+    } else {
+        ("aaa.home.lab.example", addr(40), world::HOME_REALM)
+    };
+    let text = format!(
+        r#"[ike]
+name = "epdg"
+bind = ["{ip}"]
+port = {port}
+natt_port = {natt}
+local_id = "fqdn:epdg.lab.example"
+auth = "psk"
+psk = "{PSK}"
+keys_dir = "{keys}"
+raw_esp = false
+[aaa]
+protocol = "diameter"
+destination_realm = "{realm}"
+application = "swm"
+[diameter]
+origin_host = "epdg.{origin_realm}"
+origin_realm = "{origin_realm}"
+[[diameter.peer]]
+host = "{aaa_host}"
+connect = "{aaa_ip}:{dport}"
+[diameter.default_route]
+action = "relay"
+peers = ["{aaa_host}"]
+"#,
+        ip = addr(20),
+        keys = epdg_keys.display(),
+        dport = world::DIAMETER_PORT,
+        origin_realm = if roaming {
+            world::VISITED_REALM
+        } else {
+            world::HOME_REALM
+        },
+    );
+    let spec = EpdgSpec::from_toml(&text, &env.dir).context("ePDG config")?;
+    let (epdg, _events) = EpdgNode::start(spec, Arc::new(MagMobility(mag.clone())))
+        .await
+        .context("ePDG start")?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ue_keys = env.dir.join("keys-ue");
+    let mut ue = world::start_ue(
+        addr(10),
+        SocketAddr::new(addr(20), port),
+        "internet",
+        world::K,
+        PSK,
+        &ue_keys,
+    )
+    .await?;
+    let mut out = Outcome {
+        aliases: vec![
+            ("ue".into(), "UE".into()),
+            ("epdg".into(), "ePDG".into()),
+            ("mag".into(), "ePDG".into()),
+            (
+                format!(
+                    "epdg.{}",
+                    if roaming {
+                        world::VISITED_REALM
+                    } else {
+                        world::HOME_REALM
+                    }
+                ),
+                "ePDG".into(),
+            ),
+            (
+                "aaa.home.lab.example".into(),
+                if roaming { "hAAA" } else { "AAA" }.into(),
+            ),
+            ("aaa.visited.lab.example".into(), "vAAA".into()),
+            ("gw".into(), "GW".into()),
+            ("vgw".into(), "vGW".into()),
+            ("hgw".into(), "hGW".into()),
+        ],
+        key_dirs: vec![ue_keys, epdg_keys],
+        ..Default::default()
+    };
+    let tunnel_step = if roaming { 18 } else { 16 };
+    match tokio::time::timeout(Duration::from_secs(15), ue.attached()).await {
+        Ok(AttachOutcome::Attached { ip4, ip6, .. }) => {
+            out.note(
+                "UE",
+                Some(tunnel_step),
+                format!(
+                    "IPsec tunnel up, {} {}",
+                    ip4.map(|x| x.to_string()).unwrap_or_default(),
+                    ip6.map(|x| format!("{}/{}", x.0, x.1)).unwrap_or_default()
+                ),
+            );
+            let in4 = ip4.is_some_and(|a| a.octets()[..2] == [10, 45]);
+            let in6 = ip6.is_some_and(|(a, _)| a.segments()[..3] == [0x2001, 0xdb8, 0x45]);
+            out.check(
+                in4 && in6,
+                format!(
+                    "UE got the home gateway's IPv4 {} and IPv6 {} in CFG_REPLY",
+                    ip4.map(|x| x.to_string()).unwrap_or("(none)".into()),
+                    ip6.map(|x| format!("{}/{}", x.0, x.1))
+                        .unwrap_or("(none)".into())
+                ),
+            );
+            out.check(
+                hgw.bindings() == 1,
+                format!("home gateway holds {} binding(s)", hgw.bindings()),
+            );
+            if let Some(v) = &vgw {
+                out.check(
+                    v.bindings() == 1,
+                    format!("visited gateway holds {} binding(s)", v.bindings()),
+                );
+            }
+        }
+        Ok(AttachOutcome::Refused { reason, .. }) => {
+            out.note("UE", None, format!("refused: {reason}"))
+        }
+        Err(_) => out.note("UE", None, "no answer"),
+    }
+    // the UE detaches (IKE DELETE): the ePDG de-registers the binding and ends the AAA
+    // session; nothing may be left in any node
+    let _ = ue.detach().await;
+    let mut left = String::new();
+    for _ in 0..50 {
+        let e = epdg
+            .status()
+            .await
+            .map(|s| s.sessions + s.cleanups)
+            .unwrap_or(1);
+        let counts = [
+            ("ePDG sessions", e),
+            ("MAG sessions", mag.sessions().await),
+            ("home GW bindings", hgw.bindings()),
+            (
+                "visited GW bindings",
+                vgw.as_ref().map_or(0, |v| v.bindings()),
+            ),
+            ("home AAA conversations", home.conversations()),
+            (
+                "visited AAA conversations",
+                visited.as_ref().map_or(0, |v| v.conversations()),
+            ),
+        ];
+        left = counts
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(w, n)| format!("{w}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    out.note("UE", None, "detached (IKE DELETE)");
+    out.check(
+        left.is_empty(),
+        if left.is_empty() {
+            "after the detach no state is left in any node".to_string()
+        } else {
+            format!("state left after the detach: {left}")
+        },
+    );
+    epdg.shutdown().await;
+    if let Some(v) = vgw {
+        v.shutdown().await;
+    }
+    hgw.shutdown().await;
+    if let Some(v) = visited {
+        v.shutdown(Duration::from_secs(2)).await;
+    }
+    home.shutdown(Duration::from_secs(2)).await;
+    Ok(out)
+}
