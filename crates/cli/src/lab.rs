@@ -301,12 +301,21 @@ pub fn build(
     records: &[trace::Record],
 ) -> Done {
     let mut keys = (String::new(), String::new());
+    // both ends of an SA write the same lines: each once
+    let mut seen = std::collections::HashSet::new();
     for d in &out.key_dirs {
-        if let Ok(t) = std::fs::read_to_string(d.join("ikev2_decryption_table")) {
-            keys.0.push_str(&t);
-        }
-        if let Ok(t) = std::fs::read_to_string(d.join("esp_sa")) {
-            keys.1.push_str(&t);
+        for (file, into) in [
+            ("ikev2_decryption_table", &mut keys.0),
+            ("esp_sa", &mut keys.1),
+        ] {
+            if let Ok(t) = std::fs::read_to_string(d.join(file)) {
+                for l in t.lines().filter(|l| !l.is_empty()) {
+                    if seen.insert(l.to_string()) {
+                        into.push_str(l);
+                        into.push('\n');
+                    }
+                }
+            }
         }
     }
     let ike_keys = IkeKeys::parse(&keys.0);
