@@ -71,6 +71,8 @@ pub struct Outcome {
     pub checks: Vec<Check>,
     /// Directories where IKE nodes wrote their Wireshark key tables.
     pub key_dirs: Vec<PathBuf>,
+    /// Addresses no node listens at but the ladder should place (a dead gateway → its column).
+    pub addresses: Vec<(std::net::IpAddr, String)>,
 }
 
 /// A state at a node, drawn on the ladder where it happened.
@@ -137,6 +139,42 @@ pub fn scenarios() -> Vec<Scenario> {
                 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
             ],
             run: Some(|e| Box::pin(s2b::s2b_roaming(e))),
+            missing: "",
+        },
+        Scenario {
+            name: "unknown-imsi",
+            title: "seed 002 failure: the UE's IMSI is not provisioned",
+            columns: &["UE", "ePDG", "AAA", "GW"],
+            rules: steps::UNKNOWN_IMSI,
+            expected: &[1, 2, 3, 4, 5, 6, 7, 8, 13],
+            run: Some(|e| Box::pin(s2b::failure(e, s2b::Variant::UnknownImsi))),
+            missing: "",
+        },
+        Scenario {
+            name: "apn-not-allowed",
+            title: "seed 002 failure: the UE asks for an APN outside its subscription",
+            columns: &["UE", "ePDG", "AAA", "GW"],
+            rules: steps::APN_NOT_ALLOWED,
+            expected: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13],
+            run: Some(|e| Box::pin(s2b::failure(e, s2b::Variant::ApnNotAllowed))),
+            missing: "",
+        },
+        Scenario {
+            name: "pool-exhausted",
+            title: "seed 002 failure: the gateway has no IPv4 address left",
+            columns: &["UE", "ePDG", "AAA", "GW"],
+            rules: steps::POOL_EXHAUSTED,
+            expected: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+            run: Some(|e| Box::pin(s2b::failure(e, s2b::Variant::PoolExhausted))),
+            missing: "",
+        },
+        Scenario {
+            name: "gw-unreachable",
+            title: "seed 002 failure: the gateway the AAA names does not answer",
+            columns: &["UE", "ePDG", "AAA", "GW"],
+            rules: steps::GW_UNREACHABLE,
+            expected: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13],
+            run: Some(|e| Box::pin(s2b::failure(e, s2b::Variant::GwUnreachable))),
             missing: "",
         },
     ]
@@ -369,11 +407,18 @@ pub fn build(
             steps_seen.push(note_row(n, &mut rows, &mut cols));
         }
         let from = col_of(column(m.from.as_deref()), &mut cols);
-        let to = col_of(column(m.to.as_deref()), &mut cols);
-        steps_seen.push(m.step);
+        let mut to = col_of(column(m.to.as_deref()), &mut cols);
+        let lost = to.is_none();
+        if lost {
+            let at = out.addresses.iter().find(|(a, _)| *a == m.dst.ip());
+            to = col_of(at.map(|(_, c)| c.clone()), &mut cols);
+        }
+        // a retransmission repeats its step; the order check looks at first sendings
+        steps_seen.push(if m.retransmission { None } else { m.step });
         rows.push(Row::Msg {
             from,
             to,
+            lost,
             step: m.step,
             label: m.label.clone(),
             ms: m

@@ -44,7 +44,48 @@ fn both_seed_002_scenarios_pass_step_by_step_with_report_and_pcap() {
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(out.contains("verdict s2b: PASS"), "{out}");
     assert!(out.contains("verdict s2b-roaming: PASS"), "{out}");
-    assert!(out.contains("lab: 2 scenario(s) passed"), "{out}");
+    for failure in [
+        "unknown-imsi",
+        "apn-not-allowed",
+        "pool-exhausted",
+        "gw-unreachable",
+    ] {
+        assert!(out.contains(&format!("verdict {failure}: PASS")), "{out}");
+    }
+    assert!(out.contains("lab: 6 scenario(s) passed"), "{out}");
+    // each failure ends with its notify to the UE, and no state anywhere
+    for (name, last) in [
+        ("unknown-imsi", "IKE_AUTH resp #2 (EAP-Failure)"),
+        (
+            "apn-not-allowed",
+            "IKE_AUTH resp #2 (N(NO_APN_SUBSCRIPTION))",
+        ),
+        (
+            "pool-exhausted",
+            "IKE_AUTH resp #2 (N(INTERNAL_ADDRESS_FAILURE))",
+        ),
+        ("gw-unreachable", "IKE_AUTH resp #2 (N(NETWORK_FAILURE))"),
+    ] {
+        let start = out.find(&format!("== {name}:")).unwrap();
+        let sec = &out[start..start + out[start..].find("verdict ").unwrap()];
+        assert!(
+            sec.lines()
+                .any(|l| l.starts_with("  13  ") && l.contains(last)),
+            "{name}: {last:?}\n{sec}"
+        );
+        assert!(sec.contains("[ok] no state is left in any node"), "{sec}");
+    }
+    let pool = &out[out.find("== pool-exhausted:").unwrap()..];
+    assert!(pool.contains("PBA seq") && pool.contains("(status 130 Insufficient resources)"));
+    let unreachable = &out[out.find("== gw-unreachable:").unwrap()..];
+    assert!(
+        unreachable
+            .lines()
+            .filter(|l| l.starts_with("  11  ") && l.contains("x|  PBU"))
+            .count()
+            >= 2,
+        "PBU retransmissions to nobody:\n{unreachable}"
+    );
     // the ladders carry seed 002's step numbers on the messages the seed names
     let section = |name: &str| -> String {
         let start = out.find(&format!("== {name}:")).unwrap();
@@ -103,7 +144,7 @@ fn both_seed_002_scenarios_pass_step_by_step_with_report_and_pcap() {
     let threes = roaming.lines().filter(|l| l.starts_with("   3  ")).count();
     assert_eq!(threes, 2, "{roaming}");
     let html = std::fs::read_to_string(&report).unwrap();
-    assert_eq!(html.matches("<svg").count(), 2);
+    assert_eq!(html.matches("<svg").count(), 6);
     assert!(html.contains("verdict: <span class=\"ok\">PASS</span>"));
     assert!(pcap.exists());
     assert!(

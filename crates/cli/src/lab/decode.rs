@@ -35,6 +35,8 @@ pub enum Kind {
         name: String,
         /// Result-Code or Experimental-Result-Code of an answer.
         result: Option<u32>,
+        /// `result` came from Experimental-Result.
+        experimental: bool,
         /// The EAP-Payload, summarised.
         eap: Option<String>,
     },
@@ -66,6 +68,8 @@ pub struct Msg {
     pub kind: Kind,
     pub label: String,
     pub step: Option<u32>,
+    /// The same bytes were sent by the same node to the same address before.
+    pub retransmission: bool,
 }
 
 /// A segment for the pcap: what went on the wire, once.
@@ -245,21 +249,20 @@ fn diameter_kind(b: &[u8]) -> Option<Kind> {
         Some(c) => c.answer.to_string(),
         None => format!("Diameter {}", h.command_code),
     };
-    let result = m
-        .get(&dict::RESULT_CODE)
-        .and_then(|a| a.u32().ok())
-        .or_else(|| {
-            m.get(&dict::EXPERIMENTAL_RESULT)
-                .and_then(|g| g.grouped().ok())
-                .and_then(|g| g.get(&dict::EXPERIMENTAL_RESULT_CODE))
-                .and_then(|a| a.u32().ok())
-        });
+    let plain = m.get(&dict::RESULT_CODE).and_then(|a| a.u32().ok());
+    let experimental = m
+        .get(&dict::EXPERIMENTAL_RESULT)
+        .and_then(|g| g.grouped().ok())
+        .and_then(|g| g.get(&dict::EXPERIMENTAL_RESULT_CODE))
+        .and_then(|a| a.u32().ok());
+    let result = plain.or(experimental);
     let eap = m.get(&dict::EAP_PAYLOAD).map(|a| eap_summary(a.data()));
     Some(Kind::Diameter {
         command: h.command_code,
         request,
         name,
         result,
+        experimental: plain.is_none() && experimental.is_some(),
         eap,
     })
 }
@@ -341,14 +344,20 @@ pub fn label(k: &Kind) -> String {
             s
         }
         Kind::Diameter {
-            name, result, eap, ..
+            name,
+            result,
+            experimental,
+            eap,
+            ..
         } => {
             let mut s = name.clone();
             let mut extra = Vec::new();
             if let Some(r) = result {
-                let n = dict::RESULT_CODE
-                    .value_name(*r)
-                    .or_else(|| dict::EXPERIMENTAL_RESULT_CODE.value_name(*r));
+                let n = if *experimental {
+                    dict::EXPERIMENTAL_RESULT_CODE.value_name(*r)
+                } else {
+                    dict::RESULT_CODE.value_name(*r)
+                };
                 extra.push(match n {
                     Some(n) => format!("{r} {n}"),
                     None => r.to_string(),
@@ -368,12 +377,17 @@ pub fn label(k: &Kind) -> String {
             status,
             lifetime,
         } => {
-            let life = if *lifetime == 0 {
+            let life = if status.is_some_and(|st| st >= 128) {
+                "refused".to_string()
+            } else if *lifetime == 0 {
                 "de-registration".to_string()
             } else {
                 format!("lifetime {} s", *lifetime as u32 * 4)
             };
             match status {
+                Some(st) if *st >= 128 => {
+                    format!("{name} seq {seq} (status {st} {})", mh::ba_status_name(*st))
+                }
                 Some(st) => format!(
                     "{name} seq {seq} (status {st} {}, {life})",
                     mh::ba_status_name(*st)
@@ -431,6 +445,7 @@ pub fn messages(records: &[Record], keys: &IkeKeys) -> (Vec<Msg>, Vec<WirePacket
             label: label(&kind),
             kind,
             step: None,
+            retransmission: false,
         });
         wire.push(WirePacket {
             order,
@@ -456,6 +471,7 @@ pub fn messages(records: &[Record], keys: &IkeKeys) -> (Vec<Msg>, Vec<WirePacket
                 label: label(&kind),
                 kind,
                 step: None,
+                retransmission: false,
             });
             wire.push(WirePacket {
                 order: r.seq,
@@ -539,10 +555,28 @@ pub fn messages(records: &[Record], keys: &IkeKeys) -> (Vec<Msg>, Vec<WirePacket
                 label: label(&kind),
                 kind,
                 step: None,
+                retransmission: false,
             });
         }
     }
     msgs.sort_by_key(|m| m.order);
     wire.sort_by_key(|w| w.order);
+    // retransmissions: a UDP datagram identical to an earlier one on the same path
+    let mut sent: std::collections::HashSet<(SocketAddr, SocketAddr, &[u8])> =
+        std::collections::HashSet::new();
+    let mut rtx = vec![false; msgs.len()];
+    for (i, m) in msgs.iter().enumerate() {
+        if m.transport == Transport::Udp {
+            if let Some(w) = wire.iter().find(|w| w.order == m.order) {
+                rtx[i] = !sent.insert((m.src, m.dst, w.bytes.as_slice()));
+            }
+        }
+    }
+    for (m, r) in msgs.iter_mut().zip(rtx) {
+        if r {
+            m.retransmission = true;
+            m.label.push_str(" [retransmission]");
+        }
+    }
     (msgs, wire)
 }

@@ -10,6 +10,8 @@ pub enum Row {
     Msg {
         from: Option<usize>,
         to: Option<usize>,
+        /// Nobody received it (`to` is where it was sent).
+        lost: bool,
         step: Option<u32>,
         label: String,
         /// Milliseconds since the scenario's first message.
@@ -63,6 +65,7 @@ impl Ladder {
                 Row::Msg {
                     from,
                     to,
+                    lost,
                     step,
                     label,
                     ms,
@@ -91,7 +94,7 @@ impl Ladder {
                         } else {
                             line[lo + 1] = '<';
                         }
-                        if to.is_none() {
+                        if to.is_none() || *lost {
                             line[if b > a { hi - 1 } else { lo + 1 }] = 'x';
                         }
                     }
@@ -152,6 +155,7 @@ impl Ladder {
                 Row::Msg {
                     from,
                     to,
+                    lost,
                     step,
                     label,
                     detail,
@@ -163,7 +167,7 @@ impl Ladder {
                         (None, Some(b)) => (x(*b) - colw * 0.8, x(*b)),
                         (None, None) => (x(0), x(0)),
                     };
-                    let dash = if to.is_none() {
+                    let dash = if to.is_none() || *lost {
                         r#" stroke-dasharray="4,3""#
                     } else {
                         ""

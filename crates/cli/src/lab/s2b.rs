@@ -65,7 +65,8 @@ async fn start_gw(
     env: &Env,
     name: &str,
     last: u8,
-    pool: u8,
+    pool4: &str,
+    pool6: &str,
     roaming: bool,
 ) -> anyhow::Result<GwNode> {
     let text = format!(
@@ -74,8 +75,8 @@ name = "{name}"
 [pmip]
 listen = "{ip}:{PMIP}"
 [pools]
-ipv4 = "10.{pool}.0.0/24"
-ipv6 = "2001:db8:{pool}::/48"
+ipv4 = "{pool4}"
+ipv6 = "{pool6}"
 [store]
 url = "sqlite://{db}"
 {roam}
@@ -90,15 +91,33 @@ url = "sqlite://{db}"
         .with_context(|| format!("starting {name}"))
 }
 
+/// What goes wrong (or nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Attach,
+    /// The UE's IMSI is not provisioned.
+    UnknownImsi,
+    /// The UE asks for an APN outside its profile.
+    ApnNotAllowed,
+    /// The gateway's IPv4 pool has no free address.
+    PoolExhausted,
+    /// The AAA names a gateway nobody answers at.
+    GwUnreachable,
+}
+
 pub async fn s2b(env: &Env) -> anyhow::Result<Outcome> {
-    attach(env, false).await
+    attach(env, false, Variant::Attach).await
 }
 
 pub async fn s2b_roaming(env: &Env) -> anyhow::Result<Outcome> {
-    attach(env, true).await
+    attach(env, true, Variant::Attach).await
 }
 
-async fn attach(env: &Env, roaming: bool) -> anyhow::Result<Outcome> {
+pub async fn failure(env: &Env, v: Variant) -> anyhow::Result<Outcome> {
+    attach(env, false, v).await
+}
+
+async fn attach(env: &Env, roaming: bool, variant: Variant) -> anyhow::Result<Outcome> {
     let home = world::start_aaa(
         &env.dir,
         "aaa",
@@ -110,11 +129,17 @@ async fn attach(env: &Env, roaming: bool) -> anyhow::Result<Outcome> {
     )
     .await?;
     let hgw_last = if roaming { 60 } else { 50 };
+    // the gateway the AAA names: nobody listens at .59
+    let named_gw = if variant == Variant::GwUnreachable {
+        59
+    } else {
+        hgw_last
+    };
     world::provision(
         &home,
         &format!(
             "internet=gw:{}{}",
-            addr(hgw_last),
+            addr(named_gw),
             if roaming { "+visited" } else { "" }
         ),
     )
@@ -143,13 +168,40 @@ async fn attach(env: &Env, roaming: bool) -> anyhow::Result<Outcome> {
     } else {
         None
     };
-    let hgw = start_gw(env, if roaming { "hgw" } else { "gw" }, hgw_last, 45, false).await?;
+    let v4_pool = if variant == Variant::PoolExhausted {
+        // one address, held by another subscriber (below)
+        "10.45.0.7-10.45.0.7/24"
+    } else {
+        "10.45.0.0/24"
+    };
+    let hgw = start_gw(
+        env,
+        if roaming { "hgw" } else { "gw" },
+        hgw_last,
+        v4_pool,
+        "2001:db8:45::/48",
+        false,
+    )
+    .await?;
+    if variant == Variant::PoolExhausted {
+        // the gateway's store says the one address is taken ("gw.ipv4" is its IPv4 pool)
+        hgw.store()
+            .pool_allocate("gw.ipv4", 1, "001010000000002/internet", 0)
+            .await
+            .context("filling the gateway's pool")?;
+    }
     let vgw = if roaming {
-        Some(start_gw(env, "vgw", 50, 46, true).await?)
+        Some(start_gw(env, "vgw", 50, "10.46.0.0/24", "2001:db8:46::/48", true).await?)
     } else {
         None
     };
-    let (mag, _notices) = Mag::bind(MagConfig::default(), SocketAddr::new(addr(20), PMIP), false)
+    // PBU retransmissions at 0.3 s, 0.6 s (a gateway that does not answer fails in ~1 s)
+    let mag_cfg = MagConfig {
+        initial_timeout: Duration::from_millis(300),
+        max_transmissions: 3,
+        ..MagConfig::default()
+    };
+    let (mag, _notices) = Mag::bind(mag_cfg, SocketAddr::new(addr(20), PMIP), false)
         .await
         .context("MAG")?;
     let (port, natt) = world::ike_ports();
@@ -200,10 +252,16 @@ peers = ["{aaa_host}"]
         .context("ePDG start")?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let ue_keys = env.dir.join("keys-ue");
+    let (imsi, apn) = match variant {
+        Variant::UnknownImsi => ("001010000000099", "internet"),
+        Variant::ApnNotAllowed => (world::IMSI, "ims"),
+        _ => (world::IMSI, "internet"),
+    };
     let mut ue = world::start_ue(
         addr(10),
         SocketAddr::new(addr(20), port),
-        "internet",
+        imsi,
+        apn,
         world::K,
         PSK,
         &ue_keys,
@@ -235,9 +293,47 @@ peers = ["{aaa_host}"]
             ("hgw".into(), "hGW".into()),
         ],
         key_dirs: vec![ue_keys, epdg_keys],
+        addresses: vec![(addr(59), "GW".into())],
         ..Default::default()
     };
     let tunnel_step = if roaming { 18 } else { 16 };
+    if variant != Variant::Attach {
+        // a failure: the refusal is the UE's last word; nothing may be left anywhere
+        let outcome = tokio::time::timeout(Duration::from_secs(15), ue.attached()).await;
+        match outcome {
+            Ok(AttachOutcome::Refused { notify, reason }) => {
+                let n = notify.map(|n| n.to_string()).unwrap_or_default();
+                out.note("UE", None, format!("refused: {n}"));
+                let want = expected_notify(variant).unwrap_or("");
+                out.check(
+                    n == want,
+                    format!(
+                        "the UE was refused with {want} (got {}; {reason})",
+                        if n.is_empty() { "none" } else { &n }
+                    ),
+                );
+            }
+            Ok(AttachOutcome::Attached { .. }) => {
+                out.note("UE", None, "attached");
+                out.check(false, "the UE was refused");
+            }
+            Err(_) => out.check(false, "the UE got an answer within 15 s"),
+        }
+        ue.handle.shutdown().await;
+        let left = leftovers(&epdg, &mag, &hgw, vgw.as_ref(), &home, visited.as_ref()).await;
+        out.check(
+            left.is_empty(),
+            if left.is_empty() {
+                "no state is left in any node".to_string()
+            } else {
+                format!("state left: {left}")
+            },
+        );
+        epdg.shutdown().await;
+        hgw.shutdown().await;
+        home.shutdown(Duration::from_secs(2)).await;
+        return Ok(out);
+    }
     match tokio::time::timeout(Duration::from_secs(15), ue.attached()).await {
         Ok(AttachOutcome::Attached { ip4, ip6, .. }) => {
             out.note(
@@ -271,46 +367,25 @@ peers = ["{aaa_host}"]
                 );
             }
         }
-        Ok(AttachOutcome::Refused { reason, .. }) => {
-            out.note("UE", None, format!("refused: {reason}"))
+        Ok(AttachOutcome::Refused { notify, reason }) => {
+            let n = notify.map(|n| n.to_string()).unwrap_or_default();
+            out.note("UE", None, format!("refused: {n} ({reason})"));
+            if let Some(want) = expected_notify(variant) {
+                out.check(
+                    n == want,
+                    format!(
+                        "the UE was refused with {want} (got {})",
+                        if n.is_empty() { "none" } else { &n }
+                    ),
+                );
+            }
         }
         Err(_) => out.note("UE", None, "no answer"),
     }
     // the UE detaches (IKE DELETE): the ePDG de-registers the binding and ends the AAA
     // session; nothing may be left in any node
     let _ = ue.detach().await;
-    let mut left = String::new();
-    for _ in 0..50 {
-        let e = epdg
-            .status()
-            .await
-            .map(|s| s.sessions + s.cleanups)
-            .unwrap_or(1);
-        let counts = [
-            ("ePDG sessions", e),
-            ("MAG sessions", mag.sessions().await),
-            ("home GW bindings", hgw.bindings()),
-            (
-                "visited GW bindings",
-                vgw.as_ref().map_or(0, |v| v.bindings()),
-            ),
-            ("home AAA conversations", home.conversations()),
-            (
-                "visited AAA conversations",
-                visited.as_ref().map_or(0, |v| v.conversations()),
-            ),
-        ];
-        left = counts
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(w, n)| format!("{w}: {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        if left.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let left = leftovers(&epdg, &mag, &hgw, vgw.as_ref(), &home, visited.as_ref()).await;
     out.note("UE", None, "detached (IKE DELETE)");
     out.check(
         left.is_empty(),
@@ -330,4 +405,56 @@ peers = ["{aaa_host}"]
     }
     home.shutdown(Duration::from_secs(2)).await;
     Ok(out)
+}
+
+/// The notify the UE must be refused with (docs/epdg.md).
+fn expected_notify(v: Variant) -> Option<&'static str> {
+    match v {
+        Variant::Attach => None,
+        Variant::UnknownImsi => Some("AUTHENTICATION_FAILED"),
+        Variant::ApnNotAllowed => Some("NO_APN_SUBSCRIPTION"),
+        Variant::PoolExhausted => Some("INTERNAL_ADDRESS_FAILURE"),
+        Variant::GwUnreachable => Some("NETWORK_FAILURE"),
+    }
+}
+
+/// What is still held anywhere ("" when nothing), after waiting up to 5 s for clean-ups.
+async fn leftovers(
+    epdg: &epdg::EpdgHandle,
+    mag: &Mag,
+    hgw: &GwNode,
+    vgw: Option<&GwNode>,
+    home: &mobstrap_node::aaa::AaaNode,
+    visited: Option<&mobstrap_node::aaa::AaaNode>,
+) -> String {
+    let mut left = String::new();
+    for _ in 0..50 {
+        let e = epdg
+            .status()
+            .await
+            .map(|s| s.sessions + s.cleanups)
+            .unwrap_or(1);
+        let counts = [
+            ("ePDG sessions", e),
+            ("MAG sessions", mag.sessions().await),
+            ("home GW bindings", hgw.bindings()),
+            ("visited GW bindings", vgw.map_or(0, |v| v.bindings())),
+            ("home AAA conversations", home.conversations()),
+            (
+                "visited AAA conversations",
+                visited.map_or(0, |v| v.conversations()),
+            ),
+        ];
+        left = counts
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(w, n)| format!("{w}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    left
 }

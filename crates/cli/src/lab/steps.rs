@@ -17,6 +17,8 @@ pub enum Pat {
     Ans(u32, Option<u32>),
     /// A PMIPv6 registration (lifetime > 0) by name (`PBU`, `PBA`).
     Pmip(&'static str),
+    /// A PBA with this status.
+    PbaStatus(u8),
 }
 
 /// One row of a rule table: a message from column `from` to column `to` matching `pat` is
@@ -170,6 +172,174 @@ pub const S2B_ROAMING: &[Rule] = &[
     ),
 ];
 
+/// The first steps every non-roaming table shares (1–2).
+macro_rules! ike_start {
+    () => {
+        [
+            r(1, "UE", "ePDG", Pat::Ike("IKE_SA_INIT", false, 0, None)),
+            r(1, "ePDG", "UE", Pat::Ike("IKE_SA_INIT", true, 0, None)),
+            r(2, "UE", "ePDG", Pat::Ike("IKE_AUTH", false, 1, None)),
+        ]
+    };
+}
+
+/// Unknown IMSI: the AAA answers the identity with an EAP-AKA failure notification (RFC 4187
+/// §6.3.1; 3–6), acknowledged by the UE (6–7), then fails the session with
+/// DIAMETER_ERROR_USER_UNKNOWN and EAP-Failure (8); the ePDG relays the EAP-Failure and the SA
+/// ends (13).
+pub const UNKNOWN_IMSI: &[Rule] = &{
+    let s = ike_start!();
+    [
+        s[0],
+        s[1],
+        s[2],
+        r(
+            3,
+            "ePDG",
+            "AAA",
+            Pat::Req(DER, Some("EAP-Response/Identity")),
+        ),
+        r(4, "AAA", "ePDG", Pat::Ans(DER, Some(1001))),
+        r(
+            5,
+            "ePDG",
+            "UE",
+            Pat::Ike("IKE_AUTH", true, 1, Some("EAP-Request/AKA-Notification")),
+        ),
+        r(
+            6,
+            "UE",
+            "ePDG",
+            Pat::Ike("IKE_AUTH", false, 2, Some("EAP-Response/AKA-Notification")),
+        ),
+        r(
+            7,
+            "ePDG",
+            "AAA",
+            Pat::Req(DER, Some("EAP-Response/AKA-Notification")),
+        ),
+        r(8, "AAA", "ePDG", Pat::Ans(DER, Some(5001))),
+        r(
+            13,
+            "ePDG",
+            "UE",
+            Pat::Ike("IKE_AUTH", true, 2, Some("EAP-Failure")),
+        ),
+    ]
+};
+
+/// Steps 3–8 of a successful EAP-AKA.
+macro_rules! eap_ok {
+    () => {
+        [
+            r(
+                3,
+                "ePDG",
+                "AAA",
+                Pat::Req(DER, Some("EAP-Response/Identity")),
+            ),
+            r(4, "AAA", "ePDG", Pat::Ans(DER, Some(1001))),
+            r(
+                5,
+                "ePDG",
+                "UE",
+                Pat::Ike("IKE_AUTH", true, 1, Some("EAP-Request/AKA-Challenge")),
+            ),
+            r(
+                6,
+                "UE",
+                "ePDG",
+                Pat::Ike("IKE_AUTH", false, 2, Some("EAP-Response/AKA-Challenge")),
+            ),
+            r(
+                7,
+                "ePDG",
+                "AAA",
+                Pat::Req(DER, Some("EAP-Response/AKA-Challenge")),
+            ),
+            r(8, "AAA", "ePDG", Pat::Ans(DER, Some(2001))),
+            r(9, "ePDG", "AAA", Pat::Req(AAR, None)),
+        ]
+    };
+}
+
+/// APN not allowed: the AAA answers the AAR with 5451 (10); instead of the EAP-Success the
+/// ePDG answers NO_APN_SUBSCRIPTION (13).
+pub const APN_NOT_ALLOWED: &[Rule] = &{
+    let (s, e) = (ike_start!(), eap_ok!());
+    [
+        s[0],
+        s[1],
+        s[2],
+        e[0],
+        e[1],
+        e[2],
+        e[3],
+        e[4],
+        e[5],
+        e[6],
+        r(10, "AAA", "ePDG", Pat::Ans(AAR, Some(5451))),
+        r(
+            13,
+            "ePDG",
+            "UE",
+            Pat::Ike("IKE_AUTH", true, 2, Some("NO_APN_SUBSCRIPTION")),
+        ),
+    ]
+};
+
+/// Pool exhausted: the PBA says 130 (12); the ePDG answers INTERNAL_ADDRESS_FAILURE (13).
+pub const POOL_EXHAUSTED: &[Rule] = &{
+    let (s, e) = (ike_start!(), eap_ok!());
+    [
+        s[0],
+        s[1],
+        s[2],
+        e[0],
+        e[1],
+        e[2],
+        e[3],
+        e[4],
+        e[5],
+        e[6],
+        r(10, "AAA", "ePDG", Pat::Ans(AAR, Some(2001))),
+        r(11, "ePDG", "GW", Pat::Pmip("PBU")),
+        r(12, "GW", "ePDG", Pat::PbaStatus(130)),
+        r(
+            13,
+            "ePDG",
+            "UE",
+            Pat::Ike("IKE_AUTH", true, 2, Some("INTERNAL_ADDRESS_FAILURE")),
+        ),
+    ]
+};
+
+/// Gateway unreachable: the PBU goes unanswered (11, retransmitted); the ePDG answers
+/// NETWORK_FAILURE (13).
+pub const GW_UNREACHABLE: &[Rule] = &{
+    let (s, e) = (ike_start!(), eap_ok!());
+    [
+        s[0],
+        s[1],
+        s[2],
+        e[0],
+        e[1],
+        e[2],
+        e[3],
+        e[4],
+        e[5],
+        e[6],
+        r(10, "AAA", "ePDG", Pat::Ans(AAR, Some(2001))),
+        r(11, "ePDG", "GW", Pat::Pmip("PBU")),
+        r(
+            13,
+            "ePDG",
+            "UE",
+            Pat::Ike("IKE_AUTH", true, 2, Some("NETWORK_FAILURE")),
+        ),
+    ]
+};
+
 fn matches(p: &Pat, k: &Kind) -> bool {
     match (p, k) {
         (
@@ -212,6 +382,9 @@ fn matches(p: &Pat, k: &Kind) -> bool {
             },
         ) => command == c && (res.is_none() || res == result),
         (Pat::Pmip(n), Kind::Pmip { name, lifetime, .. }) => name == n && *lifetime > 0,
+        (Pat::PbaStatus(s), Kind::Pmip { name, status, .. }) => {
+            name == "PBA" && *status == Some(*s)
+        }
         _ => false,
     }
 }

@@ -74,7 +74,7 @@ ipv6 = "2001:db8:45::/120"
     tokio::time::sleep(Duration::from_millis(300)).await;
     let ue_keys = env.dir.join("keys-ue");
     let epdg = std::net::SocketAddr::new(addr(20), port);
-    let mut ue = world::start_ue(addr(10), epdg, "internet", k, PSK, &ue_keys).await?;
+    let mut ue = world::start_ue(addr(10), epdg, world::IMSI, "internet", k, PSK, &ue_keys).await?;
     let mut out = Outcome {
         aliases: vec![
             ("ue".into(), "UE".into()),

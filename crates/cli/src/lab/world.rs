@@ -124,6 +124,7 @@ fn hex_key(s: &str) -> anyhow::Result<[u8; 16]> {
 pub async fn start_ue(
     ip: IpAddr,
     epdg: SocketAddr,
+    imsi: &str,
     apn: &str,
     k: &str,
     psk: &str,
@@ -144,11 +145,9 @@ psk = "{psk}"
 proposals = ["aes128gcm16-prfsha256-x25519"]
 request = ["ip4", "ip6"]
 keys_dir = "{keys}"
-retransmit_timeout = 1
-retransmit_tries = 3
 raw_esp = false
 [usim]
-imsi = "{IMSI}"
+imsi = "{imsi}"
 k = "{k}"
 opc = "{OPC}"
 realm = "{REALM}"
