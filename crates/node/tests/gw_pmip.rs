@@ -263,3 +263,100 @@ async fn roaming_chain_through_the_visited_gateway() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Two free loopback ports `p`, `p + 1` (signalling and user plane by convention).
+async fn port_pair() -> u16 {
+    for _ in 0..50 {
+        let a = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p < 65535
+            && tokio::net::UdpSocket::bind(("127.0.0.1", p + 1))
+                .await
+                .is_ok()
+        {
+            return p;
+        }
+    }
+    panic!("no free port pair");
+}
+
+fn ipv4_packet(src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
+    let mut p = vec![0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0];
+    p.extend_from_slice(&src.octets());
+    p.extend_from_slice(&dst.octets());
+    p.extend_from_slice(&[0x30, 0x39, 0x00, 0x35, 0, 8, 0, 0]);
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_plane_through_the_roaming_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let hp = port_pair().await;
+    // The home gateway's user plane is played by a socket on its port + 1 (the gw under test
+    // is the visited one; the home side's TUN needs privileges).
+    let mut hc = gw_config(dir.path(), "hgw", "ipv4 = \"10.46.0.0/24\"", "");
+    hc.pmip.listen = SocketAddr::from(([127, 0, 0, 1], hp));
+    let hgw = GwNode::start(hc).await.unwrap();
+    let home_data = tokio::net::UdpSocket::bind(("127.0.0.1", hp + 1))
+        .await
+        .unwrap();
+    let vp = port_pair().await;
+    let mut vc = gw_config(
+        dir.path(),
+        "vgw",
+        "",
+        &format!("[roaming]\nhome_port = {hp}\n"),
+    );
+    vc.pmip.listen = SocketAddr::from(([127, 0, 0, 1], vp));
+    vc.pmip.data_listen = Some(SocketAddr::from(([127, 0, 0, 1], vp + 1)));
+    let vgw = GwNode::start(vc).await.unwrap();
+    let (m, mut notices) = Mag::bind(MagConfig::default(), "127.0.0.1:0".parse().unwrap(), true)
+        .await
+        .unwrap();
+    let mut r = req(1, "internet", vgw.local_addr());
+    r.want_v6 = false;
+    r.home_gw = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let b = m.attach(r).await.unwrap();
+    let ue = b.v4.unwrap().0;
+    let server = Ipv4Addr::new(198, 51, 100, 1);
+
+    // Uplink: MAG → vGW → home gateway, the packet unchanged.
+    let up = ipv4_packet(ue, server);
+    assert!(m.uplink(&up).await);
+    let mut buf = [0u8; 2048];
+    let (n, from) = tokio::time::timeout(Duration::from_secs(3), home_data.recv_from(&mut buf))
+        .await
+        .expect("uplink reaches the home gateway")
+        .unwrap();
+    assert_eq!(&buf[..n], &up[..]);
+    assert_eq!(from, vgw.data_addr().unwrap());
+    // A packet whose source is not the UE's address is not sent.
+    assert!(
+        !m.uplink(&ipv4_packet(Ipv4Addr::new(10, 9, 9, 9), server))
+            .await
+    );
+
+    // Downlink: home gateway → vGW → MAG.
+    let down = ipv4_packet(server, ue);
+    home_data
+        .send_to(&down, vgw.data_addr().unwrap())
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(3), notices.recv())
+        .await
+        .expect("downlink reaches the MAG")
+        .unwrap();
+    assert_eq!(got, mobstrap_node::mag::MagNotice::Downlink(down));
+    // From anyone else: dropped.
+    let stranger = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    stranger
+        .send_to(&ipv4_packet(server, ue), vgw.data_addr().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), notices.recv())
+            .await
+            .is_err()
+    );
+    drop(hgw);
+}
