@@ -9,6 +9,7 @@ mod aaa;
 mod aka_vector;
 mod bench;
 mod decode;
+mod epdg;
 mod gw;
 mod ike;
 mod lab;
@@ -50,6 +51,8 @@ enum Command {
     /// Run the seed procedures end to end on loopback: ladder diagrams with seed step
     /// numbers and verdicts, an HTML report, a pcap with Wireshark keys.
     Lab(lab::Args),
+    /// Run the ePDG (IKEv2 for UEs, SWm to the AAA, PMIPv6 MAG to the gateways).
+    Epdg(epdg::Args),
     /// Attach as a UE through an ePDG (IKEv2 + EAP-AKA with a Milenage USIM, APN in IDr).
     Ue(ue::Args),
     /// Run the PDN gateway as PMIPv6 LMA / visited gateway (RFC 5213, RFC 5844, S6b).
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Command::Aaa(a) => aaa::run(a),
         Command::Lab(a) => lab::run(a),
         Command::Ue(a) => ue::run(a),
+        Command::Epdg(a) => epdg::run(a),
         Command::Gw(a) => gw::run(a),
     };
     match result {

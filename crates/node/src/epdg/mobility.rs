@@ -57,6 +57,12 @@ pub trait Mobility: Send + Sync + 'static {
     fn detach(&self, nai: &str, apn: &str) -> BoxFuture<'_, ()>;
     /// Bindings held (registered or in flight).
     fn bindings(&self) -> BoxFuture<'_, usize>;
+    /// User plane: a packet from a UE's Child SA (its source already checked against the
+    /// SA's selectors) into the PMIPv6 tunnel of its binding; `false` if it went nowhere.
+    fn uplink(&self, packet: Vec<u8>) -> BoxFuture<'_, bool> {
+        let _ = packet;
+        Box::pin(async { false })
+    }
 }
 
 /// PBA status 130, Insufficient resources (RFC 5213 §8.9): the gateway's pool is exhausted.

@@ -12,6 +12,7 @@
 pub mod config;
 pub mod mobility;
 pub mod node;
+pub mod pmip;
 pub mod resolve;
 pub mod swm;
 

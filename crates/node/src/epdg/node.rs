@@ -115,6 +115,7 @@ enum Internal {
 }
 
 enum Command {
+    Lost { nai: String, apn: String },
     Status(oneshot::Sender<EpdgStatus>),
     Shutdown(oneshot::Sender<()>),
 }
@@ -142,6 +143,18 @@ impl EpdgHandle {
             .send(Command::Status(tx))
             .map_err(|_| EpdgError::Stopped)?;
         rx.await.map_err(|_| EpdgError::Stopped)
+    }
+    /// The MAG lost a binding (refresh refused or unanswered): the UE's IKE SA is deleted
+    /// and its AAA session ended.
+    pub fn binding_lost(&self, nai: &str, apn: &str) {
+        let _ = self.tx.send(Command::Lost {
+            nai: nai.to_string(),
+            apn: apn.to_string(),
+        });
+    }
+    /// User plane: a packet from a gateway toward a UE (into its ESP SA).
+    pub fn downlink(&self, packet: Vec<u8>) {
+        self.ike.send_packet(packet);
     }
     /// Deletes every IKE SA, de-registers every binding, terminates every AAA session, and
     /// stops.
@@ -180,7 +193,21 @@ impl EpdgNode {
             relay.destination_host.clone(),
         );
         let resolver = GatewayResolver::new(&spec.dns_servers, spec.dns_timeout, spec.dns_prefer);
-        let (ike, ike_events) = IkeNode::start(spec.ike.node.clone()).await?;
+        let mut node_config = spec.ike.node.clone();
+        if node_config.tun.is_none() {
+            // user plane: decrypted packets from the UEs go to the MAG's tunnels
+            let (ptx, mut prx) = mpsc::channel::<Vec<u8>>(4096);
+            node_config.packet_sink = Some(ptx);
+            let m = mobility.clone();
+            tokio::spawn(async move {
+                while let Some(p) = prx.recv().await {
+                    if !m.uplink(p).await {
+                        metrics::counter!("mobstrap_epdg_uplink_dropped_total").increment(1);
+                    }
+                }
+            });
+        }
+        let (ike, ike_events) = IkeNode::start(node_config).await?;
         let (tx, rx) = mpsc::unbounded_channel();
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (int_tx, int_rx) = mpsc::unbounded_channel();
@@ -279,6 +306,7 @@ impl Driver {
                 c = commands.recv() => {
                     match c {
                         Some(Command::Status(tx)) => { let _ = tx.send(self.status()); }
+                        Some(Command::Lost { nai, apn }) => self.lost(&nai, &apn),
                         Some(Command::Shutdown(tx)) => {
                             self.shutdown(&mut ike_events, &mut internal).await;
                             let _ = tx.send(());
@@ -294,6 +322,19 @@ impl Driver {
                     if let Some(i) = i { self.internal(i); }
                 }
             }
+        }
+    }
+
+    fn lost(&mut self, nai: &str, apn: &str) {
+        let ids: Vec<SaId> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.binding.is_some() && s.nai == nai && s.apn.as_deref() == Some(apn))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            warn!(node = %self.name, sa = id, %nai, %apn, "PMIPv6 binding lost: deleting the IKE SA");
+            self.ike.delete(id);
         }
     }
 

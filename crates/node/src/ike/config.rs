@@ -1094,6 +1094,7 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
                 "ike-initiator".into()
             }
         }),
+        packet_sink: None,
     };
     Ok(IkeNodeSpec {
         node,

@@ -98,6 +98,10 @@ pub struct NodeConfig {
     pub keys_dir: Option<PathBuf>,
     /// A name for logs and metrics (`node` label).
     pub name: String,
+    /// Without a TUN: decrypted tunnel-mode packets go here instead (an ePDG hands them to
+    /// its PMIPv6 tunnel); a full channel drops the packet (`sink_full`). Packets the other
+    /// way enter with [`IkeHandle::send_packet`].
+    pub packet_sink: Option<mpsc::Sender<Vec<u8>>>,
 }
 
 impl NodeConfig {
@@ -110,6 +114,7 @@ impl NodeConfig {
             tun: None,
             keys_dir: None,
             name: "ike".into(),
+            packet_sink: None,
         }
     }
 }
@@ -212,6 +217,7 @@ enum Command {
     EapReply(SaId, EapReply),
     Addresses(SaId, Option<Addresses>),
     RefuseAuth(SaId, NotifyType),
+    Packet(Vec<u8>),
     Delete(SaId),
     Rekey(SaId),
     SendTransport {
@@ -272,6 +278,11 @@ impl IkeHandle {
     /// error notify (e.g. TS 24.302 NO_APN_SUBSCRIPTION); the SA closes.
     pub fn refuse_auth(&self, id: SaId, notify: NotifyType) {
         let _ = self.tx.send(Command::RefuseAuth(id, notify));
+    }
+    /// Sends an IP packet into the Child SA whose peer selectors hold its destination (the
+    /// TUN's job when there is one).
+    pub fn send_packet(&self, packet: Vec<u8>) {
+        let _ = self.tx.send(Command::Packet(packet));
     }
     /// Deletes an IKE SA (INFORMATIONAL DELETE to the peer).
     pub fn delete(&self, id: SaId) {
@@ -568,6 +579,9 @@ impl Driver {
             Command::Addresses(id, None) => {
                 self.dispatcher.fail_addresses(id, now);
             }
+            Command::Packet(p) => {
+                self.seal_and_send(&p).await;
+            }
             Command::RefuseAuth(id, t) => {
                 self.dispatcher.refuse_auth(id, t, now);
             }
@@ -751,6 +765,10 @@ impl Driver {
                                 }
                                 Err(e) => debug!(error = %e, "TUN write"),
                             }
+                        } else if let Some(sink) = &self.config.packet_sink {
+                            if sink.try_send(payload.to_vec()).is_err() {
+                                metrics::counter!("mobstrap_esp_dropped_total", "why" => "sink_full").increment(1);
+                            }
                         }
                     }
                     Mode::Transport => {
@@ -804,6 +822,22 @@ impl Driver {
             }
             self.out = out;
         }
+    }
+
+    /// An IP packet from the embedding function (no TUN): seal it into its Child SA.
+    async fn seal_and_send(&mut self, packet: &[u8]) {
+        let mut out = std::mem::take(&mut self.out);
+        match self.datapath.seal(packet, &mut out) {
+            Ok((tx, _)) => {
+                metrics::counter!("mobstrap_esp_packets_total", "dir" => "out").increment(1);
+                self.send_esp(tx, &out).await;
+            }
+            Err(e) => {
+                metrics::counter!("mobstrap_esp_dropped_total", "why" => "no_sa").increment(1);
+                debug!(?e, "outbound packet dropped");
+            }
+        }
+        self.out = out;
     }
 
     async fn send_esp(&mut self, tx: EspTx, data: &[u8]) {
