@@ -3,63 +3,20 @@
 //! function on its own loopback address.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use mobstrap_node::epdg::{self, EpdgNode, EpdgSpec, Mobility};
+use mobstrap_node::epdg::pmip::start_epdg;
+use mobstrap_node::epdg::{self, EpdgSpec};
 use mobstrap_node::gw::{GwConfig, GwNode};
 use mobstrap_node::mag::Mag;
 use mobstrap_node::ue::AttachOutcome;
-use mobstrap_proto::pmip::mag::{AttachRequest as PbuRequest, MagConfig};
-use mobstrap_proto::pmip::MnKey;
 
 use super::world::{self, addr};
 use super::{Env, Outcome};
 
 const PSK: &str = "lab-psk";
 const PMIP: u16 = 5436;
-
-/// The ePDG's MAG: `node::mag` behind the ePDG's `Mobility` interface.
-struct MagMobility(Mag);
-
-impl Mobility for MagMobility {
-    fn attach(
-        &self,
-        req: epdg::AttachRequest,
-    ) -> epdg::mobility::BoxFuture<'_, Result<epdg::Binding, epdg::AttachError>> {
-        Box::pin(async move {
-            let mut r = PbuRequest::new(
-                MnKey::new(req.nai.clone(), req.apn.clone()),
-                SocketAddr::new(req.lma, PMIP),
-            );
-            r.want_v4 = req.want_v4;
-            r.want_v6 = req.want_v6;
-            r.home_gw = req.home_gw;
-            match self.0.attach(r).await {
-                Ok(b) => Ok(epdg::Binding {
-                    hnp: b.hnp,
-                    v4: b.v4,
-                    lma: b.lma.ip(),
-                }),
-                Err(mobstrap_node::mag::AttachError::Status(s)) => {
-                    Err(epdg::AttachError::Status(s))
-                }
-                Err(mobstrap_node::mag::AttachError::Timeout) => Err(epdg::AttachError::Timeout),
-                Err(e) => Err(epdg::AttachError::Local(e.to_string())),
-            }
-        })
-    }
-    fn detach(&self, nai: &str, apn: &str) -> epdg::mobility::BoxFuture<'_, ()> {
-        let key = MnKey::new(nai, apn);
-        Box::pin(async move {
-            let _ = self.0.detach(key).await;
-        })
-    }
-    fn bindings(&self) -> epdg::mobility::BoxFuture<'_, usize> {
-        Box::pin(async move { self.0.sessions().await })
-    }
-}
 
 async fn start_gw(
     env: &Env,
@@ -195,15 +152,6 @@ async fn attach(env: &Env, roaming: bool, variant: Variant) -> anyhow::Result<Ou
     } else {
         None
     };
-    // PBU retransmissions at 0.3 s, 0.6 s (a gateway that does not answer fails in ~1 s)
-    let mag_cfg = MagConfig {
-        initial_timeout: Duration::from_millis(300),
-        max_transmissions: 3,
-        ..MagConfig::default()
-    };
-    let (mag, _notices) = Mag::bind(mag_cfg, SocketAddr::new(addr(20), PMIP), false)
-        .await
-        .context("MAG")?;
     let (port, natt) = world::ike_ports();
     let epdg_keys = env.dir.join("keys-epdg");
     std::fs::create_dir_all(&epdg_keys)?;
@@ -236,6 +184,11 @@ connect = "{aaa_ip}:{dport}"
 [diameter.default_route]
 action = "relay"
 peers = ["{aaa_host}"]
+[mag]
+# PBU retransmissions at 0.3 s and 0.9 s: a gateway that does not answer fails in ~2 s
+listen = "{ip}:{PMIP}"
+initial_timeout = 0.3
+max_transmissions = 3
 "#,
         ip = addr(20),
         keys = epdg_keys.display(),
@@ -247,9 +200,9 @@ peers = ["{aaa_host}"]
         },
     );
     let spec = EpdgSpec::from_toml(&text, &env.dir).context("ePDG config")?;
-    let (epdg, _events) = EpdgNode::start(spec, Arc::new(MagMobility(mag.clone())))
-        .await
-        .context("ePDG start")?;
+    // the whole ePDG, its MAG included, as `mobstrap epdg` runs it
+    let (epdg, _events, mobility) = start_epdg(spec).await.context("ePDG start")?;
+    let mag = mobility.mag;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let ue_keys = env.dir.join("keys-ue");
     let (imsi, apn) = match variant {
