@@ -309,6 +309,13 @@ max_transmissions = 3
                         .unwrap_or("(none)".into())
                 ),
             );
+            // the gateway counts the binding once its task has moved on from the PBA
+            for _ in 0..20 {
+                if hgw.bindings() == 1 && vgw.as_ref().is_none_or(|v| v.bindings() == 1) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             out.check(
                 hgw.bindings() == 1,
                 format!("home gateway holds {} binding(s)", hgw.bindings()),
