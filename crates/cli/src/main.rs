@@ -13,6 +13,7 @@ mod decode;
 mod epdg;
 mod gw;
 mod ike;
+mod lab;
 mod logging;
 mod samples;
 mod subscriber;
@@ -48,6 +49,9 @@ enum Command {
     Subscriber(subscriber::Args),
     /// Run the 3GPP AAA server with the embedded HSS (RADIUS, Diameter SWm/STa/S6b).
     Aaa(aaa::Args),
+    /// Run the seed procedures end to end on loopback: ladder diagrams with seed step
+    /// numbers and verdicts, an HTML report, a pcap with Wireshark keys.
+    Lab(lab::Args),
     /// Run the ePDG (IKEv2 for UEs, SWm to the AAA, PMIPv6 MAG to the gateways).
     Epdg(epdg::Args),
     /// Attach as a UE through an ePDG (IKEv2 + EAP-AKA with a Milenage USIM, APN in IDr).
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::Ike(a) => ike::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Aaa(a) => aaa::run(a),
+        Command::Lab(a) => lab::run(a),
         Command::Ue(a) => ue::run(a),
         Command::Epdg(a) => epdg::run(a),
         Command::Gw(a) => gw::run(a),

@@ -7,6 +7,7 @@
 //! * [`diameter`]: the Diameter node (TCP transport, peers, routing, proxying, client API)
 //!   that the AAA, the ePDG and the gateways are built on.
 //! * [`aaa`]: the 3GPP AAA server with an embedded HSS (`mobstrap aaa`).
+//! * [`trace`]: the message tap every socket reports to (`mobstrap lab`'s ladders and pcap).
 
 pub mod aaa;
 pub mod diameter;
@@ -15,4 +16,5 @@ pub mod gw;
 pub mod ike;
 pub mod mag;
 pub mod pmip_tunnel;
+pub mod trace;
 pub mod ue;

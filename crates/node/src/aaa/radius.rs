@@ -102,6 +102,11 @@ pub(crate) async fn serve(
                         continue;
                     }
                 };
+                if crate::trace::enabled() {
+                    if let Ok(l) = sock.local_addr() {
+                        crate::trace::udp(&core.host, crate::trace::Direction::Received, l, src, &buf[..n]);
+                    }
+                }
                 let started = Instant::now();
                 metrics::counter!("aaa_requests_total", "frontend" => "radius").increment(1);
                 datagram(&core, &mut engine, &sock, &done_tx, src, &buf[..n], started, port).await;
@@ -143,7 +148,7 @@ async fn datagram(
     };
     let (token, client, eap, state) = match got {
         Got::Reply(bytes) => {
-            send(sock, &bytes, src).await;
+            send(&core.host, sock, &bytes, src).await;
             return;
         }
         Got::Nothing => return,
@@ -154,7 +159,7 @@ async fn datagram(
         }
         Got::NotEap(token) => {
             tracing::info!(%src, "radius: Access-Request without EAP-Message rejected (only EAP is served)");
-            reject(engine, sock, token, None).await;
+            reject(core, engine, sock, token, None).await;
             return;
         }
         Got::Eap(t, c, e, s) => (t, c, e, s),
@@ -172,7 +177,7 @@ async fn datagram(
                     if c.owner != client {
                         core.radius_conversations.put(&k, c, now);
                         tracing::warn!(%src, client = %client, "radius: State of another client's conversation; rejected");
-                        reject(engine, sock, token, None).await;
+                        reject(core, engine, sock, token, None).await;
                         return;
                     }
                     (k, c, Input::Response(eap))
@@ -185,7 +190,7 @@ async fn datagram(
                 _ => {
                     tracing::info!(%src, client = %client, "radius: unknown or expired State; rejected");
                     metrics::counter!("aaa_radius_unknown_state_total").increment(1);
-                    reject(engine, sock, token, None).await;
+                    reject(core, engine, sock, token, None).await;
                     return;
                 }
             }
@@ -239,9 +244,15 @@ async fn datagram(
     }
 }
 
-async fn reject(engine: &mut RadiusServer, sock: &UdpSocket, token: Token, eap: Option<&[u8]>) {
+async fn reject(
+    core: &Core,
+    engine: &mut RadiusServer,
+    sock: &UdpSocket,
+    token: Token,
+    eap: Option<&[u8]>,
+) {
     match engine.respond(token, Outcome::Reject { eap }, 0) {
-        Ok(b) => send(sock, &b, token.source()).await,
+        Ok(b) => send(&core.host, sock, &b, token.source()).await,
         Err(e) => tracing::warn!("radius: {e}"),
     }
 }
@@ -301,12 +312,17 @@ async fn finish(core: &Core, engine: &mut RadiusServer, sock: &UdpSocket, d: Don
     metrics::histogram!("aaa_request_duration_seconds", "frontend" => "radius")
         .record(started.elapsed().as_secs_f64());
     match answer {
-        Ok(b) => send(sock, &b, token.source()).await,
+        Ok(b) => send(&core.host, sock, &b, token.source()).await,
         Err(e) => tracing::warn!("radius: {e}"),
     }
 }
 
-async fn send(sock: &UdpSocket, bytes: &[u8], to: SocketAddr) {
+async fn send(node: &str, sock: &UdpSocket, bytes: &[u8], to: SocketAddr) {
+    if crate::trace::enabled() {
+        if let Ok(l) = sock.local_addr() {
+            crate::trace::udp(node, crate::trace::Direction::Sent, l, to, bytes);
+        }
+    }
     if let Err(e) = sock.send_to(bytes, to).await {
         tracing::debug!(%to, error = %e, "radius send failed");
     }

@@ -217,6 +217,13 @@ pub(crate) async fn run(
     }
 }
 
+/// The message tap (`crate::trace`), named by our Diameter identity.
+fn tap(inner: &Inner, stream: &TcpStream, dir: crate::trace::Direction, bytes: &[u8]) {
+    if let (Ok(l), Ok(r)) = (stream.local_addr(), stream.peer_addr()) {
+        crate::trace::tcp(&inner.identity.origin_host, dir, l, r, bytes);
+    }
+}
+
 impl Task {
     fn flush(&mut self, stream: &TcpStream) -> io::Result<()> {
         loop {
@@ -225,7 +232,12 @@ impl Task {
                 return Ok(());
             }
             match stream.try_write(b) {
-                Ok(n) => self.engine.advance_transmit(n),
+                Ok(n) => {
+                    if crate::trace::enabled() {
+                        tap(&self.inner, stream, crate::trace::Direction::Sent, &b[..n]);
+                    }
+                    self.engine.advance_transmit(n)
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) => return Err(e),
             }
@@ -237,12 +249,17 @@ impl Task {
             if rbuf.capacity() - rbuf.len() < 16 * 1024 {
                 rbuf.reserve(64 * 1024);
             }
+            let before = rbuf.len();
             match stream.try_read_buf(rbuf) {
                 Ok(0) => {
                     self.engine.transport_closed();
                     return;
                 }
                 Ok(_) => {
+                    if crate::trace::enabled() {
+                        let got = &rbuf[before..];
+                        tap(&self.inner, stream, crate::trace::Direction::Received, got);
+                    }
                     if !self.frames(rbuf) {
                         return;
                     }

@@ -285,6 +285,15 @@ fn data_peer(sig: SocketAddr) -> SocketAddr {
 }
 
 impl Driver {
+    /// The message tap (`crate::trace`) on the signalling socket.
+    fn tap(&self, dir: crate::trace::Direction, peer: SocketAddr, b: &[u8]) {
+        if crate::trace::enabled() {
+            if let Ok(l) = self.sock.local_addr() {
+                crate::trace::udp(&self.ctx.name, dir, l, peer, b);
+            }
+        }
+    }
+
     async fn run(mut self, mut stop: oneshot::Receiver<()>) {
         let (done_tx, mut done_rx) = mpsc::channel::<Done>(4096);
         let mut buf = vec![0u8; 65536];
@@ -314,7 +323,10 @@ impl Driver {
             tokio::select! {
                 _ = &mut stop => break,
                 r = self.sock.recv_from(&mut buf) => match r {
-                    Ok((n, peer)) => self.signalling(&buf[..n], peer),
+                    Ok((n, peer)) => {
+                        self.tap(crate::trace::Direction::Received, peer, &buf[..n]);
+                        self.signalling(&buf[..n], peer)
+                    }
                     Err(e) => tracing::warn!(error = %e, "signalling socket"),
                 },
                 Some(d) = done_rx.recv() => {
@@ -360,6 +372,7 @@ impl Driver {
         while let Some(t) = self.lma.poll_transmit() {
             match pmip_tunnel::wrap_signalling(self.local, t.peer.ip(), &t.mh) {
                 Ok(b) => {
+                    self.tap(crate::trace::Direction::Sent, t.peer, &b);
                     if let Err(e) = self.sock.send_to(&b, t.peer).await {
                         tracing::warn!(peer = %t.peer, error = %e, "send");
                     }

@@ -695,6 +695,13 @@ impl Driver {
                     return;
                 }
             };
+            crate::trace::udp(
+                &self.config.name,
+                crate::trace::Direction::Received,
+                meta.local,
+                meta.remote,
+                &self.buf[..meta.len],
+            );
             let now = Instant::now();
             let port = meta.local.port();
             if port == natt && natt != ike {
@@ -836,6 +843,13 @@ impl Driver {
     async fn send_esp(&mut self, tx: EspTx, data: &[u8]) {
         if tx.udp_encap {
             if let Some(i) = self.socket_for(tx.local) {
+                crate::trace::udp(
+                    &self.config.name,
+                    crate::trace::Direction::Sent,
+                    tx.local,
+                    tx.remote,
+                    data,
+                );
                 if let Err(e) = self.sockets[i].send(data, tx.remote, tx.local.ip()).await {
                     debug!(error = %e, "ESP send");
                 }
@@ -874,6 +888,13 @@ impl Driver {
     async fn send_transmit(&mut self, t: Transmit) {
         match self.socket_for(t.local) {
             Some(i) => {
+                crate::trace::udp(
+                    &self.config.name,
+                    crate::trace::Direction::Sent,
+                    t.local,
+                    t.remote,
+                    &t.data,
+                );
                 if let Err(e) = self.sockets[i].send(&t.data, t.remote, t.local.ip()).await {
                     debug!(error = %e, local = %t.local, remote = %t.remote, "IKE send");
                 }
@@ -891,6 +912,13 @@ impl Driver {
         }
         for (local, remote) in due {
             if let Some(i) = self.socket_for(local) {
+                crate::trace::udp(
+                    &self.config.name,
+                    crate::trace::Direction::Sent,
+                    local,
+                    remote,
+                    &NAT_KEEPALIVE,
+                );
                 let _ = self.sockets[i]
                     .send(&NAT_KEEPALIVE, remote, local.ip())
                     .await;
@@ -1013,6 +1041,8 @@ impl Driver {
                 cfg,
                 packet,
             } => {
+                // keys exist from IKE_SA_INIT on: a capture of a failed EAP decrypts too
+                self.auto_keys(id);
                 let _ = self.events.send(NodeEvent::EapRelay {
                     id,
                     identity,

@@ -237,14 +237,17 @@ impl Driver {
                     Some(c) => self.command(c),
                 },
                 r = self.sock.recv_from(&mut buf) => match r {
-                    Ok((n, peer)) => match pmip_tunnel::unwrap_signalling(&buf[..n]) {
-                        Ok(mh) => {
-                            if let Err(e) = self.engine.handle(peer, mh, Instant::now()) {
-                                tracing::debug!(%peer, error = %e, "PBA ignored");
+                    Ok((n, peer)) => {
+                        self.tap(crate::trace::Direction::Received, peer, &buf[..n]);
+                        match pmip_tunnel::unwrap_signalling(&buf[..n]) {
+                            Ok(mh) => {
+                                if let Err(e) = self.engine.handle(peer, mh, Instant::now()) {
+                                    tracing::debug!(%peer, error = %e, "PBA ignored");
+                                }
                             }
+                            Err(e) => tracing::info!(%peer, error = %e, "PMIPv6 signalling dropped"),
                         }
-                        Err(e) => tracing::info!(%peer, error = %e, "PMIPv6 signalling dropped"),
-                    },
+                    }
                     Err(e) => tracing::warn!(error = %e, "MAG socket"),
                 },
                 _ = sleep => self.engine.handle_timeout(Instant::now()),
@@ -294,10 +297,20 @@ impl Driver {
         }
     }
 
+    /// The message tap (`crate::trace`) on the signalling socket, as node "mag".
+    fn tap(&self, dir: crate::trace::Direction, peer: SocketAddr, b: &[u8]) {
+        if crate::trace::enabled() {
+            if let Ok(l) = self.sock.local_addr() {
+                crate::trace::udp("mag", dir, l, peer, b);
+            }
+        }
+    }
+
     async fn flush(&mut self) {
         while let Some(t) = self.engine.poll_transmit() {
             match pmip_tunnel::wrap_signalling(self.local, t.peer.ip(), &t.mh) {
                 Ok(b) => {
+                    self.tap(crate::trace::Direction::Sent, t.peer, &b);
                     if let Err(e) = self.sock.send_to(&b, t.peer).await {
                         tracing::warn!(peer = %t.peer, error = %e, "PBU send");
                     }
