@@ -369,6 +369,8 @@ impl Driver {
     }
 
     async fn flush(&mut self, done: &mpsc::Sender<Done>) {
+        // The count first: a peer that has our PBA must see the binding counted.
+        self.bindings.store(self.lma.len(), Ordering::Relaxed);
         while let Some(t) = self.lma.poll_transmit() {
             match pmip_tunnel::wrap_signalling(self.local, t.peer.ip(), &t.mh) {
                 Ok(b) => {
