@@ -377,19 +377,7 @@ pub fn parse_ike_proposal(s: &str) -> Result<IkeProposal, String> {
             return Err(format!("unknown algorithm '{t}' in '{s}'"));
         }
     }
-    if p.encr.is_empty() {
-        return Err(format!("'{s}' has no encryption algorithm"));
-    }
-    let aead = p.encr.iter().all(|e| e.is_aead());
-    if p.encr.iter().any(|e| e.is_aead()) && !aead {
-        return Err(format!("'{s}' mixes AEAD and non-AEAD ciphers"));
-    }
-    if !aead && p.integ.is_empty() {
-        return Err(format!("'{s}' needs an integrity algorithm (e.g. sha256)"));
-    }
-    if aead && !p.integ.is_empty() {
-        return Err(format!("'{s}': AEAD takes no integrity algorithm"));
-    }
+    let aead = check_ciphers(s, &p.encr, &p.integ)?;
     if p.prf.is_empty() {
         if aead {
             return Err(format!("'{s}': AEAD needs a PRF (e.g. prfsha256)"));
@@ -401,6 +389,26 @@ pub fn parse_ike_proposal(s: &str) -> Result<IkeProposal, String> {
         return Err(format!("'{s}' has no DH group (e.g. x25519)"));
     }
     Ok(p)
+}
+
+/// The cipher rules IKE and ESP proposals share (RFC 7296 §3.3): at least one encryption
+/// algorithm; AEAD and non-AEAD ciphers not mixed; an integrity algorithm exactly when the
+/// ciphers are not AEAD. Returns whether the proposal is AEAD.
+fn check_ciphers(s: &str, encr: &[Encr], integ: &[Integ]) -> Result<bool, String> {
+    if encr.is_empty() {
+        return Err(format!("'{s}' has no encryption algorithm"));
+    }
+    let aead = encr.iter().all(|e| e.is_aead());
+    if encr.iter().any(|e| e.is_aead()) && !aead {
+        return Err(format!("'{s}' mixes AEAD and non-AEAD ciphers"));
+    }
+    if !aead && integ.is_empty() {
+        return Err(format!("'{s}' needs an integrity algorithm (e.g. sha256)"));
+    }
+    if aead && !integ.is_empty() {
+        return Err(format!("'{s}': AEAD takes no integrity algorithm"));
+    }
+    Ok(aead)
 }
 
 /// `aes128gcm16`, `aes128-sha256`, `aes128gcm16-esn`, `aes128-sha256-modp2048` (PFS).
@@ -426,13 +434,7 @@ pub fn parse_esp_proposal(s: &str) -> Result<EspProposal, String> {
             return Err(format!("unknown algorithm '{t}' in '{s}'"));
         }
     }
-    if p.encr.is_empty() {
-        return Err(format!("'{s}' has no encryption algorithm"));
-    }
-    let aead = p.encr.iter().all(|e| e.is_aead());
-    if !aead && p.integ.is_empty() {
-        return Err(format!("'{s}' needs an integrity algorithm (e.g. sha256)"));
-    }
+    check_ciphers(s, &p.encr, &p.integ)?;
     if p.esn.is_empty() {
         p.esn.push(false);
     }
@@ -1136,6 +1138,9 @@ mod tests {
         assert_eq!(p.dh, vec![Group::Ecp256, Group::Modp2048]);
         assert!(parse_ike_proposal("aes128gcm16-x25519").is_err());
         assert!(parse_ike_proposal("aes129-sha256-x25519").is_err());
+        for bad in ["aes128gcm16-sha256", "aes128gcm16-aes128-sha256", "aes128"] {
+            assert!(parse_esp_proposal(bad).is_err(), "{bad} accepted");
+        }
         let e = parse_esp_proposal("aes128-sha256-esn").unwrap();
         assert_eq!(e.esn, vec![true]);
         assert_eq!(
