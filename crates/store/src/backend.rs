@@ -1122,7 +1122,7 @@ impl SqliteBackend {
         &self.pool
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         // IMMEDIATE takes the write lock up front, so a transaction that reads before it
         // writes cannot fail with SQLITE_BUSY half way.
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
@@ -1307,7 +1307,7 @@ impl PgBackend {
         &self.pool
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         Ok(self.pool.begin().await?)
     }
 

@@ -126,9 +126,8 @@ struct Inner {
     db: Arc<AnyBackend>,
     cache: Cache,
     sqn: sqn::Allocator,
-    /// Serialises this process's pool allocations (they would all race for the lowest free
-    /// slot); other processes sharing the database are handled by the retry in `pool`.
-    pool_lock: tokio::sync::Mutex<()>,
+    /// The address-pool writer (group commit, [`pool`]).
+    pool: tokio::sync::mpsc::UnboundedSender<pool::PoolOp>,
 }
 
 /// A node's handle on the store: cheap to clone, shared by every task of the node.
@@ -158,6 +157,7 @@ impl Store {
         opts.sqn.validate()?;
         let db = Arc::new(AnyBackend::open(url, &opts.connect).await?);
         let sqn = sqn::Allocator::start(db.clone(), opts.sqn);
+        let pool = pool::start_writer(db.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
@@ -168,13 +168,13 @@ impl Store {
                     generation: AtomicU64::new(0),
                 },
                 sqn,
-                pool_lock: tokio::sync::Mutex::new(()),
+                pool,
             }),
         })
     }
 
-    pub(crate) fn pool_lock(&self) -> &tokio::sync::Mutex<()> {
-        &self.inner.pool_lock
+    pub(crate) fn pool_writer(&self) -> &tokio::sync::mpsc::UnboundedSender<pool::PoolOp> {
+        &self.inner.pool
     }
 
     /// The back end (for operations this facade does not wrap).

@@ -5,7 +5,11 @@
 //! also after a restart and from another node sharing PostgreSQL. Exhaustion is
 //! [`Error::PoolExhausted`] (the LMA answers PBA status 130).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::AnyBackend;
 use crate::{Error, Result, Store};
@@ -211,14 +215,258 @@ macro_rules! pool_sql {
     };
 }
 
+/// The lowest free slot of a pool (a scan of the pool's rows: only used when the allocation
+/// cursor wraps around the pool).
 const FIND_FREE: &str = "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pool_allocation WHERE pool = $1 AND slot = 0) \
      THEN 0 ELSE (SELECT MIN(a.slot + 1) FROM pool_allocation a WHERE a.pool = $1 \
      AND NOT EXISTS (SELECT 1 FROM pool_allocation b WHERE b.pool = a.pool AND b.slot = a.slot + 1)) END";
 
+/// Most pool operations committed in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// A pool write waiting for the writer.
+pub(crate) enum PoolOp {
+    Allocate {
+        pool: String,
+        size: u64,
+        owner: String,
+        expires_at: i64,
+        reply: oneshot::Sender<Result<u64>>,
+    },
+    Touch {
+        pool: String,
+        owner: String,
+        expires_at: i64,
+        reply: oneshot::Sender<Result<bool>>,
+    },
+    Release {
+        pool: String,
+        owner: String,
+        reply: oneshot::Sender<Result<bool>>,
+    },
+}
+
+/// What an operation came to, before the commit.
+enum Done {
+    Slot(Result<u64>),
+    Flag(bool),
+}
+
+/// The pool writer: a task that commits every pool write waiting at the moment in one
+/// transaction (the group commit: one fsync for a batch of attaches, not one each), and
+/// answers the waiters after the commit (a slot is durable before the gateway hands it
+/// out). Free slots are found from a cursor per pool (the slot after the last one taken,
+/// O(log n) per allocation); when the cursor reaches the end of the pool it starts again at
+/// the lowest free slot. So a released address is not handed out again until the pool has
+/// gone round once (or the node restarted), which also keeps a just-released address from
+/// reaching another UE at once. Several nodes on one PostgreSQL: a slot another node took
+/// makes the insert a no-op, and the cursor moves on.
+pub(crate) fn start_writer(db: Arc<AnyBackend>) -> mpsc::UnboundedSender<PoolOp> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<PoolOp>();
+    tokio::spawn(async move {
+        let mut cursors: HashMap<String, u64> = HashMap::new();
+        let mut ops: Vec<PoolOp> = Vec::with_capacity(MAX_BATCH);
+        while rx.recv_many(&mut ops, MAX_BATCH).await > 0 {
+            match commit(&db, &ops, &mut cursors).await {
+                Ok(done) => {
+                    for (op, d) in ops.drain(..).zip(done) {
+                        match (op, d) {
+                            (PoolOp::Allocate { reply, .. }, Done::Slot(r)) => {
+                                let _ = reply.send(r);
+                            }
+                            (PoolOp::Touch { reply, .. }, Done::Flag(f))
+                            | (PoolOp::Release { reply, .. }, Done::Flag(f)) => {
+                                let _ = reply.send(Ok(f));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Err(e) => {
+                    // Nothing of the batch is committed: every waiter gets the error, and the
+                    // cursors are re-read (they may have moved over rolled-back slots).
+                    tracing::error!(error = %e, ops = ops.len(), "pool write failed");
+                    cursors.clear();
+                    for op in ops.drain(..) {
+                        match op {
+                            PoolOp::Allocate { reply, .. } => {
+                                let _ = reply.send(Err(e.duplicate()));
+                            }
+                            PoolOp::Touch { reply, .. } | PoolOp::Release { reply, .. } => {
+                                let _ = reply.send(Err(e.duplicate()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    tx
+}
+
+/// Applies `ops` in one transaction; one [`Done`] per op, in order.
+async fn commit(
+    db: &AnyBackend,
+    ops: &[PoolOp],
+    cursors: &mut HashMap<String, u64>,
+) -> Result<Vec<Done>> {
+    macro_rules! body {
+        ($tx:ident) => {{
+            let mut done = Vec::with_capacity(ops.len());
+            for op in ops {
+                done.push(match op {
+                    PoolOp::Allocate {
+                        pool,
+                        size,
+                        owner,
+                        expires_at,
+                        ..
+                    } => {
+                        // owner's slot, if it holds one
+                        let q = "SELECT slot FROM pool_allocation WHERE pool = $1 AND owner = $2";
+                        let held: Option<i64> = sqlx::query_scalar(q)
+                            .bind(pool)
+                            .bind(owner)
+                            .fetch_optional(&mut *$tx)
+                            .await?;
+                        if let Some(s) = held {
+                            let q = "UPDATE pool_allocation SET expires_at = $1 WHERE pool = $2 AND owner = $3";
+                            sqlx::query(q)
+                                .bind(expires_at)
+                                .bind(pool)
+                                .bind(owner)
+                                .execute(&mut *$tx)
+                                .await?;
+                            Done::Slot(Ok(s as u64))
+                        } else {
+                            let mut result = Err(Error::PoolExhausted { pool: pool.clone() });
+                            let mut cursor = match cursors.get(pool.as_str()) {
+                                Some(c) => Some(*c),
+                                None => {
+                                    let q = "SELECT MAX(slot) FROM pool_allocation WHERE pool = $1";
+                                    let m: Option<i64> = sqlx::query_scalar(q)
+                                        .bind(pool)
+                                        .fetch_one(&mut *$tx)
+                                        .await?;
+                                    Some(m.map_or(0, |m| m as u64 + 1))
+                                }
+                            };
+                            let mut purged = false;
+                            // Bounded: each try either inserts, moves the cursor past a
+                            // taken slot, or falls back to the scan (at most twice).
+                            for _ in 0..64 {
+                                let slot = match cursor {
+                                    Some(c) if c < *size => c,
+                                    _ => {
+                                        let free: Option<i64> = sqlx::query_scalar(FIND_FREE)
+                                            .bind(pool)
+                                            .fetch_one(&mut *$tx)
+                                            .await?;
+                                        match free {
+                                            Some(s) if s >= 0 && (s as u64) < *size => s as u64,
+                                            _ if !purged => {
+                                                purged = true;
+                                                let q = "DELETE FROM pool_allocation WHERE pool = $1 \
+                                                         AND expires_at > 0 AND expires_at <= $2";
+                                                sqlx::query(q)
+                                                    .bind(pool)
+                                                    .bind(crate::unix_now())
+                                                    .execute(&mut *$tx)
+                                                    .await?;
+                                                cursor = None;
+                                                continue;
+                                            }
+                                            _ => break,
+                                        }
+                                    }
+                                };
+                                let ins = "INSERT INTO pool_allocation (pool, slot, owner, expires_at) \
+                                           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+                                let n = sqlx::query(ins)
+                                    .bind(pool)
+                                    .bind(slot as i64)
+                                    .bind(owner)
+                                    .bind(expires_at)
+                                    .execute(&mut *$tx)
+                                    .await?
+                                    .rows_affected();
+                                if n == 1 {
+                                    cursor = Some(slot + 1);
+                                    result = Ok(slot);
+                                    break;
+                                }
+                                // Another node took the slot, or allocated for this owner.
+                                let again: Option<i64> = sqlx::query_scalar(q)
+                                    .bind(pool)
+                                    .bind(owner)
+                                    .fetch_optional(&mut *$tx)
+                                    .await?;
+                                if let Some(s) = again {
+                                    result = Ok(s as u64);
+                                    break;
+                                }
+                                cursor = Some(slot + 1);
+                            }
+                            match cursor {
+                                Some(c) => {
+                                    cursors.insert(pool.clone(), c);
+                                }
+                                None => {
+                                    cursors.remove(pool.as_str());
+                                }
+                            }
+                            Done::Slot(result)
+                        }
+                    }
+                    PoolOp::Touch {
+                        pool,
+                        owner,
+                        expires_at,
+                        ..
+                    } => {
+                        let q = "UPDATE pool_allocation SET expires_at = $1 WHERE pool = $2 AND owner = $3";
+                        let n = sqlx::query(q)
+                            .bind(expires_at)
+                            .bind(pool)
+                            .bind(owner)
+                            .execute(&mut *$tx)
+                            .await?
+                            .rows_affected();
+                        Done::Flag(n > 0)
+                    }
+                    PoolOp::Release { pool, owner, .. } => {
+                        let q = "DELETE FROM pool_allocation WHERE pool = $1 AND owner = $2";
+                        let n = sqlx::query(q)
+                            .bind(pool)
+                            .bind(owner)
+                            .execute(&mut *$tx)
+                            .await?
+                            .rows_affected();
+                        Done::Flag(n > 0)
+                    }
+                });
+            }
+            $tx.commit().await?;
+            Ok(done)
+        }};
+    }
+    match db {
+        AnyBackend::Sqlite(b) => {
+            let mut tx = b.begin_write().await?;
+            body!(tx)
+        }
+        AnyBackend::Postgres(b) => {
+            let mut tx = b.begin_write().await?;
+            body!(tx)
+        }
+    }
+}
+
 impl Store {
-    /// The slot `owner` holds in `pool`, allocating the lowest free one if it holds none
-    /// (`size` slots exist). `expires_at` (Unix seconds, 0 = never) is set or refreshed; expired
-    /// slots of other owners are reclaimed when the pool is full.
+    /// The slot `owner` holds in `pool`, allocating a free one if it holds none (`size`
+    /// slots exist). `expires_at` (Unix seconds, 0 = never) is set or refreshed; expired
+    /// slots are reclaimed when the pool is full. Committed (group commit, see
+    /// [`start_writer`]) before it returns.
     pub async fn pool_allocate(
         &self,
         pool: &str,
@@ -226,49 +474,17 @@ impl Store {
         owner: &str,
         expires_at: i64,
     ) -> Result<u64> {
-        if let Some(slot) = self.pool_lookup(pool, owner).await? {
-            self.pool_touch(pool, owner, expires_at).await?;
-            return Ok(slot);
-        }
-        let _serial = self.pool_lock().lock().await;
-        for attempt in 0..32 {
-            if let Some(slot) = self.pool_lookup(pool, owner).await? {
-                self.pool_touch(pool, owner, expires_at).await?;
-                return Ok(slot);
-            }
-            let free: Option<i64> = pool_sql!(self.backend(), |p| sqlx::query_scalar(FIND_FREE)
-                .bind(pool)
-                .fetch_one(p)
-                .await?);
-            let slot = match free {
-                Some(s) if s >= 0 && (s as u64) < size => s,
-                _ => {
-                    if attempt == 0 && self.pool_purge_expired(crate::unix_now()).await? > 0 {
-                        continue;
-                    }
-                    return Err(Error::PoolExhausted {
-                        pool: pool.to_owned(),
-                    });
-                }
-            };
-            let ins = "INSERT INTO pool_allocation (pool, slot, owner, expires_at) VALUES ($1, $2, $3, $4) \
-                       ON CONFLICT DO NOTHING";
-            let n = pool_sql!(self.backend(), |p| sqlx::query(ins)
-                .bind(pool)
-                .bind(slot)
-                .bind(owner)
-                .bind(expires_at)
-                .execute(p)
-                .await?
-                .rows_affected());
-            if n == 1 {
-                return Ok(slot as u64);
-            }
-            // Another node took the slot (or allocated for this owner): look again.
-        }
-        Err(Error::PoolExhausted {
-            pool: pool.to_owned(),
-        })
+        let (reply, rx) = oneshot::channel();
+        self.pool_writer()
+            .send(PoolOp::Allocate {
+                pool: pool.to_owned(),
+                size,
+                owner: owner.to_owned(),
+                expires_at,
+                reply,
+            })
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
     }
 
     /// The slot `owner` holds in `pool`.
@@ -282,29 +498,31 @@ impl Store {
         Ok(s.map(|s| s as u64))
     }
 
-    /// Sets the expiry of `owner`'s slot.
+    /// Sets the expiry of `owner`'s slot (group-committed); whether it holds one.
     pub async fn pool_touch(&self, pool: &str, owner: &str, expires_at: i64) -> Result<bool> {
-        let q = "UPDATE pool_allocation SET expires_at = $1 WHERE pool = $2 AND owner = $3";
-        let n = pool_sql!(self.backend(), |p| sqlx::query(q)
-            .bind(expires_at)
-            .bind(pool)
-            .bind(owner)
-            .execute(p)
-            .await?
-            .rows_affected());
-        Ok(n > 0)
+        let (reply, rx) = oneshot::channel();
+        self.pool_writer()
+            .send(PoolOp::Touch {
+                pool: pool.to_owned(),
+                owner: owner.to_owned(),
+                expires_at,
+                reply,
+            })
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
     }
 
-    /// Frees `owner`'s slot; whether it had one.
+    /// Frees `owner`'s slot (group-committed); whether it had one.
     pub async fn pool_release(&self, pool: &str, owner: &str) -> Result<bool> {
-        let q = "DELETE FROM pool_allocation WHERE pool = $1 AND owner = $2";
-        let n = pool_sql!(self.backend(), |p| sqlx::query(q)
-            .bind(pool)
-            .bind(owner)
-            .execute(p)
-            .await?
-            .rows_affected());
-        Ok(n > 0)
+        let (reply, rx) = oneshot::channel();
+        self.pool_writer()
+            .send(PoolOp::Release {
+                pool: pool.to_owned(),
+                owner: owner.to_owned(),
+                reply,
+            })
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
     }
 
     /// Slots allocated in `pool`.

@@ -727,7 +727,8 @@ mod pools {
         allocate_release_exhaust,
         survives_reopen,
         expiry_reclaims,
-        concurrent_owners
+        concurrent_owners,
+        two_nodes
     );
 
     async fn allocate_release_exhaust(url: &str) {
@@ -791,7 +792,10 @@ mod pools {
         let s = Store::open(url).await.unwrap();
         assert_eq!(s.pool_lookup("v6", "u3").await.unwrap(), Some(3));
         assert_eq!(s.pool_allocate("v6", 1 << 16, "u4", 0).await.unwrap(), 4);
-        assert_eq!(s.pool_allocate("v6", 1 << 16, "new", 0).await.unwrap(), 2);
+        // new owners continue after the highest slot; the freed slot 2 waits until the
+        // cursor wraps around the pool
+        assert_eq!(s.pool_allocate("v6", 1 << 16, "new", 0).await.unwrap(), 5);
+        assert_eq!(s.pool_allocate("v6", 6, "new2", 0).await.unwrap(), 2);
     }
 
     async fn expiry_reclaims(url: &str) {
@@ -832,6 +836,28 @@ mod pools {
         let slots: HashSet<u64> = by_owner.values().copied().collect();
         assert_eq!(slots.len(), 20, "distinct slots");
         assert_eq!(s.pool_count("c").await.unwrap(), 20);
+    }
+
+    /// Two stores on one database (two gateway nodes): their cursors start at the same slot
+    /// and collide; every owner still gets its own slot.
+    async fn two_nodes(url: &str) {
+        let a = Store::open(url).await.unwrap();
+        let b = Store::open(url).await.unwrap();
+        let mut tasks = vec![];
+        for i in 0..60 {
+            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tasks.push(tokio::spawn(async move {
+                s.pool_allocate("n", 1000, &format!("o{i}"), 0)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut slots = HashSet::new();
+        for t in tasks {
+            assert!(slots.insert(t.await.unwrap()), "a slot handed out twice");
+        }
+        assert_eq!(a.pool_count("n").await.unwrap(), 60);
+        assert_eq!(b.pool_list("n").await.unwrap().len(), 60);
     }
 
     #[test]
