@@ -32,6 +32,9 @@ enum What {
     /// Full EAP-AKA / AKA' authentications per second against `mobstrap aaa` (RADIUS or
     /// Diameter SWm), the AAA in-process with a SQLite store unless --server.
     Aaa(crate::bench_aaa::AaaArgs),
+    /// Full S2b attaches per second (IKEv2 + EAP-AKA + Diameter SWm + PBU/PBA) through
+    /// `mobstrap epdg`, `aaa` and `gw` run as processes, with memory and CPU per UE.
+    Attach(crate::bench_attach::AttachArgs),
 }
 
 #[derive(clap::Args)]
@@ -66,6 +69,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     match a.what {
         What::Ike(a) => ike(a),
         What::Aaa(a) => crate::bench_aaa::aaa(a),
+        What::Attach(a) => crate::bench_attach::attach_bench(a),
     }
 }
 

@@ -41,10 +41,10 @@ const K: [u8; 16] = [
     0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f, 0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc,
 ];
 /// OPc of every bench subscriber (test set 1).
-const OPC: [u8; 16] = [
+pub(crate) const OPC: [u8; 16] = [
     0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e, 0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf,
 ];
-const REALM: &str = "nai.epc.mnc001.mcc001.3gppnetwork.org";
+pub(crate) const REALM: &str = "nai.epc.mnc001.mcc001.3gppnetwork.org";
 const SERVER_HOST: &str = "aaa.bench.example";
 const BENCH_REALM: &str = "bench.example";
 
@@ -102,11 +102,11 @@ pub struct AaaArgs {
     quiet: bool,
 }
 
-fn imsi(n: u64) -> String {
+pub(crate) fn imsi(n: u64) -> String {
     format!("00101{n:010}")
 }
 
-fn k_of(n: u64) -> [u8; 16] {
+pub(crate) fn k_of(n: u64) -> [u8; 16] {
     let mut k = K;
     k[8..].copy_from_slice(&n.to_be_bytes());
     k
@@ -131,12 +131,13 @@ fn ue(n: u64, prime: bool) -> AkaEapPeer {
     )
 }
 
-async fn provision(url: &str, n: u64) -> anyhow::Result<()> {
+/// Subscribers 0..n (IMSI 00101 + 10 digits, K of [`k_of`], OPc of test set 1) with these
+/// APN profiles (`internet=gw:192.0.2.10`).
+pub(crate) async fn provision(url: &str, n: u64, apns: &str) -> anyhow::Result<()> {
     let store = Store::open(url)
         .await
         .with_context(|| format!("store {url}"))?;
-    let apns =
-        ApnProfile::parse_list("apns", "internet=gw:192.0.2.10").map_err(|e| anyhow!("{e}"))?;
+    let apns = ApnProfile::parse_list("apns", apns).map_err(|e| anyhow!("{e}"))?;
     let access = AccessType::parse_list("access_types", "all").map_err(|e| anyhow!("{e}"))?;
     let mut batch = Vec::with_capacity(10_000);
     for i in 0..n {
@@ -334,7 +335,7 @@ fn run(a: &AaaArgs, url: Option<&str>) -> anyhow::Result<ExitCode> {
         .context("client runtime")?;
     if let Some(url) = url {
         let t = Instant::now();
-        client_rt.block_on(provision(url, a.subscribers))?;
+        client_rt.block_on(provision(url, a.subscribers, "internet=gw:192.0.2.10"))?;
         crate::outln!(
             "bench aaa: {} subscribers provisioned in {} ({:.1} s)",
             a.subscribers,

@@ -45,6 +45,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("metrics exporter on {addr}"))?;
         }
         let (epdg, mut events, _mag) = start_epdg(spec).await?;
+        crate::outln!("epdg: ready");
         let stop = crate::logging::terminated();
         tokio::pin!(stop);
         loop {

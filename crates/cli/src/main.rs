@@ -9,6 +9,7 @@ mod aaa;
 mod aka_vector;
 mod bench;
 mod bench_aaa;
+mod bench_attach;
 mod decode;
 mod epdg;
 mod gw;

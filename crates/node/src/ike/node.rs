@@ -212,6 +212,7 @@ enum Command {
     Connect {
         remote: SocketAddr,
         eap: Option<Box<dyn EapPeer>>,
+        local_id: Option<Identity>,
         reply: oneshot::Sender<Result<SaId, NodeError>>,
     },
     EapReply(SaId, EapReply),
@@ -256,9 +257,25 @@ impl IkeHandle {
         remote: SocketAddr,
         eap: Option<Box<dyn EapPeer>>,
     ) -> Result<SaId, NodeError> {
+        self.connect_as(remote, eap, None).await
+    }
+
+    /// [`IkeHandle::connect`] with this SA's own identity (IDi) instead of the configured
+    /// one: one node initiating for many UEs (`mobstrap bench attach`), each with its NAI.
+    pub async fn connect_as(
+        &self,
+        remote: SocketAddr,
+        eap: Option<Box<dyn EapPeer>>,
+        local_id: Option<Identity>,
+    ) -> Result<SaId, NodeError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Command::Connect { remote, eap, reply })
+            .send(Command::Connect {
+                remote,
+                eap,
+                local_id,
+                reply,
+            })
             .map_err(|_| NodeError::Stopped)?;
         rx.await.map_err(|_| NodeError::Stopped)?
     }
@@ -566,8 +583,13 @@ impl Driver {
     async fn command(&mut self, c: Command) -> bool {
         let now = Instant::now();
         match c {
-            Command::Connect { remote, eap, reply } => {
-                let r = self.connect(remote, eap, now);
+            Command::Connect {
+                remote,
+                eap,
+                local_id,
+                reply,
+            } => {
+                let r = self.connect(remote, eap, local_id, now);
                 let _ = reply.send(r);
             }
             Command::EapReply(id, r) => {
@@ -633,6 +655,7 @@ impl Driver {
         &mut self,
         remote: SocketAddr,
         eap: Option<Box<dyn EapPeer>>,
+        local_id: Option<Identity>,
         now: Instant,
     ) -> Result<SaId, NodeError> {
         let port = self.config.engine.ports.ike;
@@ -647,7 +670,9 @@ impl Driver {
             None => route_source(remote)?,
         };
         let local = SocketAddr::new(ip, port);
-        let id = self.dispatcher.connect(now, local, remote, eap)?;
+        let id = self
+            .dispatcher
+            .connect_as(now, local, remote, eap, local_id)?;
         info!(node = %self.config.name, sa = id, %local, %remote, "initiating IKE SA");
         metrics::counter!("mobstrap_ike_initiated_total", "node" => self.config.name.clone())
             .increment(1);

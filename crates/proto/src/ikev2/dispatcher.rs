@@ -253,8 +253,24 @@ impl Dispatcher {
         remote: SocketAddr,
         eap: Option<Box<dyn EapPeer>>,
     ) -> Result<SaId, Error> {
+        self.connect_as(now, local, remote, eap, None)
+    }
+
+    /// [`Dispatcher::connect`] with this SA's own identity (IDi) instead of the
+    /// configuration's: one initiator node for many UEs, each with its NAI.
+    pub fn connect_as(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        eap: Option<Box<dyn EapPeer>>,
+        local_id: Option<super::Identity>,
+    ) -> Result<SaId, Error> {
         let rng = self.sa_rng();
-        let sa = IkeSa::initiate(self.config.clone(), rng, eap, local, remote, now)?;
+        let mut sa = IkeSa::initiate(self.config.clone(), rng, eap, local, remote, now)?;
+        if let Some(id) = local_id {
+            sa.set_local_id(id);
+        }
         let id = self.next_id;
         self.next_id += 1;
         let spi = sa.local_spi();

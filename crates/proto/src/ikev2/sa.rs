@@ -340,6 +340,9 @@ struct OldSa {
 /// One IKE SA. See the module documentation.
 pub struct IkeSa {
     config: Arc<Config>,
+    /// This SA's own identity when it differs from [`Config::local_id`] (an initiator node
+    /// running many UEs, each with its NAI as IDi).
+    local_id: Option<Box<Identity>>,
     rng: Box<dyn RngCore + Send>,
     role: Role,
     state: State,
@@ -470,6 +473,7 @@ impl IkeSa {
     ) -> Self {
         IkeSa {
             config,
+            local_id: None,
             rng,
             role,
             state: State::InitSent,
@@ -547,6 +551,17 @@ impl IkeSa {
         }));
         sa.send_init_request(now)?;
         Ok(sa)
+    }
+
+    /// Sets this SA's own identity (IDi), instead of [`Config::local_id`]; before the
+    /// IKE_AUTH request leaves (right after [`IkeSa::initiate`]).
+    pub fn set_local_id(&mut self, id: Identity) {
+        self.local_id = Some(Box::new(id));
+    }
+
+    /// The identity this SA authenticates as.
+    pub fn local_id(&self) -> &Identity {
+        self.local_id.as_deref().unwrap_or(&self.config.local_id)
     }
 
     // ----- public accessors -----
@@ -1931,7 +1946,7 @@ impl IkeSa {
     /// Our AUTH payload data with PSK, signature, or (after EAP) the MSK.
     fn our_auth(&self, eap_key: Option<&[u8]>) -> Result<(AuthMethod, Vec<u8>), Error> {
         let config = &self.config;
-        let id = &config.local_id;
+        let id = self.local_id();
         let input = self.auth_input(true, id).ok_or(Error::State("no keys"))?;
         if let Some(k) = eap_key {
             return Ok((AuthMethod::SharedKeyMic, input.shared_key(k)));
@@ -1984,8 +1999,9 @@ impl IkeSa {
             _ => Vec::new(),
         };
         let certreq = auth::certreq_data(&config);
+        let my_id = self.local_id().clone();
         let mut pl: Vec<Payload<'_>> = Vec::with_capacity(12);
-        pl.push(Payload::new(PayloadBody::IdI(config.local_id.to_payload())));
+        pl.push(Payload::new(PayloadBody::IdI(my_id.to_payload())));
         for c in &chain {
             pl.push(Payload::new(PayloadBody::Cert(Cert::new(
                 CertEncoding::X509Signature,
@@ -2386,7 +2402,7 @@ impl IkeSa {
                 prf: mobstrap_crypto::ikev2::Prf::HmacSha256,
                 dh: Group::Curve25519,
             }),
-            local_id: self.config.local_id.clone(),
+            local_id: self.local_id().clone(),
             peer_id: self
                 .peer_id
                 .clone()

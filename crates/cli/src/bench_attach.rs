@@ -1,0 +1,668 @@
+//! `mobstrap bench attach --ues N`: full S2b attaches per second (seed 002: IKE_SA_INIT,
+//! IKE_AUTH with EAP-AKA relayed over Diameter SWm DER/DEA, AAR/AAA for the gateway,
+//! PBU/PBA, CFG_REPLY with the addresses), p50/p99 attach latency, and memory and CPU per
+//! attached UE in every network node (issue #5).
+//!
+//! The network side is the real thing, as an operator runs it: `mobstrap aaa`, `mobstrap gw`
+//! and `mobstrap epdg` as three child processes of this binary, on their own loopback
+//! addresses, with configuration files and SQLite stores in a temporary directory (`--dir`
+//! keeps them). The N subscribers are provisioned in the AAA's store before it starts. This
+//! process is the UE side: `--initiators` IKE initiator nodes, each running many UEs (one
+//! IKE SA per UE, each with its own Milenage USIM and its NAI as IDi), `--window` attaches
+//! in flight per node. Every UE stays attached until the end (as strongSwan's load tester
+//! keeps its SAs), so the nodes' resident-set growth divided by N is the memory an attached
+//! UE costs; the node processes' CPU time (schedstat of all their threads) divided by N is
+//! the CPU an attach costs each node. An attach counts when the UE holds its Child SA and an
+//! IPv4 address and IPv6 prefix from the gateway's pools; the bench checks that no address
+//! was handed out twice.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use mobstrap_node::ike::app::usim_peer;
+use mobstrap_node::ike::config::UsimSpec;
+use mobstrap_node::ike::{IkeHandle, IkeNode, NodeEvent};
+use mobstrap_node::ue::UeSpec;
+use mobstrap_proto::eap::Method;
+use mobstrap_proto::ikev2::{Identity, Lifetime, SaId};
+
+use crate::bench_aaa::{imsi, k_of, provision, OPC, REALM};
+
+#[derive(clap::Args)]
+pub struct AttachArgs {
+    /// UEs to attach (each with its own subscriber).
+    #[arg(long, default_value_t = 10_000)]
+    ues: u64,
+    /// UE-side IKE initiator nodes (each on its own loopback address).
+    #[arg(long, default_value_t = 4)]
+    initiators: u32,
+    /// Attaches in flight per initiator node.
+    #[arg(long, default_value_t = 32)]
+    window: u64,
+    /// IKE proposal (strongSwan notation) of the UEs.
+    #[arg(long, default_value = "aes128gcm16-prfsha256-x25519")]
+    proposal: String,
+    /// The ePDG's IKE port (NAT-T: the next one).
+    #[arg(long, default_value_t = 20500)]
+    port: u16,
+    /// Keep the nodes' configuration, stores and logs in this directory (default: a
+    /// temporary directory, removed afterwards).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Log level of the nodes (their logs go to DIR/*.log).
+    #[arg(long, default_value = "warn")]
+    log: String,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+const PSK: &str = "bench-attach-psk";
+const HOME_REALM: &str = "bench.example";
+
+/// The loopback addresses of this run: nodes in 127.66.X.0/24, UEs in 127.67.X.0/24.
+fn net(pid: u32) -> (u8, Ipv4Addr, Ipv4Addr, Ipv4Addr) {
+    let x = (pid % 250) as u8;
+    (
+        x,
+        Ipv4Addr::new(127, 66, x, 20), // ePDG (IKE, MAG)
+        Ipv4Addr::new(127, 66, x, 40), // AAA
+        Ipv4Addr::new(127, 66, x, 50), // gw
+    )
+}
+
+/// A node process, killed when dropped.
+struct NodeProc {
+    name: &'static str,
+    child: Child,
+}
+
+impl NodeProc {
+    fn spawn(name: &'static str, dir: &Path, args: &[&str]) -> anyhow::Result<NodeProc> {
+        let exe = std::env::current_exe().context("this binary's path")?;
+        let out = std::fs::File::create(dir.join(format!("{name}.log")))?;
+        let err = out.try_clone()?;
+        let child = Command::new(exe)
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .with_context(|| format!("starting mobstrap {name}"))?;
+        Ok(NodeProc { name, child })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Fails with the end of its log when the process has exited.
+    fn alive(&mut self, dir: &Path) -> anyhow::Result<()> {
+        if let Ok(Some(st)) = self.child.try_wait() {
+            let log =
+                std::fs::read_to_string(dir.join(format!("{}.log", self.name))).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(8).collect();
+            bail!(
+                "mobstrap {} exited ({st}):\n{}",
+                self.name,
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        Ok(())
+    }
+
+    /// Resident set (bytes) and CPU time (ns, all threads) of the process.
+    fn usage(&self) -> (u64, u64) {
+        let pid = self.pid();
+        let rss = std::fs::read_to_string(format!("/proc/{pid}/statm"))
+            .ok()
+            .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map_or(0, |p| p * 4096);
+        (rss, process_cpu(pid))
+    }
+}
+
+impl Drop for NodeProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU time (ns) of every thread of `pid` (schedstat: nanoseconds, unlike the tick counts of
+/// /proc/PID/stat).
+fn process_cpu(pid: u32) -> u64 {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    dir.flatten()
+        .filter_map(|t| {
+            std::fs::read_to_string(t.path().join("schedstat"))
+                .ok()?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+fn this_process_cpu() -> u64 {
+    process_cpu(std::process::id())
+}
+
+fn this_process_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |p| p * 4096)
+}
+
+/// Waits until `file` contains `needle` (a node's readiness line) or the node died.
+fn wait_log(p: &mut NodeProc, dir: &Path, needle: &str, limit: Duration) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let file = dir.join(format!("{}.log", p.name));
+    loop {
+        let mut s = String::new();
+        if let Ok(mut f) = std::fs::File::open(&file) {
+            let _ = f.read_to_string(&mut s);
+        }
+        if s.contains(needle) {
+            return Ok(());
+        }
+        p.alive(dir)?;
+        if t0.elapsed() > limit {
+            bail!("mobstrap {} not ready after {limit:?}", p.name);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_tcp(p: &mut NodeProc, dir: &Path, addr: SocketAddr, limit: Duration) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        p.alive(dir)?;
+        if t0.elapsed() > limit {
+            bail!("mobstrap {} does not listen on {addr}", p.name);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<String> {
+    let p = dir.join(name);
+    std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
+    Ok(p.display().to_string())
+}
+
+fn usim(n: u64) -> UsimSpec {
+    UsimSpec {
+        imsi: imsi(n),
+        k: k_of(n),
+        opc: OPC,
+        sqn: 0,
+        realm: REALM.into(),
+        identity: None,
+        methods: vec![Method::Aka],
+        network_name: None,
+    }
+}
+
+/// Starts UE `n`'s attach on `h`.
+async fn attach(h: &IkeHandle, epdg: SocketAddr, n: u64) -> anyhow::Result<SaId> {
+    let (peer, nai) = usim_peer(&usim(n));
+    let id = Identity::rfc822(&String::from_utf8_lossy(&nai));
+    Ok(h.connect_as(epdg, Some(peer), Some(id)).await?)
+}
+
+/// The UE nodes' configuration (`mobstrap ue`'s, without the USIM: each SA brings its own).
+fn ue_node(ip: Ipv4Addr, a: &AttachArgs, epdg: SocketAddr) -> anyhow::Result<UeSpec> {
+    let text = format!(
+        r#"[ue]
+apn = "internet"
+[ike]
+name = "bench-ue-{ip}"
+bind = ["{ip}"]
+port = {port}
+natt_port = {natt}
+remote = "{epdg}"
+remote_auth = ["psk"]
+psk = "{PSK}"
+proposals = ["{proposal}"]
+request = ["ip4", "ip6"]
+raw_esp = false
+dpd = 0
+[usim]
+imsi = "{imsi0}"
+k = "{k0}"
+opc = "{opc}"
+realm = "{REALM}"
+"#,
+        port = a.port,
+        natt = a.port + 1,
+        proposal = a.proposal,
+        imsi0 = imsi(0),
+        k0 = hex::encode(k_of(0)),
+        opc = hex::encode(OPC),
+    );
+    let mut spec = UeSpec::from_toml(&text, Path::new(".")).map_err(|e| anyhow!("UE: {e}"))?;
+    if let Some(c) = Arc::get_mut(&mut spec.ike.node.engine) {
+        c.lifetimes.ike = Lifetime::NEVER;
+        c.lifetimes.child = Lifetime::NEVER;
+    }
+    Ok(spec)
+}
+
+struct Tally {
+    ok: AtomicU64,
+    failed: AtomicU64,
+    latencies: Mutex<Vec<Duration>>,
+    addresses: Mutex<HashSet<IpAddr>>,
+    duplicates: AtomicU64,
+    failures: Mutex<HashMap<String, u64>>,
+}
+
+pub fn attach_bench(a: AttachArgs) -> anyhow::Result<ExitCode> {
+    if a.ues == 0 || a.initiators == 0 || a.initiators > 200 || a.window == 0 {
+        bail!("--ues ≥ 1, --initiators 1..200 and --window ≥ 1");
+    }
+    let tmp;
+    let dir = match &a.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            d.canonicalize()?
+        }
+        None => {
+            tmp = tempfile::tempdir()?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let (x, epdg_ip, aaa_ip, gw_ip) = net(std::process::id());
+    let epdg = SocketAddr::new(IpAddr::V4(epdg_ip), a.port);
+
+    // the AAA's store, with one subscriber per UE and one for the warm-up attach
+    let hss = dir.join("hss.sqlite");
+    let _ = std::fs::remove_file(&hss);
+    let _ = std::fs::remove_file(dir.join("gw.sqlite"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let t_prov = Instant::now();
+    rt.block_on(provision(
+        &format!("sqlite://{}", hss.display()),
+        a.ues + 1,
+        &format!("internet=gw:{gw_ip}"),
+    ))?;
+    let prov = t_prov.elapsed();
+
+    let aaa_cfg = write(
+        &dir,
+        "aaa.toml",
+        &format!(
+            r#"[node]
+name = "aaa"
+[store]
+url = "sqlite://{hss}"
+[diameter]
+origin_host = "aaa.{HOME_REALM}"
+origin_realm = "{HOME_REALM}"
+listen = ["{aaa_ip}:3868"]
+[[diameter.allow]]
+realm = "{HOME_REALM}"
+[eap]
+methods = ["aka"]
+[roaming]
+home_realms = ["{HOME_REALM}", "{REALM}"]
+[log]
+level = "{log}"
+"#,
+            hss = hss.display(),
+            log = a.log
+        ),
+    )?;
+    let gw_cfg = write(
+        &dir,
+        "gw.toml",
+        &format!(
+            r#"[node]
+name = "gw"
+[pmip]
+listen = "{gw_ip}:5436"
+[pools]
+ipv4 = "10.64.0.0/10"
+ipv6 = "2001:db8::/32"
+[store]
+url = "sqlite://{db}"
+[log]
+level = "{log}"
+"#,
+            db = dir.join("gw.sqlite").display(),
+            log = a.log
+        ),
+    )?;
+    let epdg_cfg = write(
+        &dir,
+        "epdg.toml",
+        &format!(
+            r#"[ike]
+name = "epdg"
+bind = ["{epdg_ip}"]
+port = {port}
+natt_port = {natt}
+local_id = "fqdn:epdg.{HOME_REALM}"
+auth = "psk"
+psk = "{PSK}"
+raw_esp = false
+cookie_threshold = 1000000
+[aaa]
+protocol = "diameter"
+destination_realm = "{HOME_REALM}"
+application = "swm"
+[diameter]
+origin_host = "epdg.{HOME_REALM}"
+origin_realm = "{HOME_REALM}"
+[[diameter.peer]]
+host = "aaa.{HOME_REALM}"
+connect = "{aaa_ip}:3868"
+[diameter.default_route]
+action = "relay"
+peers = ["aaa.{HOME_REALM}"]
+[mag]
+listen = "{epdg_ip}:5436"
+"#,
+            port = a.port,
+            natt = a.port + 1,
+        ),
+    )?;
+    let mut aaa = NodeProc::spawn("aaa", &dir, &["aaa", "--config", &aaa_cfg])?;
+    let mut gw = NodeProc::spawn("gw", &dir, &["gw", "--config", &gw_cfg])?;
+    wait_tcp(
+        &mut aaa,
+        &dir,
+        SocketAddr::new(IpAddr::V4(aaa_ip), 3868),
+        Duration::from_secs(30),
+    )?;
+    wait_log(
+        &mut gw,
+        &dir,
+        "PMIPv6 signalling on",
+        Duration::from_secs(30),
+    )?;
+    let mut epdg_p = NodeProc::spawn(
+        "epdg",
+        &dir,
+        &["epdg", "--config", &epdg_cfg, "--log", &a.log],
+    )?;
+    wait_log(&mut epdg_p, &dir, "epdg: ready", Duration::from_secs(30))?;
+
+    let pb = if a.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let pb = indicatif::ProgressBar::new(a.ues);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} UEs attached {per_sec} [{elapsed}]",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        pb
+    };
+    let tally = Arc::new(Tally {
+        ok: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        latencies: Mutex::new(Vec::with_capacity(a.ues as usize)),
+        addresses: Mutex::new(HashSet::with_capacity(2 * a.ues as usize)),
+        duplicates: AtomicU64::new(0),
+        failures: Mutex::new(HashMap::new()),
+    });
+    let nodes = [&aaa, &gw, &epdg_p];
+    type Measured = (
+        Duration,
+        Vec<(u64, u64)>,
+        Vec<(u64, u64)>,
+        u64,
+        u64,
+        u64,
+        u64,
+        (Duration, u64),
+    );
+    let result: anyhow::Result<Measured> = rt.block_on(async {
+        // the UE nodes
+        let mut ues = Vec::new();
+        for i in 0..a.initiators {
+            let ip = Ipv4Addr::new(127, 67, x, 2 + i as u8);
+            let spec = ue_node(ip, &a, epdg)?;
+            let (h, ev) = IkeNode::start(spec.ike.node.clone())
+                .await
+                .with_context(|| format!("UE node on {ip}"))?;
+            ues.push((h, ev));
+        }
+        // warm-up: one attach (subscriber N) until the ePDG's Diameter link is up
+        let (h0, ev0) = &mut ues[0];
+        let mut warm = false;
+        for _ in 0..20 {
+            let id = attach(h0, epdg, a.ues).await?;
+            let got = tokio::time::timeout(Duration::from_secs(5), async {
+                while let Some(e) = ev0.recv().await {
+                    match e {
+                        NodeEvent::Up { id: i, info } if i == id => {
+                            return info.child_error.is_none();
+                        }
+                        NodeEvent::Down { id: i, .. } if i == id => return false,
+                        _ => {}
+                    }
+                }
+                false
+            })
+            .await;
+            if got == Ok(true) {
+                warm = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        if !warm {
+            bail!(
+                "the warm-up attach did not succeed (logs in {})",
+                dir.display()
+            );
+        }
+        let before: Vec<(u64, u64)> = nodes.iter().map(|p| p.usage()).collect();
+        let (ue_rss0, ue_cpu0) = (this_process_rss(), this_process_cpu());
+        let started = Arc::new(AtomicU64::new(0));
+        let deadline = Instant::now() + Duration::from_secs(a.timeout);
+        let t0 = Instant::now();
+        let mut tasks = Vec::new();
+        for (h, mut ev) in ues {
+            let (started, tally, pb) = (started.clone(), tally.clone(), pb.clone());
+            let (target, window) = (a.ues, a.window);
+            tasks.push(tokio::spawn(async move {
+                let take = || {
+                    let n = started.fetch_add(1, Ordering::Relaxed);
+                    (n < target).then_some(n)
+                };
+                let mut inflight: HashMap<SaId, Instant> = HashMap::new();
+                for _ in 0..window {
+                    if let Some(n) = take() {
+                        inflight.insert(attach(&h, epdg, n).await?, Instant::now());
+                    }
+                }
+                while !inflight.is_empty() {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let e = match tokio::time::timeout(left, ev.recv()).await {
+                        Ok(Some(e)) => e,
+                        _ => break,
+                    };
+                    let (id, ok, why) = match e {
+                        NodeEvent::Up { id, info } => {
+                            let addrs = &info.addresses;
+                            match (info.child_error, addrs.ip4, addrs.ip6) {
+                                (None, Some(v4), Some((v6, _))) => {
+                                    let mut set =
+                                        tally.addresses.lock().unwrap_or_else(|e| e.into_inner());
+                                    if !set.insert(IpAddr::V4(v4)) || !set.insert(IpAddr::V6(v6)) {
+                                        tally.duplicates.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                    (id, true, String::new())
+                                }
+                                (Some(n), _, _) => (id, false, n.to_string()),
+                                _ => (id, false, "no IPv4 address or IPv6 prefix".into()),
+                            }
+                        }
+                        NodeEvent::Down { id, reason } => (id, false, format!("{reason:?}")),
+                        _ => continue,
+                    };
+                    let Some(t) = inflight.remove(&id) else {
+                        continue;
+                    };
+                    if ok {
+                        tally.ok.fetch_add(1, Ordering::Relaxed);
+                        tally
+                            .latencies
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(t.elapsed());
+                        pb.inc(1);
+                    } else {
+                        tally.failed.fetch_add(1, Ordering::Relaxed);
+                        *tally
+                            .failures
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .entry(why)
+                            .or_insert(0) += 1;
+                    }
+                    if let Some(n) = take() {
+                        inflight.insert(attach(&h, epdg, n).await?, Instant::now());
+                    }
+                }
+                Ok::<_, anyhow::Error>(h)
+            }));
+        }
+        let mut handles = Vec::new();
+        for t in tasks {
+            handles.push(t.await??);
+        }
+        let wall = t0.elapsed();
+        let after: Vec<(u64, u64)> = nodes.iter().map(|p| p.usage()).collect();
+        let (ue_rss1, ue_cpu1) = (this_process_rss(), this_process_cpu());
+        // detach: every UE sends its IKE DELETE; the ePDG de-registers each binding and
+        // the gateway releases its addresses
+        let t_detach = Instant::now();
+        let stops: Vec<_> = handles
+            .into_iter()
+            .map(|h| tokio::spawn(async move { h.shutdown().await }))
+            .collect();
+        for s in stops {
+            let _ = s.await;
+        }
+        let gw_store =
+            mobstrap_store::Store::open(&format!("sqlite://{}", dir.join("gw.sqlite").display()))
+                .await
+                .context("the gateway's store")?;
+        let mut left = u64::MAX;
+        while t_detach.elapsed() < Duration::from_secs(60) {
+            left = gw_store.pool_count("gw.ipv4").await? + gw_store.pool_count("gw.ipv6").await?;
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let detach = (t_detach.elapsed(), left);
+        Ok((
+            wall, before, after, ue_rss0, ue_rss1, ue_cpu0, ue_cpu1, detach,
+        ))
+    });
+    pb.finish_and_clear();
+    let (wall, before, after, ue_rss0, ue_rss1, ue_cpu0, ue_cpu1, (detach, left)) = result?;
+    for p in [&mut aaa, &mut gw, &mut epdg_p] {
+        p.alive(&dir)?;
+    }
+    let ok = tally.ok.load(Ordering::Relaxed);
+    let failed = tally.failed.load(Ordering::Relaxed);
+    let dups = tally.duplicates.load(Ordering::Relaxed);
+    let mut lat = std::mem::take(&mut *tally.latencies.lock().unwrap_or_else(|e| e.into_inner()));
+    lat.sort();
+    let pct = |p: f64| -> f64 {
+        if lat.is_empty() {
+            return 0.0;
+        }
+        let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
+        lat[i].as_secs_f64() * 1000.0
+    };
+    let per = |b: u64, a: u64| a.saturating_sub(b) as f64 / ok.max(1) as f64;
+    crate::outln!(
+        "bench attach: {ok} UEs attached in {:.2} s = {:.0} attaches/s; latency p50 {:.1} ms, p99 {:.1} ms; {failed} failed; {} initiators x window {}; {} subscribers provisioned in {:.1} s",
+        wall.as_secs_f64(),
+        ok as f64 / wall.as_secs_f64(),
+        pct(0.50),
+        pct(0.99),
+        a.initiators,
+        a.window,
+        a.ues + 1,
+        prov.as_secs_f64()
+    );
+    let names = ["AAA", "gw", "ePDG"];
+    let mem: Vec<f64> = (0..3).map(|i| per(before[i].0, after[i].0)).collect();
+    let cpu: Vec<f64> = (0..3).map(|i| per(before[i].1, after[i].1)).collect();
+    crate::outln!(
+        "bench attach: memory per attached UE {:.2} KiB across the network nodes ({}); UE side {:.2} KiB (resident set growth / UEs)",
+        mem.iter().sum::<f64>() / 1024.0,
+        (0..3)
+            .map(|i| format!("{} {:.2} KiB", names[i], mem[i] / 1024.0))
+            .collect::<Vec<_>>()
+            .join(", "),
+        per(ue_rss0, ue_rss1) / 1024.0
+    );
+    crate::outln!(
+        "bench attach: CPU per attach {:.0} µs across the network nodes ({}); UE side {:.0} µs",
+        cpu.iter().sum::<f64>() / 1000.0,
+        (0..3)
+            .map(|i| format!("{} {:.0} µs", names[i], cpu[i] / 1000.0))
+            .collect::<Vec<_>>()
+            .join(", "),
+        per(ue_cpu0, ue_cpu1) / 1000.0
+    );
+    if left == 0 {
+        crate::outln!(
+            "bench attach: detach: every UE sent IKE DELETE; all {} bindings' addresses released by the gateway {:.2} s later",
+            ok + 1,
+            detach.as_secs_f64()
+        );
+    } else {
+        crate::outln!(
+            "bench attach: detach: {left} addresses still allocated {:.0} s after the UEs' IKE DELETEs",
+            detach.as_secs_f64()
+        );
+    }
+    let failures = tally.failures.lock().unwrap_or_else(|e| e.into_inner());
+    for (why, n) in failures.iter() {
+        crate::outln!("bench attach: {n} failed: {why}");
+    }
+    if dups > 0 {
+        crate::outln!("bench attach: {dups} UEs got an address another UE holds");
+    }
+    if a.dir.is_some() {
+        crate::outln!(
+            "bench attach: configuration, stores and logs in {}",
+            dir.display()
+        );
+    }
+    Ok(if ok == a.ues && failed == 0 && dups == 0 && left == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
