@@ -436,7 +436,7 @@ listen = "{epdg_ip}:5436"
         u64,
         u64,
         u64,
-        (Duration, u64),
+        (Duration, u64, u64),
     );
     let result: anyhow::Result<Measured> = rt.block_on(async {
         // the UE nodes
@@ -451,7 +451,7 @@ listen = "{epdg_ip}:5436"
         }
         // warm-up: one attach (subscriber N) until the ePDG's Diameter link is up
         let (h0, ev0) = &mut ues[0];
-        let mut warm = false;
+        let mut warm = None;
         for _ in 0..20 {
             let id = attach(h0, epdg, a.ues).await?;
             let got = tokio::time::timeout(Duration::from_secs(5), async {
@@ -468,17 +468,17 @@ listen = "{epdg_ip}:5436"
             })
             .await;
             if got == Ok(true) {
-                warm = true;
+                warm = Some(id);
                 break;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        if !warm {
+        let Some(warm_id) = warm else {
             bail!(
                 "the warm-up attach did not succeed (logs in {})",
                 dir.display()
             );
-        }
+        };
         let before: Vec<(u64, u64)> = nodes.iter().map(|p| p.usage()).collect();
         let (ue_rss0, ue_cpu0) = (this_process_rss(), this_process_cpu());
         let started = Arc::new(AtomicU64::new(0));
@@ -494,6 +494,7 @@ listen = "{epdg_ip}:5436"
                     (n < target).then_some(n)
                 };
                 let mut inflight: HashMap<SaId, Instant> = HashMap::new();
+                let mut up: Vec<SaId> = Vec::new();
                 for _ in 0..window {
                     if let Some(n) = take() {
                         inflight.insert(attach(&h, epdg, n).await?, Instant::now());
@@ -528,6 +529,7 @@ listen = "{epdg_ip}:5436"
                         continue;
                     };
                     if ok {
+                        up.push(id);
                         tally.ok.fetch_add(1, Ordering::Relaxed);
                         tally
                             .latencies
@@ -548,7 +550,7 @@ listen = "{epdg_ip}:5436"
                         inflight.insert(attach(&h, epdg, n).await?, Instant::now());
                     }
                 }
-                Ok::<_, anyhow::Error>(h)
+                Ok::<_, anyhow::Error>((h, ev, up))
             }));
         }
         let mut handles = Vec::new();
@@ -558,13 +560,44 @@ listen = "{epdg_ip}:5436"
         let wall = t0.elapsed();
         let after: Vec<(u64, u64)> = nodes.iter().map(|p| p.usage()).collect();
         let (ue_rss1, ue_cpu1) = (this_process_rss(), this_process_cpu());
-        // detach: every UE sends its IKE DELETE; the ePDG de-registers each binding and
-        // the gateway releases its addresses
+        // detach: every UE sends its IKE DELETE (a window at a time per node, as they
+        // attached); the ePDG de-registers each binding and the gateway releases its
+        // addresses
         let t_detach = Instant::now();
-        let stops: Vec<_> = handles
-            .into_iter()
-            .map(|h| tokio::spawn(async move { h.shutdown().await }))
-            .collect();
+        let detached = Arc::new(AtomicU64::new(0));
+        let mut stops = Vec::new();
+        for (i, (h, mut ev, mut ids)) in handles.into_iter().enumerate() {
+            if i == 0 {
+                ids.push(warm_id);
+            }
+            let (window, detached) = (a.window as usize, detached.clone());
+            let until = Instant::now() + Duration::from_secs(60);
+            stops.push(tokio::spawn(async move {
+                let mut pending: HashSet<SaId> = HashSet::new();
+                let mut next = ids.into_iter();
+                loop {
+                    while pending.len() < window {
+                        let Some(id) = next.next() else { break };
+                        h.delete(id);
+                        pending.insert(id);
+                    }
+                    if pending.is_empty() {
+                        break;
+                    }
+                    let left = until.saturating_duration_since(Instant::now());
+                    match tokio::time::timeout(left, ev.recv()).await {
+                        Ok(Some(NodeEvent::Down { id, .. })) => {
+                            if pending.remove(&id) {
+                                detached.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        Ok(Some(_)) => {}
+                        _ => break,
+                    }
+                }
+                h.shutdown().await;
+            }));
+        }
         for s in stops {
             let _ = s.await;
         }
@@ -580,13 +613,14 @@ listen = "{epdg_ip}:5436"
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let detach = (t_detach.elapsed(), left);
+        let detach = (t_detach.elapsed(), left, detached.load(Ordering::Relaxed));
         Ok((
             wall, before, after, ue_rss0, ue_rss1, ue_cpu0, ue_cpu1, detach,
         ))
     });
     pb.finish_and_clear();
-    let (wall, before, after, ue_rss0, ue_rss1, ue_cpu0, ue_cpu1, (detach, left)) = result?;
+    let (wall, before, after, ue_rss0, ue_rss1, ue_cpu0, ue_cpu1, (detach, left, detached)) =
+        result?;
     for p in [&mut aaa, &mut gw, &mut epdg_p] {
         p.alive(&dir)?;
     }
@@ -637,7 +671,7 @@ listen = "{epdg_ip}:5436"
     );
     if left == 0 {
         crate::outln!(
-            "bench attach: detach: every UE sent IKE DELETE; all {} bindings' addresses released by the gateway {:.2} s later",
+            "bench attach: detach: {detached} UEs sent IKE DELETE; all {} bindings' addresses released by the gateway after {:.2} s",
             ok + 1,
             detach.as_secs_f64()
         );

@@ -1093,6 +1093,9 @@ impl SqliteBackend {
             .pragma("cache_size", "-32768")
             .statement_cache_capacity(64);
         let pool = SqlitePoolOptions::new()
+            // A local file: no connection to test before each use (sqlx pings by default,
+            // one more round trip to the connection's worker thread per statement).
+            .test_before_acquire(false)
             // An in-memory database lives in one connection.
             .max_connections(if memory {
                 1

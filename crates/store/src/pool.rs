@@ -322,101 +322,105 @@ async fn commit(
                         expires_at,
                         ..
                     } => {
-                        // owner's slot, if it holds one
-                        let q = "SELECT slot FROM pool_allocation WHERE pool = $1 AND owner = $2";
-                        let held: Option<i64> = sqlx::query_scalar(q)
-                            .bind(pool)
-                            .bind(owner)
-                            .fetch_optional(&mut *$tx)
-                            .await?;
-                        if let Some(s) = held {
-                            let q = "UPDATE pool_allocation SET expires_at = $1 WHERE pool = $2 AND owner = $3";
-                            sqlx::query(q)
-                                .bind(expires_at)
-                                .bind(pool)
-                                .bind(owner)
-                                .execute(&mut *$tx)
-                                .await?;
-                            Done::Slot(Ok(s as u64))
-                        } else {
-                            let mut result = Err(Error::PoolExhausted { pool: pool.clone() });
-                            let mut cursor = match cursors.get(pool.as_str()) {
-                                Some(c) => Some(*c),
-                                None => {
-                                    let q = "SELECT MAX(slot) FROM pool_allocation WHERE pool = $1";
-                                    let m: Option<i64> = sqlx::query_scalar(q)
+                        // The common case is one statement: the insert at the cursor. An
+                        // owner that already holds a slot makes it a no-op (the unique index
+                        // on (pool, owner)); then its slot is looked up and refreshed.
+                        let by_owner = "SELECT slot FROM pool_allocation WHERE pool = $1 AND owner = $2";
+                        let refresh = "UPDATE pool_allocation SET expires_at = $1 WHERE pool = $2 AND owner = $3";
+                        let mut result = Err(Error::PoolExhausted { pool: pool.clone() });
+                        let mut cursor = match cursors.get(pool.as_str()) {
+                            Some(c) => Some(*c),
+                            None => {
+                                let q = "SELECT MAX(slot) FROM pool_allocation WHERE pool = $1";
+                                let m: Option<i64> = sqlx::query_scalar(q)
+                                    .bind(pool)
+                                    .fetch_one(&mut *$tx)
+                                    .await?;
+                                Some(m.map_or(0, |m| m as u64 + 1))
+                            }
+                        };
+                        let mut purged = false;
+                        // Bounded: each try inserts, finds the owner's slot, moves the cursor
+                        // past a taken slot, or falls back to the scan (at most twice).
+                        for _ in 0..64 {
+                            let slot = match cursor {
+                                Some(c) if c < *size => Some(c),
+                                _ => {
+                                    let free: Option<i64> = sqlx::query_scalar(FIND_FREE)
                                         .bind(pool)
                                         .fetch_one(&mut *$tx)
                                         .await?;
-                                    Some(m.map_or(0, |m| m as u64 + 1))
+                                    match free {
+                                        Some(s) if s >= 0 && (s as u64) < *size => Some(s as u64),
+                                        _ => None,
+                                    }
                                 }
                             };
-                            let mut purged = false;
-                            // Bounded: each try either inserts, moves the cursor past a
-                            // taken slot, or falls back to the scan (at most twice).
-                            for _ in 0..64 {
-                                let slot = match cursor {
-                                    Some(c) if c < *size => c,
-                                    _ => {
-                                        let free: Option<i64> = sqlx::query_scalar(FIND_FREE)
-                                            .bind(pool)
-                                            .fetch_one(&mut *$tx)
-                                            .await?;
-                                        match free {
-                                            Some(s) if s >= 0 && (s as u64) < *size => s as u64,
-                                            _ if !purged => {
-                                                purged = true;
-                                                let q = "DELETE FROM pool_allocation WHERE pool = $1 \
-                                                         AND expires_at > 0 AND expires_at <= $2";
-                                                sqlx::query(q)
-                                                    .bind(pool)
-                                                    .bind(crate::unix_now())
-                                                    .execute(&mut *$tx)
-                                                    .await?;
-                                                cursor = None;
-                                                continue;
-                                            }
-                                            _ => break,
-                                        }
-                                    }
-                                };
-                                let ins = "INSERT INTO pool_allocation (pool, slot, owner, expires_at) \
-                                           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
-                                let n = sqlx::query(ins)
-                                    .bind(pool)
-                                    .bind(slot as i64)
-                                    .bind(owner)
-                                    .bind(expires_at)
-                                    .execute(&mut *$tx)
-                                    .await?
-                                    .rows_affected();
-                                if n == 1 {
-                                    cursor = Some(slot + 1);
-                                    result = Ok(slot);
-                                    break;
+                            let inserted = match slot {
+                                Some(slot) => {
+                                    let ins = "INSERT INTO pool_allocation (pool, slot, owner, expires_at) \
+                                               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+                                    sqlx::query(ins)
+                                        .bind(pool)
+                                        .bind(slot as i64)
+                                        .bind(owner)
+                                        .bind(expires_at)
+                                        .execute(&mut *$tx)
+                                        .await?
+                                        .rows_affected()
+                                        == 1
                                 }
-                                // Another node took the slot, or allocated for this owner.
-                                let again: Option<i64> = sqlx::query_scalar(q)
-                                    .bind(pool)
-                                    .bind(owner)
-                                    .fetch_optional(&mut *$tx)
-                                    .await?;
-                                if let Some(s) = again {
-                                    result = Ok(s as u64);
-                                    break;
-                                }
+                                None => false,
+                            };
+                            if let (true, Some(slot)) = (inserted, slot) {
                                 cursor = Some(slot + 1);
+                                result = Ok(slot);
+                                break;
                             }
-                            match cursor {
-                                Some(c) => {
-                                    cursors.insert(pool.clone(), c);
-                                }
-                                None => {
-                                    cursors.remove(pool.as_str());
-                                }
+                            // The owner holds a slot already (or another node just
+                            // allocated for it)?
+                            let held: Option<i64> = sqlx::query_scalar(by_owner)
+                                .bind(pool)
+                                .bind(owner)
+                                .fetch_optional(&mut *$tx)
+                                .await?;
+                            if let Some(h) = held {
+                                sqlx::query(refresh)
+                                    .bind(expires_at)
+                                    .bind(pool)
+                                    .bind(owner)
+                                    .execute(&mut *$tx)
+                                    .await?;
+                                result = Ok(h as u64);
+                                break;
                             }
-                            Done::Slot(result)
+                            match slot {
+                                // another node took the slot
+                                Some(s) => cursor = Some(s + 1),
+                                // full: reclaim expired slots once, then give up
+                                None if !purged => {
+                                    purged = true;
+                                    let q = "DELETE FROM pool_allocation WHERE pool = $1 \
+                                             AND expires_at > 0 AND expires_at <= $2";
+                                    sqlx::query(q)
+                                        .bind(pool)
+                                        .bind(crate::unix_now())
+                                        .execute(&mut *$tx)
+                                        .await?;
+                                    cursor = None;
+                                }
+                                None => break,
+                            }
                         }
+                        match cursor {
+                            Some(c) => {
+                                cursors.insert(pool.clone(), c);
+                            }
+                            None => {
+                                cursors.remove(pool.as_str());
+                            }
+                        }
+                        Done::Slot(result)
                     }
                     PoolOp::Touch {
                         pool,

@@ -752,6 +752,11 @@ mod pools {
         );
         s.pool_allocate("v4", 3, "c@x/internet", 0).await.unwrap();
         assert_eq!(s.pool_count("v4").await.unwrap(), 3);
+        // full, but an owner holding a slot gets it back
+        assert_eq!(
+            s.pool_allocate("v4", 3, "b@x/internet", 0).await.unwrap(),
+            1
+        );
         match s.pool_allocate("v4", 3, "d@x/internet", 0).await {
             Err(Error::PoolExhausted { pool }) => assert_eq!(pool, "v4"),
             other => panic!("{other:?}"),

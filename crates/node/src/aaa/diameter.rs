@@ -45,6 +45,8 @@ pub(crate) struct Authorized {
     pub peer: String,
     pub visited: Option<String>,
     pub expires: Instant,
+    /// The stored session holds a MAG–LMA key (the AAR must not rewrite it).
+    pub keyed: bool,
 }
 
 /// One application served on the node.
@@ -483,6 +485,7 @@ async fn success(
             peer: origin.to_string(),
             visited: conv.visited.clone(),
             expires: Instant::now() + lifetime,
+            keyed: key.is_some(),
         },
         Instant::now(),
     );
@@ -584,6 +587,7 @@ async fn find_session(core: &Core, sid: &str) -> Option<Authorized> {
             visited: r.visited_network.clone(),
             expires: Instant::now()
                 + Duration::from_secs((r.expires_at - unix_now()).max(0) as u64),
+            keyed: !r.mag_lma_key.is_empty(),
         }),
         Ok(None) => None,
         Err(e) => {
@@ -758,14 +762,7 @@ async fn swm_aar(core: &Arc<Core>, msg: &Message<'_>, id: &LocalIdentity) -> Vec
         expires_at: now + core.config.apn.session_timeout.as_secs() as i64,
     };
     // Keep a key stored by the DER's success: only sessions without one are rewritten.
-    if core
-        .store
-        .session(sid, now)
-        .await
-        .ok()
-        .flatten()
-        .is_none_or(|r| r.mag_lma_key.is_empty())
-    {
+    if !session.keyed {
         let _ = core.store.put_session_nowait(rec);
     }
     let mut a = base(msg, id, Res::Code(rc::SUCCESS));
