@@ -59,6 +59,10 @@ pub struct AttachArgs {
     /// Log level of the nodes (their logs go to DIR/*.log).
     #[arg(long, default_value = "warn")]
     log: String,
+    /// Worker threads of each node process (`--threads` of `mobstrap aaa`, `gw`, `epdg`;
+    /// default: theirs).
+    #[arg(long, value_name = "N")]
+    node_threads: Option<usize>,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -88,7 +92,7 @@ struct NodeProc {
 }
 
 impl NodeProc {
-    fn spawn(name: &'static str, dir: &Path, args: &[&str]) -> anyhow::Result<NodeProc> {
+    fn spawn(name: &'static str, dir: &Path, args: &[String]) -> anyhow::Result<NodeProc> {
         let exe = std::env::current_exe().context("this binary's path")?;
         let out = std::fs::File::create(dir.join(format!("{name}.log")))?;
         let err = out.try_clone()?;
@@ -386,8 +390,20 @@ listen = "{epdg_ip}:5436"
             natt = a.port + 1,
         ),
     )?;
-    let mut aaa = NodeProc::spawn("aaa", &dir, &["aaa", "--config", &aaa_cfg])?;
-    let mut gw = NodeProc::spawn("gw", &dir, &["gw", "--config", &gw_cfg])?;
+    let threads = a.node_threads.map(|n| n.to_string());
+    let with_threads = |mut v: Vec<&'static str>, cfg: &str| -> Vec<String> {
+        let mut out: Vec<String> = v.drain(..).map(String::from).collect();
+        out.push(cfg.to_string());
+        if let Some(t) = &threads {
+            out.push("--threads".into());
+            out.push(t.clone());
+        }
+        out
+    };
+    let args = with_threads(vec!["aaa", "--config"], &aaa_cfg);
+    let mut aaa = NodeProc::spawn("aaa", &dir, &args)?;
+    let args = with_threads(vec!["gw", "--config"], &gw_cfg);
+    let mut gw = NodeProc::spawn("gw", &dir, &args)?;
     wait_tcp(
         &mut aaa,
         &dir,
@@ -400,11 +416,9 @@ listen = "{epdg_ip}:5436"
         "PMIPv6 signalling on",
         Duration::from_secs(30),
     )?;
-    let mut epdg_p = NodeProc::spawn(
-        "epdg",
-        &dir,
-        &["epdg", "--config", &epdg_cfg, "--log", &a.log],
-    )?;
+    let mut args = with_threads(vec!["epdg", "--config"], &epdg_cfg);
+    args.extend(["--log".to_string(), a.log.clone()]);
+    let mut epdg_p = NodeProc::spawn("epdg", &dir, &args)?;
     wait_log(&mut epdg_p, &dir, "epdg: ready", Duration::from_secs(30))?;
 
     let pb = if a.quiet {
@@ -605,14 +619,15 @@ listen = "{epdg_ip}:5436"
             mobstrap_store::Store::open(&format!("sqlite://{}", dir.join("gw.sqlite").display()))
                 .await
                 .context("the gateway's store")?;
-        let mut left = u64::MAX;
-        while t_detach.elapsed() < Duration::from_secs(60) {
-            left = gw_store.pool_count("gw.ipv4").await? + gw_store.pool_count("gw.ipv6").await?;
-            if left == 0 {
-                break;
+        let gw_wait = Instant::now();
+        let left = loop {
+            let left =
+                gw_store.pool_count("gw.ipv4").await? + gw_store.pool_count("gw.ipv6").await?;
+            if left == 0 || gw_wait.elapsed() > Duration::from_secs(30) {
+                break left;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        };
         let detach = (t_detach.elapsed(), left, detached.load(Ordering::Relaxed));
         Ok((
             wall, before, after, ue_rss0, ue_rss1, ue_cpu0, ue_cpu1, detach,

@@ -23,6 +23,9 @@ pub struct Args {
     /// Check the configuration and exit.
     #[arg(long)]
     check: bool,
+    /// Worker threads of the runtime.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -33,7 +36,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     crate::logging::init(&a.log, a.json);
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(a.threads.max(1))
         .enable_all()
         .build()
         .context("tokio runtime")?;

@@ -141,6 +141,9 @@ pub struct Batch {
     pub reauths: Vec<(ReauthRecord, Outcome)>,
     /// AAA sessions to insert or replace (unique Session-Ids).
     pub sessions: Vec<(AaaSessionRecord, Outcome)>,
+    /// AAA sessions to delete (unique Session-Ids), after the inserts: `Done(1)` when the
+    /// row existed, `Done(0)` when not.
+    pub session_deletes: Vec<(String, Outcome)>,
 }
 
 impl Batch {
@@ -151,6 +154,7 @@ impl Batch {
             && self.pseudonyms.is_empty()
             && self.reauths.is_empty()
             && self.sessions.is_empty()
+            && self.session_deletes.is_empty()
     }
 }
 
@@ -1268,9 +1272,47 @@ impl SqliteBackend {
                 *outcome = done_or_not_found(&done, &p.username);
             }
         }
+        delete_sessions(&mut tx, &mut batch.session_deletes).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The batch's session deletes, in statements of up to 256 Session-Ids (same SQL in both
+/// back ends).
+async fn delete_sessions<DB>(
+    tx: &mut sqlx::Transaction<'static, DB>,
+    items: &mut [(String, Outcome)],
+) -> Result<()>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB> + sqlx::Decode<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    let mut rest = items;
+    while !rest.is_empty() {
+        let n = sqlite_piece(rest.len());
+        let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        rest = tail;
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM aaa_session WHERE session_id IN ({}) RETURNING session_id",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_scalar::<DB, String>(&sql);
+        for (id, _) in chunk.iter() {
+            q = q.bind(id.as_str());
+        }
+        let gone: std::collections::HashSet<String> =
+            q.fetch_all(&mut **tx).await?.into_iter().collect();
+        for (id, outcome) in chunk.iter_mut() {
+            *outcome = Outcome::Done(u64::from(gone.contains(id.as_str())));
+        }
+    }
+    Ok(())
 }
 
 shared_impl!(SqliteBackend, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
@@ -1551,6 +1593,7 @@ impl PgBackend {
                 };
             }
         }
+        delete_sessions(&mut tx, &mut batch.session_deletes).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -378,9 +378,9 @@ impl Store {
         self.inner.db.sessions_for(imsi, now).await
     }
 
-    /// Removes an AAA session; whether it existed.
+    /// Removes an AAA session (group-committed with other writes); whether it existed.
     pub async fn delete_session(&self, session_id: &str) -> Result<bool> {
-        self.inner.db.delete_session(session_id).await
+        self.inner.sqn.delete_session(session_id).await
     }
 
     /// Removes temporary identities and AAA sessions expired at `now`.

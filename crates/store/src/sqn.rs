@@ -168,6 +168,11 @@ pub(crate) enum Op {
         rec: AaaSessionRecord,
         reply: Option<oneshot::Sender<Result<()>>>,
     },
+    /// Delete an AAA session; the answer says whether it existed.
+    DeleteSession {
+        session_id: String,
+        reply: oneshot::Sender<Result<bool>>,
+    },
     /// Answered once everything queued before it is committed.
     Flush(oneshot::Sender<Result<()>>),
 }
@@ -329,6 +334,18 @@ impl Allocator {
         rx.await.map_err(|_| Error::Closed)?
     }
 
+    /// Deletes an AAA session in the next group commit; whether it existed.
+    pub(crate) async fn delete_session(&self, session_id: &str) -> Result<bool> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Op::DeleteSession {
+                session_id: session_id.to_owned(),
+                reply,
+            })
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
     /// Queues an AAA session for the next group commit.
     pub(crate) fn queue_session(
         &self,
@@ -432,6 +449,7 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
         let (mut pseudo_at, mut reauth_at, mut session_at) =
             (HashMap::new(), HashMap::new(), HashMap::new());
         let mut reserve: Vec<String> = std::mem::take(&mut carry);
+        let mut deletes: HashMap<String, Vec<oneshot::Sender<Result<bool>>>> = HashMap::new();
         for op in ops {
             match op {
                 Op::Reserve(imsi) => reserve.push(imsi),
@@ -472,6 +490,12 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                     );
                 }
                 Op::Session { rec, reply } => {
+                    // stored again after a delete in this batch: the delete is void
+                    if let Some(waiting) = deletes.remove(&rec.session_id) {
+                        for w in waiting {
+                            let _ = w.send(Ok(true));
+                        }
+                    }
                     session_replies.push((rec.session_id.clone(), reply));
                     upsert(
                         &mut batch.sessions,
@@ -480,9 +504,16 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                         rec,
                     );
                 }
+                Op::DeleteSession { session_id, reply } => {
+                    deletes.entry(session_id).or_default().push(reply);
+                }
                 Op::Flush(reply) => flushes.push(reply),
             }
         }
+        batch.session_deletes = deletes
+            .keys()
+            .map(|k| (k.clone(), Outcome::Pending))
+            .collect();
         reserve.sort_unstable();
         reserve.dedup();
         {
@@ -511,7 +542,8 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                 + batch.resync.len()
                 + batch.pseudonyms.len()
                 + batch.reauths.len()
-                + batch.sessions.len()) as f64,
+                + batch.sessions.len()
+                + batch.session_deletes.len()) as f64,
         );
 
         for f in flushes {
@@ -602,6 +634,11 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                             .into_iter()
                             .map(|(n, r)| (sessions.get(n.as_str()).copied(), r)),
                     );
+                for (id, outcome) in &batch.session_deletes {
+                    for reply in deletes.remove(id).unwrap_or_default() {
+                        let _ = reply.send(Ok(matches!(outcome, Outcome::Done(1))));
+                    }
+                }
                 for (outcome, reply) in answers {
                     if let Some(reply) = reply {
                         let _ = reply.send(match outcome {
@@ -630,6 +667,9 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                         }
                         slot.pending = false;
                     }
+                }
+                for reply in deletes.into_values().flatten() {
+                    let _ = reply.send(Err(e.duplicate()));
                 }
                 for (_, reply) in pseudo_replies
                     .into_iter()

@@ -696,6 +696,36 @@ async fn aaa_sessions(url: &str) {
     assert_eq!(s.purge_expired(now).await.unwrap().sessions, 1);
     assert!(s.delete_session("pgw;1;2").await.unwrap());
     assert!(!s.delete_session("pgw;1;2").await.unwrap());
+    // Deletes are group-committed: many at once, one batch; a put queued before a delete
+    // of the same Session-Id is deleted, one queued after it stays.
+    for i in 0..300 {
+        s.put_session_nowait(session(&format!("many;{i}"), 2, false, now, now + 600))
+            .unwrap();
+    }
+    let deletes: Vec<_> = (0..300)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move { s.delete_session(&format!("many;{i}")).await.unwrap() })
+        })
+        .collect();
+    // "again;1": stored, deleted, stored again, queued in this order (one task: the delete's
+    // request leaves at its first poll, before the second put)
+    s.put_session_nowait(session("again;1", 2, false, now, now + 600))
+        .unwrap();
+    let (existed, ()) = tokio::join!(s.delete_session("again;1"), async {
+        tokio::task::yield_now().await;
+        s.put_session_nowait(session("again;1", 2, false, now, now + 600))
+            .unwrap();
+    });
+    assert!(existed.unwrap());
+    for d in deletes {
+        assert!(d.await.unwrap(), "every session existed");
+    }
+    s.flush().await.unwrap();
+    assert!(s.session("many;7", now).await.unwrap().is_none());
+    assert!(s.session("many;299", now).await.unwrap().is_none());
+    assert!(s.session("again;1", now).await.unwrap().is_some());
+    assert!(s.delete_session("again;1").await.unwrap());
     s.delete_subscriber(&imsi(1)).await.unwrap();
     assert!(s.session("mag;1;1", now).await.unwrap().is_none());
     assert_eq!(s.sessions_for(&imsi(2), now).await.unwrap().len(), 1);
