@@ -63,6 +63,11 @@ pub struct Args {
     /// Bring up a TUN with the assigned addresses and route through it (root).
     #[arg(long)]
     tun: bool,
+    /// Test labs: make the USIM's EAP peer misbehave on purpose. `wrong-res`: verify AUTN,
+    /// then answer the AKA-Challenge with a wrong RES under a valid AT_MAC (the AAA must
+    /// refuse it). Overrides `[usim] fault`.
+    #[arg(long, value_name = "FAULT")]
+    usim_fault: Option<String>,
     /// Detach right after the attach (exit 0 when it succeeded).
     #[arg(long)]
     once: bool,
@@ -81,7 +86,7 @@ fn need(v: &Option<String>, name: &str) -> anyhow::Result<String> {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let spec = match &a.config {
+    let mut spec = match &a.config {
         Some(p) => UeSpec::from_file(p)?,
         None => UeSpec::from_flags(&UeFlags {
             imsi: need(&a.imsi, "imsi")?,
@@ -101,8 +106,16 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             ca: a.ca.clone(),
             psk: a.psk.clone(),
             tun: a.tun,
+            usim_fault: a.usim_fault.clone(),
         })?,
     };
+    if let (Some(name), Some(_)) = (&a.usim_fault, &a.config) {
+        let fault = mobstrap_proto::eap::PeerFault::from_name(name)
+            .with_context(|| format!("--usim-fault: unknown fault '{name}' (known: wrong-res)"))?;
+        if let Some(u) = spec.ike.usim.as_mut() {
+            u.fault = Some(fault);
+        }
+    }
     if a.check {
         crate::outln!("ue configuration: ok (APN {})", spec.apn);
         return Ok(ExitCode::SUCCESS);

@@ -46,16 +46,20 @@ fn both_seed_002_scenarios_pass_step_by_step_with_report_and_pcap() {
     assert!(out.contains("verdict s2b-roaming: PASS"), "{out}");
     for failure in [
         "unknown-imsi",
+        "wrong-res",
+        "wrong-k",
         "apn-not-allowed",
         "pool-exhausted",
         "gw-unreachable",
     ] {
         assert!(out.contains(&format!("verdict {failure}: PASS")), "{out}");
     }
-    assert!(out.contains("lab: 6 scenario(s) passed"), "{out}");
+    assert!(out.contains("lab: 8 scenario(s) passed"), "{out}");
     // each failure ends with its notify to the UE, and no state anywhere
     for (name, last) in [
         ("unknown-imsi", "IKE_AUTH resp #2 (EAP-Failure)"),
+        ("wrong-res", "IKE_AUTH resp #3 (EAP-Failure)"),
+        ("wrong-k", "IKE_AUTH resp #2 (EAP-Failure)"),
         (
             "apn-not-allowed",
             "IKE_AUTH resp #2 (N(NO_APN_SUBSCRIPTION))",
@@ -75,6 +79,54 @@ fn both_seed_002_scenarios_pass_step_by_step_with_report_and_pcap() {
         );
         assert!(sec.contains("[ok] no state is left in any node"), "{sec}");
     }
+    // wrong RES: the UE answered the challenge, the AAA refused the RES itself (a General
+    // Failure notification round, then 4001 with EAP-Failure); the UE was refused with
+    // AUTHENTICATION_FAILED
+    let wrong_res = section_of(&out, "wrong-res");
+    for (n, want) in [
+        (6, "IKE_AUTH req #2 (EAP-Response/AKA-Challenge)"),
+        (7, "DER (EAP-Response/AKA-Challenge)"),
+        (
+            8,
+            "DEA (1001 DIAMETER_MULTI_ROUND_AUTH, EAP-Request/AKA-Notification)",
+        ),
+        (8, "IKE_AUTH resp #2 (EAP-Request/AKA-Notification)"),
+        (8, "IKE_AUTH req #3 (EAP-Response/AKA-Notification)"),
+        (8, "DER (EAP-Response/AKA-Notification)"),
+        (
+            8,
+            "DEA (4001 DIAMETER_AUTHENTICATION_REJECTED, EAP-Failure)",
+        ),
+    ] {
+        step_in(&wrong_res, n, want);
+    }
+    assert!(
+        wrong_res.contains("[ok] the UE was refused with AUTHENTICATION_FAILED"),
+        "{wrong_res}"
+    );
+    // wrong K: the UE's USIM rejects AUTN; the reject reaches the AAA, which ends at once
+    let wrong_k = section_of(&out, "wrong-k");
+    for (n, want) in [
+        (
+            6,
+            "IKE_AUTH req #2 (EAP-Response/AKA-Authentication-Reject)",
+        ),
+        (7, "DER (EAP-Response/AKA-Authentication-Reject)"),
+        (
+            8,
+            "DEA (4001 DIAMETER_AUTHENTICATION_REJECTED, EAP-Failure)",
+        ),
+    ] {
+        step_in(&wrong_k, n, want);
+    }
+    assert!(
+        !wrong_k.contains("AKA-Notification"),
+        "no notification after an Authentication-Reject:\n{wrong_k}"
+    );
+    assert!(
+        wrong_k.contains("[ok] the UE was refused with AUTHENTICATION_FAILED"),
+        "{wrong_k}"
+    );
     let pool = &out[out.find("== pool-exhausted:").unwrap()..];
     assert!(pool.contains("PBA seq") && pool.contains("(status 130 Insufficient resources)"));
     let unreachable = &out[out.find("== gw-unreachable:").unwrap()..];
@@ -144,13 +196,32 @@ fn both_seed_002_scenarios_pass_step_by_step_with_report_and_pcap() {
     let threes = roaming.lines().filter(|l| l.starts_with("   3  ")).count();
     assert_eq!(threes, 2, "{roaming}");
     let html = std::fs::read_to_string(&report).unwrap();
-    assert_eq!(html.matches("<svg").count(), 6);
+    assert_eq!(html.matches("<svg").count(), 8);
     assert!(html.contains("verdict: <span class=\"ok\">PASS</span>"));
     assert!(pcap.exists());
     assert!(
         std::path::Path::new(&format!("{}.keys/ikev2_decryption_table", pcap.display())).exists()
     );
     tshark_reads(&pcap);
+}
+
+/// The ladder and checks of scenario `name` in the lab's output.
+fn section_of(out: &str, name: &str) -> String {
+    let start = out
+        .find(&format!("== {name}:"))
+        .unwrap_or_else(|| panic!("no {name} section:\n{out}"));
+    let rest = &out[start..];
+    let end = rest.find("verdict ").unwrap();
+    rest[..end].to_string()
+}
+
+/// Step `n` is on a line that contains `want`.
+fn step_in(text: &str, n: u32, want: &str) {
+    let p = format!("{n:>4}  ");
+    assert!(
+        text.lines().any(|l| l.starts_with(&p) && l.contains(want)),
+        "step {n} {want:?} missing:\n{text}"
+    );
 }
 
 /// tshark (required under CI) reads the lab's capture: no malformed packets or expert

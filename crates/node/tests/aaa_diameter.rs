@@ -685,3 +685,38 @@ async fn malformed_diameter_gets_5xxx_and_the_next_request_is_served() {
         .unwrap();
     assert_eq!(res.result(), 2001);
 }
+
+/// An STR right after the DEA that stored the session without waiting: the session row
+/// must be gone once the STA is back (it used to be inserted after the delete now and then,
+/// outliving the session until its expiry).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn str_right_after_the_dea_leaves_no_stored_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let aaa = home_aaa(dir.path()).await;
+    provision(aaa.store(), Sub::new(10)).await;
+    let epdg = client("epdg.home.example", HOME, &aaa, &[app::SWM]).await;
+    let imsi10 = mobstrap_store::Imsi::new(&imsi(10)).unwrap();
+    for i in 0..10 {
+        let sid = format!("epdg.home.example;9;{i}");
+        let mut ue = ue(10, 0, &[Method::Aka]);
+        let r = diameter_authenticate(&epdg, &DerOptions::swm(REALM), &sid, &mut ue)
+            .await
+            .unwrap();
+        assert_eq!(r.result(), 2001, "{:?}", r.results);
+        let mut str_ = epdg.new_request(commands::SESSION_TERMINATION, app::SWM);
+        str_.avps.insert(0, A::utf8(&dict::SESSION_ID, &sid));
+        str_.push(A::utf8(&dict::DESTINATION_REALM, REALM));
+        str_.push(A::u32(&dict::AUTH_APPLICATION_ID, app::SWM));
+        str_.push(A::enumerated(&dict::TERMINATION_CAUSE_AVP, 1));
+        let a = epdg.request(str_.to_vec().unwrap()).await.unwrap();
+        assert_eq!(a.result_code(), Some(2001));
+        // whatever is still queued lands now; the session must not be among it
+        aaa.store().flush().await.unwrap();
+        let left = aaa.store().sessions_for(&imsi10, 0).await.unwrap();
+        assert!(
+            left.is_empty(),
+            "iteration {i}: {} stored session(s) after the STA",
+            left.len()
+        );
+    }
+}

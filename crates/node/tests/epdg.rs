@@ -1,8 +1,8 @@
 //! The ePDG in process over loopback: our UE (IKEv2 initiator with a Milenage USIM) →
 //! `mobstrap epdg` (IKEv2 responder, SWm DER/DEA + AAR/STR) → the real `mobstrap aaa` with
 //! its embedded HSS. These cases end before the PMIPv6 registration (seed 002 steps 1–10):
-//! unknown IMSI, wrong RES, APN not allowed; the MAG must never be asked, and no state is
-//! left in the ePDG or the AAA.
+//! unknown IMSI, wrong K, wrong RES, APN not allowed; the MAG must never be asked, and no
+//! state is left in the ePDG or the AAA.
 
 mod aaa_support;
 
@@ -160,10 +160,32 @@ async fn refusals_before_the_gateway_leave_no_state() {
         "{ev:?}"
     );
 
-    // wrong RES (a USIM with another K) → AUTHENTICATION_FAILED
+    // wrong K (AUTN fails in the USIM: AKA-Authentication-Reject) → AUTHENTICATION_FAILED
     let mut wrong = k_of(20);
     wrong[0] ^= 1;
     let r = attach(ue_spec(20, wrong, "internet", port, natt)).await;
+    assert_eq!(
+        r.refusal().as_deref(),
+        Some("AUTHENTICATION_FAILED"),
+        "{r:?}"
+    );
+    let ev = events.recv().await.unwrap();
+    assert!(
+        matches!(
+            &ev,
+            EpdgEvent::Refused {
+                notify: NotifyType::AuthenticationFailed,
+                ..
+            }
+        ),
+        "{ev:?}"
+    );
+
+    // wrong RES (the right K, AUTN verified, RES flipped under a valid AT_MAC: only the
+    // AAA's RES check can refuse it) → AUTHENTICATION_FAILED
+    let mut spec = ue_spec(20, k_of(20), "internet", port, natt);
+    spec.ike.usim.as_mut().expect("a USIM").fault = Some(mobstrap_proto::eap::PeerFault::WrongRes);
+    let r = attach(spec).await;
     assert_eq!(
         r.refusal().as_deref(),
         Some("AUTHENTICATION_FAILED"),

@@ -11,7 +11,7 @@ use mobstrap_crypto::eap_aka::AkaKeys;
 use mobstrap_crypto::eap_aka_prime::AkaPrimeKeys;
 use mobstrap_proto::eap::{
     AkaEapServer, Discard, Event, FailureReason, IdRequest, IdentityChoice, IdentityPolicy, Method,
-    Need, NetworkNamePolicy, PeerFailure, ServerConfig, VectorError,
+    Need, NetworkNamePolicy, PeerFailure, PeerFault, ServerConfig, VectorError,
 };
 
 const SUB_CHALLENGE: u8 = 1;
@@ -452,6 +452,73 @@ fn wrong_res_fails_with_and_without_a_notification() {
         assert_eq!(t.packets.last().unwrap()[0], 4);
         // Nothing was stored for a failed exchange.
         assert!(h.pseudonyms.is_empty() && h.reauth.is_empty());
+    }
+}
+
+#[test]
+fn peer_fault_wrong_res_is_caught_by_the_servers_res_check_alone() {
+    // The USIM verifies AUTN; the peer flips RES but signs the message with the right K_aut:
+    // AT_MAC and AT_CHECKCODE verify, only RES ≠ XRES fails.
+    for (method, server_ri, peer_ri, notify) in [
+        (Method::Aka, false, false, true),
+        (Method::Aka, false, false, false),
+        (Method::Aka, true, true, true),
+        // result indications agreed: the notification round even when not configured
+        (Method::Aka, true, true, false),
+        (Method::AkaPrime, false, false, true),
+    ] {
+        let cfg = server_cfg(|c| {
+            c.notify_failures = notify;
+            c.result_ind = server_ri;
+        });
+        let mut peer = new_peer(|c| {
+            c.methods = vec![method];
+            c.result_ind = peer_ri;
+            c.fault = Some(PeerFault::WrongRes);
+        });
+        let mut h = hss();
+        let mut r = rng(21);
+        let t = run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest);
+        let why = format!("{method:?} ri {server_ri}/{peer_ri} notify {notify}");
+        assert_eq!(
+            t.server_failure().unwrap().reason,
+            FailureReason::WrongRes,
+            "{why}"
+        );
+        assert!(t.peer_success().is_none(), "{why}");
+        // the peer answered the challenge (AT_RES, AT_MAC), it did not reject it
+        assert!(t.aka_subtypes().contains(&(2, SUB_CHALLENGE)), "{why}");
+        assert!(!t.aka_subtypes().contains(&(2, SUB_REJECT)), "{why}");
+        let subs = t.aka_subtypes();
+        let notified = notify || (server_ri && peer_ri);
+        if notified {
+            assert_eq!(
+                &subs[subs.len() - 2..],
+                &[(1, SUB_NOTIFICATION), (2, SUB_NOTIFICATION)],
+                "{why}"
+            );
+            // General Failure (16384): P bit set, no AT_MAC
+            let n = &t.packets[t.packets.len() - 3];
+            assert_eq!(&n[8..12], &[12, 1, 0x40, 0x00], "{why}");
+            assert_eq!(n.len(), 12, "{why}");
+            assert_eq!(
+                t.peer_failures(),
+                vec![PeerFailure::Notification(16384), PeerFailure::EapFailure],
+                "{why}"
+            );
+        } else {
+            assert_eq!(subs.last(), Some(&(2, SUB_CHALLENGE)), "{why}");
+            assert_eq!(t.peer_failures(), vec![PeerFailure::EapFailure], "{why}");
+        }
+        assert_eq!(t.packets.last().unwrap()[0], 4, "{why}: EAP-Failure last");
+        assert!(h.pseudonyms.is_empty() && h.reauth.is_empty(), "{why}");
+        // the same peer without the fault authenticates against the same HSS
+        let mut good = new_peer(|c| {
+            c.methods = vec![method];
+            c.result_ind = peer_ri;
+        });
+        let t = run(&cfg, &mut good, &mut h, &mut r, Start::IdentityRequest);
+        assert_success(&t, method);
     }
 }
 

@@ -16,6 +16,8 @@ use super::world::{self, addr};
 use super::{Env, Outcome};
 
 const PSK: &str = "lab-psk";
+/// The IMSI of the unknown-imsi scenario (not provisioned).
+const UNKNOWN_IMSI: &str = "001010000000099";
 const PMIP: u16 = 5436;
 
 async fn start_gw(
@@ -60,7 +62,15 @@ pub enum Variant {
     PoolExhausted,
     /// The AAA names a gateway nobody answers at.
     GwUnreachable,
+    /// The UE's USIM verifies AUTN but answers with a wrong RES under a valid AT_MAC
+    /// (`[usim] fault = "wrong-res"`).
+    WrongRes,
+    /// The UE's USIM holds another K: AUTN does not verify, AKA-Authentication-Reject.
+    WrongK,
 }
+
+/// A K that is not the subscriber's (test set 1's K with its first octet changed).
+const WRONG_K: &str = "565b5ce8b199b49faa5f0a2ee238a6bc";
 
 pub async fn s2b(env: &Env) -> anyhow::Result<Outcome> {
     attach(env, false, Variant::Attach).await
@@ -205,17 +215,31 @@ max_transmissions = 3
     let mag = mobility.mag;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let ue_keys = env.dir.join("keys-ue");
-    let (imsi, apn) = match variant {
-        Variant::UnknownImsi => ("001010000000099", "internet"),
-        Variant::ApnNotAllowed => (world::IMSI, "ims"),
-        _ => (world::IMSI, "internet"),
+    let good = world::UsimCard::GOOD;
+    let (usim, apn) = match variant {
+        Variant::UnknownImsi => (
+            world::UsimCard {
+                imsi: UNKNOWN_IMSI,
+                ..good
+            },
+            "internet",
+        ),
+        Variant::ApnNotAllowed => (good, "ims"),
+        Variant::WrongRes => (
+            world::UsimCard {
+                fault: Some("wrong-res"),
+                ..good
+            },
+            "internet",
+        ),
+        Variant::WrongK => (world::UsimCard { k: WRONG_K, ..good }, "internet"),
+        _ => (good, "internet"),
     };
     let mut ue = world::start_ue(
         addr(10),
         SocketAddr::new(addr(20), port),
-        imsi,
+        usim,
         apn,
-        world::K,
         PSK,
         &ue_keys,
     )
@@ -375,6 +399,7 @@ fn expected_notify(v: Variant) -> Option<&'static str> {
         Variant::ApnNotAllowed => Some("NO_APN_SUBSCRIPTION"),
         Variant::PoolExhausted => Some("INTERNAL_ADDRESS_FAILURE"),
         Variant::GwUnreachable => Some("NETWORK_FAILURE"),
+        Variant::WrongRes | Variant::WrongK => Some("AUTHENTICATION_FAILED"),
     }
 }
 
@@ -399,11 +424,25 @@ async fn leftovers(
             ("MAG sessions", mag.sessions().await),
             ("home GW bindings", hgw.bindings()),
             ("visited GW bindings", vgw.map_or(0, |v| v.bindings())),
+            ("home GW pool allocations", allocations(hgw).await),
+            (
+                "visited GW pool allocations",
+                match vgw {
+                    Some(v) => allocations(v).await,
+                    None => 0,
+                },
+            ),
             ("home AAA conversations", home.conversations()),
             (
                 "visited AAA conversations",
                 visited.map_or(0, |v| v.conversations()),
             ),
+            ("home AAA authorized sessions", home.authorized_sessions()),
+            (
+                "visited AAA authorized sessions",
+                visited.map_or(0, |v| v.authorized_sessions()),
+            ),
+            ("home AAA stored sessions", stored_sessions(home).await),
         ];
         left = counts
             .iter()
@@ -417,4 +456,38 @@ async fn leftovers(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     left
+}
+
+/// Addresses and prefixes a gateway's pools hold for the lab's UEs (the pool-exhausted
+/// scenario's filler belongs to another subscriber and is not counted).
+async fn allocations(gw: &GwNode) -> usize {
+    let mut n = 0;
+    for pool in ["gw.ipv4", "gw.ipv6"] {
+        match gw.store().pool_list(pool).await {
+            Ok(list) => {
+                n += list
+                    .iter()
+                    .filter(|(_, owner)| {
+                        owner.contains(world::IMSI) || owner.contains(UNKNOWN_IMSI)
+                    })
+                    .count()
+            }
+            Err(_) => n += 1,
+        }
+    }
+    n
+}
+
+/// AAA sessions the AAA's store holds for the lab's subscriber.
+async fn stored_sessions(aaa: &mobstrap_node::aaa::AaaNode) -> usize {
+    let Ok(imsi) = mobstrap_store::Imsi::new(world::IMSI) else {
+        return 1;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    aaa.store()
+        .sessions_for(&imsi, now)
+        .await
+        .map_or(1, |v| v.len())
 }

@@ -15,6 +15,9 @@ pub enum Pat {
     Req(u32, Option<&'static str>),
     /// A Diameter answer with this command code and result code.
     Ans(u32, Option<u32>),
+    /// A Diameter answer with this command code and result code whose EAP-Payload starts
+    /// with this text.
+    AnsEap(u32, u32, &'static str),
     /// A PMIPv6 registration (lifetime > 0) by name (`PBU`, `PBA`).
     Pmip(&'static str),
     /// A PBA with this status.
@@ -228,6 +231,135 @@ pub const UNKNOWN_IMSI: &[Rule] = &{
     ]
 };
 
+/// Steps 3–7 of every EAP-AKA that reaches the challenge (the UE's answer, step 6, is in the
+/// table of each scenario).
+macro_rules! eap_challenge {
+    () => {
+        [
+            r(
+                3,
+                "ePDG",
+                "AAA",
+                Pat::Req(DER, Some("EAP-Response/Identity")),
+            ),
+            r(
+                4,
+                "AAA",
+                "ePDG",
+                Pat::AnsEap(DER, 1001, "EAP-Request/AKA-Challenge"),
+            ),
+            r(
+                5,
+                "ePDG",
+                "UE",
+                Pat::Ike("IKE_AUTH", true, 1, Some("EAP-Request/AKA-Challenge")),
+            ),
+        ]
+    };
+}
+
+/// Wrong RES: the UE answers the challenge (6, 7) with a RES the AAA's XRES comparison
+/// refuses (AT_MAC is valid). The AAA fails the UE through an EAP-AKA "General Failure"
+/// notification round (RFC 4187 §6.1, §6.3.2): DEA 1001 with the AKA-Notification, relayed
+/// to the UE in IKE_AUTH response #2, acknowledged in request #3, relayed back — all of it
+/// step 8, the AAA's verdict on the challenge — then DEA 4001
+/// DIAMETER_AUTHENTICATION_REJECTED with EAP-Failure (8); the ePDG relays the EAP-Failure
+/// (13).
+pub const WRONG_RES: &[Rule] = &{
+    let (s, c) = (ike_start!(), eap_challenge!());
+    [
+        s[0],
+        s[1],
+        s[2],
+        c[0],
+        c[1],
+        c[2],
+        r(
+            6,
+            "UE",
+            "ePDG",
+            Pat::Ike("IKE_AUTH", false, 2, Some("EAP-Response/AKA-Challenge")),
+        ),
+        r(
+            7,
+            "ePDG",
+            "AAA",
+            Pat::Req(DER, Some("EAP-Response/AKA-Challenge")),
+        ),
+        r(
+            8,
+            "AAA",
+            "ePDG",
+            Pat::AnsEap(DER, 1001, "EAP-Request/AKA-Notification"),
+        ),
+        r(
+            8,
+            "ePDG",
+            "UE",
+            Pat::Ike("IKE_AUTH", true, 2, Some("EAP-Request/AKA-Notification")),
+        ),
+        r(
+            8,
+            "UE",
+            "ePDG",
+            Pat::Ike("IKE_AUTH", false, 3, Some("EAP-Response/AKA-Notification")),
+        ),
+        r(
+            8,
+            "ePDG",
+            "AAA",
+            Pat::Req(DER, Some("EAP-Response/AKA-Notification")),
+        ),
+        r(8, "AAA", "ePDG", Pat::Ans(DER, Some(4001))),
+        r(
+            13,
+            "ePDG",
+            "UE",
+            Pat::Ike("IKE_AUTH", true, 3, Some("EAP-Failure")),
+        ),
+    ]
+};
+
+/// Wrong K: AUTN does not verify in the UE's USIM, which answers (6)
+/// EAP-Response/AKA-Authentication-Reject (RFC 4187 §6.3.1); the ePDG relays it (7), the AAA
+/// ends at once with DEA 4001 DIAMETER_AUTHENTICATION_REJECTED and EAP-Failure (8, RFC 4187
+/// §6.3.2: no notification after an Authentication-Reject), relayed to the UE (13).
+pub const WRONG_K: &[Rule] = &{
+    let (s, c) = (ike_start!(), eap_challenge!());
+    [
+        s[0],
+        s[1],
+        s[2],
+        c[0],
+        c[1],
+        c[2],
+        r(
+            6,
+            "UE",
+            "ePDG",
+            Pat::Ike(
+                "IKE_AUTH",
+                false,
+                2,
+                Some("EAP-Response/AKA-Authentication-Reject"),
+            ),
+        ),
+        r(
+            7,
+            "ePDG",
+            "AAA",
+            Pat::Req(DER, Some("EAP-Response/AKA-Authentication-Reject")),
+        ),
+        r(8, "AAA", "ePDG", Pat::Ans(DER, Some(4001))),
+        r(
+            13,
+            "ePDG",
+            "UE",
+            Pat::Ike("IKE_AUTH", true, 2, Some("EAP-Failure")),
+        ),
+    ]
+};
+
 /// Steps 3–8 of a successful EAP-AKA.
 macro_rules! eap_ok {
     () => {
@@ -381,6 +513,20 @@ fn matches(p: &Pat, k: &Kind) -> bool {
                 ..
             },
         ) => command == c && (res.is_none() || res == result),
+        (
+            Pat::AnsEap(c, res, want),
+            Kind::Diameter {
+                command,
+                request: false,
+                result,
+                eap,
+                ..
+            },
+        ) => {
+            command == c
+                && *result == Some(*res)
+                && eap.as_deref().is_some_and(|e| e.starts_with(want))
+        }
         (Pat::Pmip(n), Kind::Pmip { name, lifetime, .. }) => name == n && *lifetime > 0,
         (Pat::PbaStatus(s), Kind::Pmip { name, status, .. }) => {
             name == "PBA" && *status == Some(*s)

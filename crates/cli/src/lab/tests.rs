@@ -15,7 +15,7 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 const PSK: &str = "lab-psk";
 
-async fn ike_aaa_attach(env: &Env, k: &str) -> anyhow::Result<Outcome> {
+async fn ike_aaa_attach(env: &Env, usim: world::UsimCard<'_>) -> anyhow::Result<Outcome> {
     let aaa = world::start_aaa(
         &env.dir,
         "aaa",
@@ -74,7 +74,7 @@ ipv6 = "2001:db8:45::/120"
     tokio::time::sleep(Duration::from_millis(300)).await;
     let ue_keys = env.dir.join("keys-ue");
     let epdg = std::net::SocketAddr::new(addr(20), port);
-    let mut ue = world::start_ue(addr(10), epdg, world::IMSI, "internet", k, PSK, &ue_keys).await?;
+    let mut ue = world::start_ue(addr(10), epdg, usim, "internet", PSK, &ue_keys).await?;
     let mut out = Outcome {
         aliases: vec![
             ("ue".into(), "UE".into()),
@@ -101,8 +101,9 @@ ipv6 = "2001:db8:45::/120"
                 ok: ip4.is_some() && ip6.is_some(),
             });
         }
-        Ok(AttachOutcome::Refused { reason, .. }) => {
-            out.note("UE", None, format!("refused: {reason}"))
+        Ok(AttachOutcome::Refused { reason, notify }) => {
+            let n = notify.map(|n| n.to_string()).unwrap_or_default();
+            out.note("UE", None, format!("refused: {n} ({reason})"));
         }
         Err(_) => out.note("UE", None, "no answer"),
     }
@@ -114,11 +115,27 @@ ipv6 = "2001:db8:45::/120"
 }
 
 fn ike_aaa_run(env: &Env) -> Pin<Box<dyn Future<Output = anyhow::Result<Outcome>> + '_>> {
-    Box::pin(ike_aaa_attach(env, world::K))
+    Box::pin(ike_aaa_attach(env, world::UsimCard::GOOD))
 }
 
 fn wrong_k_run(env: &Env) -> Pin<Box<dyn Future<Output = anyhow::Result<Outcome>> + '_>> {
-    Box::pin(ike_aaa_attach(env, "00000000000000000000000000000000"))
+    Box::pin(ike_aaa_attach(
+        env,
+        world::UsimCard {
+            k: "00000000000000000000000000000000",
+            ..world::UsimCard::GOOD
+        },
+    ))
+}
+
+fn wrong_res_run(env: &Env) -> Pin<Box<dyn Future<Output = anyhow::Result<Outcome>> + '_>> {
+    Box::pin(ike_aaa_attach(
+        env,
+        world::UsimCard {
+            fault: Some("wrong-res"),
+            ..world::UsimCard::GOOD
+        },
+    ))
 }
 
 fn scenario(run: RunFn) -> Scenario {
@@ -130,6 +147,15 @@ fn scenario(run: RunFn) -> Scenario {
         expected: &[1, 2, 3, 4, 5, 6, 7, 8, 13, 14, 15, 16],
         run: Some(run),
         missing: "",
+    }
+}
+
+/// The same topology with a failing USIM, labelled with a failure scenario's table.
+fn failing(run: RunFn, rules: &'static [Rule]) -> Scenario {
+    Scenario {
+        rules,
+        expected: &[1, 2, 3, 4, 5, 6, 7, 8, 13],
+        ..scenario(run)
     }
 }
 
@@ -194,8 +220,8 @@ fn attach_over_real_sockets_is_tapped_decoded_labelled_and_written() {
     assert!(n > 10);
     tshark_reads(&pcap_path);
 
-    // a wrong K: the AAA refuses the RES... no, the UE refuses the AUTN (its MAC check);
-    // either way the ladder stops at the challenge and the verdict fails
+    // a wrong K judged by the success table: the steps after the challenge are missing and
+    // the verdict fails
     let dir2 = tempfile::tempdir().unwrap();
     let env2 = Env {
         dir: dir2.path().to_path_buf(),
@@ -207,6 +233,76 @@ fn attach_over_real_sockets_is_tapped_decoded_labelled_and_written() {
     println!("{t2}");
     assert!(!bad.ladder.passed(), "{t2}");
     assert!(t2.contains("steps missing"), "{t2}");
+}
+
+/// A failing run, its rule table, and lines its ladder must hold (step, text).
+type FailureCase = (RunFn, &'static [Rule], &'static [(u32, &'static str)]);
+
+/// The two authentication failures over the generic IKE node: a wrong K (the UE's USIM
+/// rejects AUTN: AKA-Authentication-Reject relayed to the AAA, DEA 4001 + EAP-Failure) and
+/// a wrong RES (`[usim] fault = "wrong-res"`: the AAA's RES check refuses it, General Failure
+/// notification round, DEA 4001 + EAP-Failure). Each ladder passes its failure table.
+#[test]
+fn wrong_k_and_wrong_res_end_in_eap_failure_from_the_aaa() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let cases: [FailureCase; 2] = [
+        (
+            wrong_k_run,
+            steps::WRONG_K,
+            &[
+                (
+                    6,
+                    "IKE_AUTH req #2 (EAP-Response/AKA-Authentication-Reject)",
+                ),
+                (7, "DER (EAP-Response/AKA-Authentication-Reject)"),
+                (
+                    8,
+                    "DEA (4001 DIAMETER_AUTHENTICATION_REJECTED, EAP-Failure)",
+                ),
+                (13, "IKE_AUTH resp #2 (EAP-Failure)"),
+            ],
+        ),
+        (
+            wrong_res_run,
+            steps::WRONG_RES,
+            &[
+                (6, "IKE_AUTH req #2 (EAP-Response/AKA-Challenge)"),
+                (7, "DER (EAP-Response/AKA-Challenge)"),
+                (8, "IKE_AUTH resp #2 (EAP-Request/AKA-Notification)"),
+                (8, "IKE_AUTH req #3 (EAP-Response/AKA-Notification)"),
+                (
+                    8,
+                    "DEA (4001 DIAMETER_AUTHENTICATION_REJECTED, EAP-Failure)",
+                ),
+                (13, "IKE_AUTH resp #3 (EAP-Failure)"),
+            ],
+        ),
+    ];
+    for (run, rules, lines) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env {
+            dir: dir.path().to_path_buf(),
+        };
+        let done = rt
+            .block_on(run_scenario(&failing(run, rules), &env))
+            .unwrap();
+        let text = done.ladder.text();
+        println!("{text}");
+        assert!(done.ladder.passed(), "{text}");
+        for (n, want) in lines {
+            let p = format!("{n:>4}  ");
+            assert!(
+                text.lines().any(|l| l.starts_with(&p) && l.contains(want)),
+                "step {n}: {want:?} missing:\n{text}"
+            );
+        }
+        assert!(text.contains("refused: AUTHENTICATION_FAILED"), "{text}");
+    }
 }
 
 /// tshark (when installed; required under CI) reads the capture: no malformed packets,

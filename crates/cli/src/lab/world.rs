@@ -119,18 +119,39 @@ fn hex_key(s: &str) -> anyhow::Result<[u8; 16]> {
     v.try_into().map_err(|_| anyhow::anyhow!("key length"))
 }
 
-/// Starts `mobstrap ue` on `ip` and sends IKE_SA_INIT to `epdg`; IDr = `apn` (seed 002
-/// step 2: the APN in IDr). `k` overrides the USIM's K. Key tables go to `keys`.
+/// What is in the lab UE's USIM: the IMSI, K (OPc is always test set 1's) and a fault to
+/// inject (`[usim] fault`, e.g. `wrong-res`).
+#[derive(Debug, Clone, Copy)]
+pub struct UsimCard<'a> {
+    pub imsi: &'a str,
+    pub k: &'a str,
+    pub fault: Option<&'a str>,
+}
+
+impl UsimCard<'static> {
+    /// The provisioned subscriber's USIM.
+    pub const GOOD: UsimCard<'static> = UsimCard {
+        imsi: IMSI,
+        k: K,
+        fault: None,
+    };
+}
+
+/// Starts `mobstrap ue` on `ip` with `usim` and sends IKE_SA_INIT to `epdg`; IDr = `apn`
+/// (seed 002 step 2: the APN in IDr). Key tables go to `keys`.
 pub async fn start_ue(
     ip: IpAddr,
     epdg: SocketAddr,
-    imsi: &str,
+    usim: UsimCard<'_>,
     apn: &str,
-    k: &str,
     psk: &str,
     keys: &Path,
 ) -> anyhow::Result<Ue> {
     let (port, natt) = (epdg.port(), ike_ports().1);
+    let UsimCard { imsi, k, fault } = usim;
+    let fault = fault
+        .map(|f| format!("fault = \"{f}\"\n"))
+        .unwrap_or_default();
     let text = format!(
         r#"[ue]
 apn = "{apn}"
@@ -151,7 +172,7 @@ imsi = "{imsi}"
 k = "{k}"
 opc = "{OPC}"
 realm = "{REALM}"
-"#,
+{fault}"#,
         keys = keys.display()
     );
     std::fs::create_dir_all(keys)?;

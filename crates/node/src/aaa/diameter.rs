@@ -976,6 +976,12 @@ async fn str_(core: &Arc<Core>, msg: &Message<'_>, id: &LocalIdentity) -> Vec<u8
     let sid = msg.session_id().unwrap_or("");
     let in_memory = core.authorized.remove(sid).is_some();
     core.diameter_conversations.remove(sid);
+    // The session may have been stored without waiting (DER success, AAR) and still sit in
+    // the store's write queue: commit the queue first, or the delete can run before the
+    // insert and the row outlives the session (seen with an STR right after a refused AAR).
+    if let Err(e) = core.store.flush().await {
+        tracing::warn!(session = sid, error = %e, "store: flush before the session delete failed");
+    }
     let in_store = match core.store.delete_session(sid).await {
         Ok(b) => b,
         Err(e) => {

@@ -38,6 +38,7 @@ pub fn usim_peer(u: &UsimSpec) -> (Box<dyn EapPeer>, Vec<u8>) {
         cfg.permanent_identity = Some(id.as_bytes().to_vec());
     }
     cfg.network_name = u.network_name.clone();
+    cfg.fault = u.fault;
     let usim = Usim::new(&u.k, &u.opc, u.sqn, SqnPolicy::Simple { delta: None });
     let mut peer = UsimPeer::new(AkaEapPeer::aka(cfg, usim));
     let nai = peer.begin();

@@ -163,6 +163,9 @@ pub struct UsimSection {
     /// `aka`, `aka-prime`, most preferred first (default `["aka"]`).
     pub methods: Option<Vec<String>>,
     pub network_name: Option<String>,
+    /// Test-lab fault injection: `wrong-res` (answer every AKA-Challenge with a wrong RES
+    /// under a valid AT_MAC).
+    pub fault: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -210,6 +213,8 @@ pub struct UsimSpec {
     pub identity: Option<String>,
     pub methods: Vec<mobstrap_proto::eap::Method>,
     pub network_name: Option<String>,
+    /// A fault the USIM's EAP peer injects on purpose (test labs).
+    pub fault: Option<mobstrap_proto::eap::PeerFault>,
 }
 
 impl std::fmt::Debug for UsimSpec {
@@ -884,6 +889,17 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
                     }
                 });
             }
+            let fault = match u.fault.as_deref() {
+                None => None,
+                Some(name) => Some(mobstrap_proto::eap::PeerFault::from_name(name).ok_or_else(
+                    || {
+                        err(
+                            "usim.fault",
+                            format!("unknown fault '{name}' (known: wrong-res)"),
+                        )
+                    },
+                )?),
+            };
             Some(UsimSpec {
                 k: hex16("usim.k", &u.k)?,
                 opc: hex16("usim.opc", &u.opc)?,
@@ -893,6 +909,7 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
                 identity: u.identity.clone(),
                 methods,
                 network_name: u.network_name.clone(),
+                fault,
             })
         }
         None => {
@@ -1188,5 +1205,25 @@ mod tests {
         assert_eq!(ok.node.engine.cfg_policy, CfgPolicy::Defer);
         assert!(ok.node.tun.is_some());
         assert_eq!(ok.role, RoleName::Responder);
+    }
+
+    #[test]
+    fn usim_fault_is_parsed_and_unknown_faults_name_the_key() {
+        let text = |fault: &str| {
+            format!(
+                "[ike]\nrole = \"initiator\"\nauth = \"eap\"\nremote = \"192.0.2.1\"\npsk = \"x\"\nremote_auth = [\"psk\"]\n[usim]\nimsi = \"001010000000001\"\nk = \"465b5ce8b199b49faa5f0a2ee238a6bc\"\nopc = \"cd63cb71954a9f4e48a5994e37a02baf\"\n{fault}"
+            )
+        };
+        let base = Path::new(".");
+        let plain = IkeNodeSpec::from_toml(&text(""), base).unwrap();
+        assert_eq!(plain.usim.unwrap().fault, None);
+        let faulty = IkeNodeSpec::from_toml(&text("fault = \"wrong-res\"\n"), base).unwrap();
+        assert_eq!(
+            faulty.usim.unwrap().fault,
+            Some(mobstrap_proto::eap::PeerFault::WrongRes)
+        );
+        let e = IkeNodeSpec::from_toml(&text("fault = \"wrong-sqn\"\n"), base).unwrap_err();
+        assert_eq!(e.key, "usim.fault");
+        assert!(e.why.contains("wrong-res"), "{e}");
     }
 }

@@ -60,6 +60,8 @@ pub struct UeFlags {
     pub psk: Option<String>,
     /// Bring up a TUN with the assigned addresses and route through it (root).
     pub tun: bool,
+    /// Test-lab fault injection of the USIM's EAP peer (`wrong-res`, `[usim] fault`).
+    pub usim_fault: Option<String>,
 }
 
 impl UeSpec {
@@ -175,6 +177,9 @@ impl UeSpec {
         usim.insert("opc".into(), f.opc.clone().into());
         if let Some(s) = &f.sqn {
             usim.insert("sqn".into(), s.clone().into());
+        }
+        if let Some(x) = &f.usim_fault {
+            usim.insert("fault".into(), x.clone().into());
         }
         let mut ue = toml::Table::new();
         ue.insert("apn".into(), f.apn.clone().into());

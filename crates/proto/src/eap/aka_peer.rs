@@ -49,6 +49,33 @@ pub enum NetworkNamePolicy {
     Strict,
 }
 
+/// A fault the peer injects on purpose (test labs: the network's failure paths with an
+/// otherwise correct USIM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerFault {
+    /// AUTN verifies and the keys are derived as usual, but AT_RES carries the USIM's RES
+    /// with every bit flipped; AT_MAC is computed over that message with the right K_aut, so
+    /// only the server's RES/XRES comparison can catch it.
+    WrongRes,
+}
+
+impl PeerFault {
+    /// The name used in configuration files and flags (`wrong-res`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PeerFault::WrongRes => "wrong-res",
+        }
+    }
+
+    /// Parses [`PeerFault::name`].
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "wrong-res" => Some(PeerFault::WrongRes),
+            _ => None,
+        }
+    }
+}
+
 /// Settings of the peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AkaPeerConfig {
@@ -66,6 +93,8 @@ pub struct AkaPeerConfig {
     /// The access network name the peer expects in AT_KDF_INPUT (e.g. "WLAN").
     pub network_name: Option<String>,
     pub network_name_policy: NetworkNamePolicy,
+    /// A fault to inject (none in normal operation).
+    pub fault: Option<PeerFault>,
 }
 
 impl AkaPeerConfig {
@@ -80,6 +109,7 @@ impl AkaPeerConfig {
             result_ind: false,
             network_name: None,
             network_name_policy: NetworkNamePolicy::Accept,
+            fault: None,
         }
     }
 }
@@ -477,6 +507,12 @@ impl AkaPeer {
             m,
             Subtype::Challenge,
         );
+        let mut res = res;
+        if self.config.fault == Some(PeerFault::WrongRes) {
+            for b in res.iter_mut() {
+                *b ^= 0xff;
+            }
+        }
         let mut ok = w
             .attr(&Attribute::Res {
                 res_bits: (res.len() * 8) as u16,

@@ -527,6 +527,19 @@ impl AkaServer {
             None => false,
         };
         if !res_ok {
+            // The peer is not authenticated (RFC 4187 §6.2, §6.3.2): with result indications
+            // agreed (AT_RESULT_IND both ways) the peer waits for a result, so the failure
+            // always goes through the "General Failure" notification, whatever
+            // `notify_failures` says; else as configured.
+            if self.result_ind_sent && attrs.result_ind {
+                debug!(method = %self.method, reason = "wrong_res", "EAP-AKA failure");
+                self.fail_reason = FailureReason::WrongRes;
+                return self.send_notification(
+                    NotificationCode::GeneralFailure.value(),
+                    false,
+                    ctx,
+                );
+            }
             return self.fail(FailureReason::WrongRes, ctx);
         }
         if self.result_ind_sent && attrs.result_ind {

@@ -24,7 +24,9 @@ pub mod peer;
 pub mod server;
 pub mod usim;
 
-pub use aka_peer::{AkaEapPeer, AkaPeer, AkaPeerConfig, IdentityChoice, NetworkNamePolicy};
+pub use aka_peer::{
+    AkaEapPeer, AkaPeer, AkaPeerConfig, IdentityChoice, NetworkNamePolicy, PeerFault,
+};
 pub use aka_server::{AkaEapServer, AkaServer, AkaServerConfig, IdRequest, IdentityPolicy};
 pub use peer::{EapPeer, PeerEvent, PeerFailure, PeerSuccess};
 pub use server::{EapServer, ServerConfig};
