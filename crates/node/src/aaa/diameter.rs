@@ -977,11 +977,9 @@ async fn str_(core: &Arc<Core>, msg: &Message<'_>, id: &LocalIdentity) -> Vec<u8
     let in_memory = core.authorized.remove(sid).is_some();
     core.diameter_conversations.remove(sid);
     // The session may have been stored without waiting (DER success, AAR) and still sit in
-    // the store's write queue: commit the queue first, or the delete can run before the
-    // insert and the row outlives the session (seen with an STR right after a refused AAR).
-    if let Err(e) = core.store.flush().await {
-        tracing::warn!(session = sid, error = %e, "store: flush before the session delete failed");
-    }
+    // the store's write queue: the delete goes through the same queue, behind it (a batch
+    // applies its upserts before its deletes), so the row cannot outlive the session (it
+    // did, with an STR right after a refused AAR, when deletes bypassed the queue).
     let in_store = match core.store.delete_session(sid).await {
         Ok(b) => b,
         Err(e) => {
