@@ -221,6 +221,7 @@ fn usim(n: u64) -> UsimSpec {
         identity: None,
         methods: vec![Method::Aka],
         network_name: None,
+        fault: None,
     }
 }
 
