@@ -130,7 +130,6 @@ impl SqnPolicy {
 
 /// Largest batch the writer commits at once.
 const MAX_BATCH: usize = 4096;
-const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 
 type Waiter = oneshot::Sender<Result<u64>>;
 
@@ -429,11 +428,6 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                 Some(op) => ops.push(op),
                 None => break,
             }
-        }
-        // Linger a moment for more: at a few thousand writes a second a batch per wake-up
-        // is a handful of rows, and each transaction costs WAL frames and an fsync.
-        if !closed && LINGER > std::time::Duration::ZERO && ops.len() < MAX_BATCH {
-            tokio::time::sleep(LINGER).await;
         }
         while ops.len() < MAX_BATCH {
             match rx.try_recv() {
