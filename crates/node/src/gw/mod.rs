@@ -100,12 +100,12 @@ impl GwNode {
         if purged > 0 {
             tracing::info!(purged, "expired pool allocations released");
         }
-        let sock = UdpSocket::bind(config.pmip.listen)
-            .await
-            .map_err(|err| GwError::Socket {
+        let sock = crate::pmip_tunnel::bind_signalling(config.pmip.listen).map_err(|err| {
+            GwError::Socket {
                 addr: config.pmip.listen,
                 err,
-            })?;
+            }
+        })?;
         let signalling = sock.local_addr().map_err(|err| GwError::Socket {
             addr: config.pmip.listen,
             err,

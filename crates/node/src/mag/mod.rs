@@ -86,7 +86,7 @@ impl Mag {
         listen: SocketAddr,
         user_plane: bool,
     ) -> std::io::Result<(Mag, mpsc::Receiver<MagNotice>)> {
-        let sock = UdpSocket::bind(listen).await?;
+        let sock = crate::pmip_tunnel::bind_signalling(listen)?;
         let data = if user_plane {
             let a = sock.local_addr()?;
             Some(UdpSocket::bind(SocketAddr::new(a.ip(), a.port().wrapping_add(1))).await?)

@@ -176,6 +176,8 @@ pub struct Mag {
     timers: BinaryHeap<Reverse<(Instant, u64, MnKey)>>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<MagEvent>,
+    /// xorshift state for the retransmission jitter (not for anything secret).
+    jitter: u64,
 }
 
 impl Mag {
@@ -191,6 +193,7 @@ impl Mag {
             timers: BinaryHeap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            jitter: (u64::from(seq_seed) << 32) ^ 0x9e37_79b9_7f4a_7c15,
         }
     }
 
@@ -321,7 +324,14 @@ impl Mag {
             multiple_v4: false,
         };
         e.transmissions += 1;
-        let deadline = now + e.rto;
+        // The timeout, stretched by a random 0–20 %: PBUs sent in one burst (a mass detach)
+        // and lost together are not retransmitted together again.
+        let mut x = self.jitter;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.jitter = x;
+        let deadline = now + e.rto + e.rto.mul_f64((x % 1000) as f64 / 5000.0);
         e.rto = (e.rto * 2).min(self.config.max_timeout);
         let gen = self.next_gen;
         self.next_gen += 1;

@@ -295,7 +295,7 @@ fn lost_pbu_is_retransmitted_with_backoff_then_fails() {
     let t0 = n.now;
     n.advance(Duration::from_secs(46));
     assert!(n.mag_events.is_empty());
-    n.advance(Duration::from_secs(1));
+    n.advance(Duration::from_secs(10));
     let p = n.pbus_sent();
     let times: Vec<u128> = p
         .iter()
@@ -303,8 +303,17 @@ fn lost_pbu_is_retransmitted_with_backoff_then_fails() {
             (timestamp_diff_ns(x.timestamp.unwrap(), p[0].timestamp.unwrap()) / 1_000_000) as u128
         })
         .collect();
-    // 0, 1.5, 4.5, 10.5, 22.5 s (timeouts 1.5, 3, 6, 12, 24), failure at 46.5 s.
-    assert_eq!(times, vec![0, 1500, 4500, 10500, 22500]);
+    // timeouts 1.5, 3, 6, 12, 24 s, each stretched by 0-20 % (jitter): PBUs at about 0, 1.5,
+    // 4.5, 10.5, 22.5 s, failure at about 46.5 s
+    assert_eq!(times.len(), 5, "{times:?}");
+    for (i, nominal) in [1500u128, 3000, 6000, 12000].into_iter().enumerate() {
+        let gap = times[i + 1] - times[i];
+        assert!(
+            gap >= nominal && gap < nominal * 6 / 5 + 1,
+            "retransmission {i}: {gap} ms after the previous, nominal {nominal}: {times:?}"
+        );
+    }
+
     assert_eq!(
         n.mag_events,
         vec![MagEvent::Failed {
@@ -314,6 +323,14 @@ fn lost_pbu_is_retransmitted_with_backoff_then_fails() {
     );
     assert!((n.now - t0) >= Duration::from_millis(46500));
     assert!(n.mag.is_empty());
+    // the jitter differs between PBUs: not every gap is exactly the nominal one
+    assert!(
+        [1500u128, 3000, 6000, 12000]
+            .iter()
+            .enumerate()
+            .any(|(i, nominal)| times[i + 1] - times[i] != *nominal),
+        "no jitter: {times:?}"
+    );
     // every copy has the same sequence number and a fresh timestamp
     let p = n.pbus_sent();
     assert!(p.iter().all(|x| x.seq == p[0].seq));
