@@ -74,6 +74,11 @@ pub struct DataPath {
     children: HashMap<u32, Child>,
     /// Host selectors (one address): inner destination → inbound SPI of the newest SA.
     hosts: HashMap<IpAddr, u32>,
+    /// Every tunnel-mode SA with a host selector, per address, oldest first (the fallback
+    /// when the SA in `hosts` goes).
+    host_spis: HashMap<IpAddr, Vec<u32>>,
+    /// The Child SAs of each IKE SA.
+    by_ike: HashMap<SaId, Vec<u32>>,
     /// Other selectors, newest first.
     ranges: Vec<(TsRange, u32)>,
     replay_window: usize,
@@ -148,10 +153,18 @@ impl DataPath {
             for ts in &c.remote_ts {
                 if ts.start == ts.end {
                     self.hosts.insert(ts.start, c.inbound_spi);
+                    let list = self.host_spis.entry(ts.start).or_default();
+                    if !list.contains(&c.inbound_spi) {
+                        list.push(c.inbound_spi);
+                    }
                 } else {
                     self.ranges.insert(0, (*ts, c.inbound_spi));
                 }
             }
+        }
+        let mine = self.by_ike.entry(ike).or_default();
+        if !mine.contains(&c.inbound_spi) {
+            mine.push(c.inbound_spi);
         }
         self.children.insert(
             c.inbound_spi,
@@ -169,17 +182,34 @@ impl DataPath {
     /// rekey left behind, or its replacement).
     pub fn remove(&mut self, inbound_spi: u32) -> Option<ChildStatus> {
         let c = self.children.remove(&inbound_spi)?;
-        self.ranges.retain(|(_, s)| *s != inbound_spi);
-        for ts in &c.info.remote_ts {
-            if ts.start == ts.end && self.hosts.get(&ts.start) == Some(&inbound_spi) {
-                self.hosts.remove(&ts.start);
-                if let Some(other) = self
-                    .children
-                    .values()
-                    .find(|o| o.info.mode == Mode::Tunnel && o.info.remote_ts.contains(ts))
-                {
-                    self.hosts.insert(ts.start, other.info.inbound_spi);
+        // Indexes, so that removing one of N SAs does not scan the others (a mass detach of
+        // 20,000 UEs spent most of the ePDG's time here).
+        if let Some(list) = self.by_ike.get_mut(&c.ike) {
+            list.retain(|s| *s != inbound_spi);
+            if list.is_empty() {
+                self.by_ike.remove(&c.ike);
+            }
+        }
+        if c.info.mode == Mode::Tunnel && c.info.remote_ts.iter().any(|t| t.start != t.end) {
+            self.ranges.retain(|(_, s)| *s != inbound_spi);
+        }
+        for ts in c.info.remote_ts.iter().filter(|t| t.start == t.end) {
+            let newest = match self.host_spis.get_mut(&ts.start) {
+                Some(list) => {
+                    list.retain(|s| *s != inbound_spi);
+                    let last = list.last().copied();
+                    if list.is_empty() {
+                        self.host_spis.remove(&ts.start);
+                    }
+                    last
                 }
+                None => None,
+            };
+            if self.hosts.get(&ts.start) == Some(&inbound_spi) {
+                match newest {
+                    Some(other) => self.hosts.insert(ts.start, other),
+                    None => self.hosts.remove(&ts.start),
+                };
             }
         }
         Some(c.info)
@@ -187,12 +217,7 @@ impl DataPath {
 
     /// Removes every Child SA of an IKE SA.
     pub fn remove_ike(&mut self, ike: SaId) -> Vec<ChildStatus> {
-        let spis: Vec<u32> = self
-            .children
-            .values()
-            .filter(|c| c.ike == ike)
-            .map(|c| c.info.inbound_spi)
-            .collect();
+        let spis = self.by_ike.remove(&ike).unwrap_or_default();
         spis.into_iter().filter_map(|s| self.remove(s)).collect()
     }
 
@@ -311,7 +336,8 @@ impl DataPath {
     /// Packets and bytes through the SAs of one IKE SA (both directions).
     pub fn ike_counters(&self, ike: SaId) -> ChildCounters {
         let mut t = ChildCounters::default();
-        for c in self.children.values().filter(|c| c.ike == ike) {
+        let spis = self.by_ike.get(&ike).map(Vec::as_slice).unwrap_or_default();
+        for c in spis.iter().filter_map(|s| self.children.get(s)) {
             let k = c.info.counters;
             t.in_packets += k.in_packets;
             t.in_bytes += k.in_bytes;
@@ -425,8 +451,45 @@ mod tests {
         assert_eq!(st[0].counters.in_packets, 2);
         assert_eq!(st[0].counters.in_dropped, 2);
         assert_eq!(st[0].counters.out_packets, 1);
+        assert_eq!(gw.ike_counters(1).in_packets, 2);
         assert_eq!(gw.remove_ike(1).len(), 1);
         assert!(gw.is_empty());
         assert_eq!(gw.route("198.51.100.7".parse().unwrap()), None);
+        assert!(gw.by_ike.is_empty() && gw.host_spis.is_empty());
+    }
+
+    #[test]
+    fn many_ike_sas_install_and_remove_through_the_indexes() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let mut gw = DataPath::new(64);
+        for i in 0..300u32 {
+            let host = TsRange::host(std::net::Ipv4Addr::from(0x0a00_0000 + i).into());
+            gw.install(
+                u64::from(i),
+                &child(0x1_0000 + i, 0x2_0000 + i, host, false),
+                &mut rng,
+            )
+            .unwrap();
+        }
+        // one UE side with ranges: removal takes its range out
+        gw.install(
+            1000,
+            &child(0x9999, 0x8888, TsRange::any_v4(), false),
+            &mut rng,
+        )
+        .unwrap();
+        assert_eq!(gw.route("203.0.113.1".parse().unwrap()), Some(0x9999));
+        assert_eq!(gw.remove_ike(1000).len(), 1);
+        assert_eq!(gw.route("203.0.113.1".parse().unwrap()), None);
+        for i in (0..300u32).rev() {
+            assert_eq!(gw.remove_ike(u64::from(i)).len(), 1, "IKE SA {i}");
+            assert_eq!(
+                gw.route(std::net::Ipv4Addr::from(0x0a00_0000 + i).into()),
+                None
+            );
+        }
+        assert!(gw.is_empty() && gw.hosts.is_empty() && gw.ranges.is_empty());
+        assert!(gw.by_ike.is_empty() && gw.host_spis.is_empty());
+        assert!(gw.remove_ike(5).is_empty());
     }
 }
