@@ -513,6 +513,39 @@ async fn pseudonyms_and_reauth(url: &str) {
         "live one kept"
     );
 
+    // A new pseudonym / re-authentication identity replaces the subscriber's older ones of
+    // the same method (the peer uses the latest); other methods keep theirs.
+    for name in ["p-new1", "p-new2"] {
+        s.put_pseudonym(PseudonymRecord {
+            username: name.into(),
+            imsi: imsi(1),
+            method: AkaMethod::Aka,
+            expires_at: now + 3600,
+        })
+        .await
+        .unwrap();
+    }
+    assert!(
+        s.pseudonym("p-new1", now).await.unwrap().is_none(),
+        "older one gone"
+    );
+    assert!(s.pseudonym("p-new2", now).await.unwrap().is_some());
+    assert!(
+        s.pseudonym("p-abc", now).await.unwrap().is_some(),
+        "AKA' one kept"
+    );
+    s.put_reauth(reauth("r-3", 1, now + 600)).await.unwrap();
+    s.put_reauth(reauth("r-4", 1, now + 600)).await.unwrap();
+    assert!(
+        s.reauth("r-3", now).await.unwrap().is_none(),
+        "older one gone"
+    );
+    assert!(s.reauth("r-4", now).await.unwrap().is_some());
+    assert!(
+        s.reauth("r-prime", now).await.unwrap().is_some(),
+        "AKA' one kept"
+    );
+
     // Deleting the subscriber deletes its identities.
     s.delete_subscriber(&imsi(1)).await.unwrap();
     assert!(s.pseudonym("p-abc", now).await.unwrap().is_none());
