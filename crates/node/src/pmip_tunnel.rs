@@ -115,6 +115,23 @@ impl Routes {
     }
 }
 
+/// A UDP socket for PMIPv6 signalling with large kernel buffers (best effort, up to
+/// `net.core.rmem_max` / `wmem_max`): a mass detach or attach arrives as a burst of thousands
+/// of PBUs, and what overflows the default ~200 KiB buffer is only recovered by the MAG's
+/// retransmissions seconds later.
+pub(crate) fn bind_signalling(addr: SocketAddr) -> std::io::Result<tokio::net::UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    let _ = s.set_recv_buffer_size(4 << 20);
+    let _ = s.set_send_buffer_size(4 << 20);
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    tokio::net::UdpSocket::from_std(s.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,21 +234,4 @@ mod tests {
         );
         assert!(r.is_empty());
     }
-}
-
-/// A UDP socket for PMIPv6 signalling with large kernel buffers (best effort, up to
-/// `net.core.rmem_max` / `wmem_max`): a mass detach or attach arrives as a burst of thousands
-/// of PBUs, and what overflows the default ~200 KiB buffer is only recovered by the MAG's
-/// retransmissions seconds later.
-pub(crate) fn bind_signalling(addr: SocketAddr) -> std::io::Result<tokio::net::UdpSocket> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    if addr.is_ipv6() {
-        s.set_only_v6(true)?;
-    }
-    let _ = s.set_recv_buffer_size(4 << 20);
-    let _ = s.set_send_buffer_size(4 << 20);
-    s.set_nonblocking(true)?;
-    s.bind(&addr.into())?;
-    tokio::net::UdpSocket::from_std(s.into())
 }
