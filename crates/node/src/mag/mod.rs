@@ -242,7 +242,14 @@ impl Driver {
                         match pmip_tunnel::unwrap_signalling(&buf[..n]) {
                             Ok(mh) => {
                                 if let Err(e) = self.engine.handle(peer, mh, Instant::now()) {
-                                    tracing::debug!(%peer, error = %e, "PBA ignored");
+                                    let reason = match e {
+                                        mobstrap_proto::pmip::InputError::Malformed(_) => "malformed",
+                                        mobstrap_proto::pmip::InputError::Unexpected(_) => "unexpected",
+                                        mobstrap_proto::pmip::InputError::NoMatch(_) => "no_match",
+                                    };
+                                    metrics::counter!("mag_pba_ignored_total", "reason" => reason)
+                                        .increment(1);
+                                    tracing::info!(%peer, error = %e, "PBA ignored");
                                 }
                             }
                             Err(e) => tracing::info!(%peer, error = %e, "PMIPv6 signalling dropped"),
