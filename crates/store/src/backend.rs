@@ -1272,24 +1272,36 @@ impl SqliteBackend {
                 *outcome = done_or_not_found(&done, &p.username);
             }
         }
-        let fresh: Vec<(&str, &str, &str)> = batch
-            .pseudonyms
-            .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Done(_)))
-            .map(|(p, _)| (p.username.as_str(), p.imsi.as_str(), p.method.as_str()))
-            .collect();
-        prune_older(&mut tx, "pseudonym", &fresh).await?;
-        let fresh: Vec<(&str, &str, &str)> = batch
-            .reauths
-            .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Done(_)))
-            .map(|(p, _)| (p.username.as_str(), p.imsi.as_str(), p.method.as_str()))
-            .collect();
-        prune_older(&mut tx, "reauth_identity", &fresh).await?;
+        prune_superseded(&mut tx, batch).await?;
         delete_sessions(&mut tx, &mut batch.session_deletes).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// [`prune_older`] for the pseudonyms and re-authentication identities the batch stored.
+async fn prune_superseded<DB>(tx: &mut sqlx::Transaction<'static, DB>, batch: &Batch) -> Result<()>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let stored = |o: &Outcome| matches!(o, Outcome::Done(_));
+    let fresh: Vec<(&str, &str, &str)> = batch
+        .pseudonyms
+        .iter()
+        .filter(|(_, o)| stored(o))
+        .map(|(p, _)| (p.username.as_str(), p.imsi.as_str(), p.method.as_str()))
+        .collect();
+    prune_older(tx, "pseudonym", &fresh).await?;
+    let fresh: Vec<(&str, &str, &str)> = batch
+        .reauths
+        .iter()
+        .filter(|(_, o)| stored(o))
+        .map(|(p, _)| (p.username.as_str(), p.imsi.as_str(), p.method.as_str()))
+        .collect();
+    prune_older(tx, "reauth_identity", &fresh).await
 }
 
 /// After new pseudonyms / re-authentication identities are stored: the older ones of the
@@ -1656,20 +1668,7 @@ impl PgBackend {
                 };
             }
         }
-        let fresh: Vec<(&str, &str, &str)> = batch
-            .pseudonyms
-            .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Done(_)))
-            .map(|(p, _)| (p.username.as_str(), p.imsi.as_str(), p.method.as_str()))
-            .collect();
-        prune_older(&mut tx, "pseudonym", &fresh).await?;
-        let fresh: Vec<(&str, &str, &str)> = batch
-            .reauths
-            .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Done(_)))
-            .map(|(p, _)| (p.username.as_str(), p.imsi.as_str(), p.method.as_str()))
-            .collect();
-        prune_older(&mut tx, "reauth_identity", &fresh).await?;
+        prune_superseded(&mut tx, batch).await?;
         delete_sessions(&mut tx, &mut batch.session_deletes).await?;
         tx.commit().await?;
         Ok(())
