@@ -264,17 +264,43 @@ impl Mag {
     /// Forgets `key` without signalling (the node lost interest, e.g. at shutdown).
     pub fn forget(&mut self, key: &MnKey) {
         if let Some(e) = self.entries.remove(key) {
-            self.outstanding.remove(&e.seq);
+            self.release_seq(e.seq, key);
+        }
+    }
+
+    /// Forgets the outstanding PBU `seq` if it is `key`'s. An entry's `seq` is the number of
+    /// its last exchange (0 before the first), which may since belong to another entry's
+    /// exchange: removing it blindly made that other exchange's PBA unmatched ("no matching
+    /// binding update (sequence 0)"), and its registration fail after all retransmissions.
+    fn release_seq(&mut self, seq: u16, key: &MnKey) {
+        if self.outstanding.get(&seq) == Some(key) {
+            self.outstanding.remove(&seq);
+        }
+    }
+
+    /// The next sequence number no outstanding PBU uses. New registrations stop at 60,000
+    /// outstanding, but refreshes and de-registrations of more bindings than that may use all
+    /// 65,536: then the number is shared, and a PBA is told apart by its MN-ID.
+    fn take_seq(&mut self) -> u16 {
+        let first = self.next_seq;
+        loop {
+            let seq = self.next_seq;
+            self.next_seq = self.next_seq.wrapping_add(1);
+            if !self.outstanding.contains_key(&seq) || self.next_seq == first {
+                return seq;
+            }
         }
     }
 
     fn start_exchange(&mut self, key: &MnKey, phase: Phase, now: Instant) {
-        let seq = self.next_seq;
-        self.next_seq = self.next_seq.wrapping_add(1);
+        let Some(old) = self.entries.get(key).map(|e| e.seq) else {
+            return;
+        };
+        self.release_seq(old, key);
+        let seq = self.take_seq();
         let Some(e) = self.entries.get_mut(key) else {
             return;
         };
-        self.outstanding.remove(&e.seq);
         e.phase = phase;
         e.seq = seq;
         e.transmissions = 0;
@@ -457,7 +483,7 @@ impl Mag {
                 }
                 phase => {
                     if let Some(e) = self.entries.remove(&key) {
-                        self.outstanding.remove(&e.seq);
+                        self.release_seq(e.seq, &key);
                     }
                     self.events.push_back(match phase {
                         Phase::Registering => MagEvent::Failed {

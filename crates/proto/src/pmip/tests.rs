@@ -975,3 +975,58 @@ fn deregistration_while_authorising_releases_once() {
     );
     assert!(l.binding(&key(1)).is_some());
 }
+
+/// A new entry starts with sequence number 0 before its first exchange; starting that
+/// exchange used to drop whatever outstanding PBU had number 0, so another session's
+/// registration whose PBU carried 0 never matched its PBA (seen about once per 20,000-UE
+/// `bench attach` run as NETWORK_FAILURE after four retransmissions).
+#[test]
+fn a_new_registration_keeps_another_sessions_pbu_zero() {
+    let mut n = Net::new(LmaConfig::default());
+    n.mag = Mag::new(MagConfig::default(), n.now, wall(), 0);
+    n.mag
+        .attach(AttachRequest::new(key(1), LMA), n.now)
+        .unwrap();
+    n.mag
+        .attach(AttachRequest::new(key(2), LMA), n.now)
+        .unwrap();
+    n.run();
+    let seqs: Vec<u16> = n.pbus_sent().iter().map(|p| p.seq).collect();
+    assert_eq!(seqs, vec![0, 1]);
+    let b = registered(&n.mag_events);
+    assert_eq!(b.len(), 2, "events: {:?}", n.mag_events);
+    assert!(n.mag.binding(&key(1)).is_some());
+    assert!(n.mag.binding(&key(2)).is_some());
+    // And no retransmission is pending: both exchanges are complete.
+    n.advance(Duration::from_secs(5));
+    assert_eq!(n.pbus_sent().len(), 2);
+}
+
+/// After the counter wraps, a number still used by an outstanding PBU is skipped.
+#[test]
+fn sequence_numbers_skip_one_still_outstanding() {
+    let mut n = Net::new(LmaConfig::default());
+    n.mag = Mag::new(MagConfig::default(), n.now, wall(), 65535);
+    n.drop = vec![0];
+    n.mag
+        .attach(AttachRequest::new(key(1), LMA), n.now)
+        .unwrap();
+    n.run();
+    // key(1)'s PBU 65535 was lost and is outstanding; 65,535 exchanges later the counter
+    // comes round to 65535 again.
+    for i in 0..65535u32 {
+        n.mag.attach(AttachRequest::new(key(1000 + i), LMA), n.now).ok();
+        n.mag.forget(&key(1000 + i));
+        while n.mag.poll_transmit().is_some() {}
+    }
+    n.mag
+        .attach(AttachRequest::new(key(2), LMA), n.now)
+        .unwrap();
+    n.run();
+    let last = n.pbus_sent().last().map(|p| p.seq);
+    assert_eq!(last, Some(0), "65535 is still key(1)'s");
+    assert!(n.mag.binding(&key(2)).is_some());
+    // key(1)'s retransmission still matches its own PBA.
+    n.advance(Duration::from_secs(2));
+    assert!(n.mag.binding(&key(1)).is_some());
+}
