@@ -96,12 +96,32 @@ impl NodeProc {
         let exe = std::env::current_exe().context("this binary's path")?;
         let out = std::fs::File::create(dir.join(format!("{name}.log")))?;
         let err = out.try_clone()?;
-        let child = Command::new(exe)
-            .args(args)
+        let mut cmd = Command::new(exe);
+        cmd.args(args)
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(out)
-            .stderr(err)
+            .stderr(err);
+        // The node dies with the bench (with the main thread, which spawns every node) even
+        // when the bench ends without running its
+        // destructors (killed, or `bench attach | head` exiting on a closed pipe): orphaned
+        // nodes went on holding their ports and CPU.
+        let parent = std::process::id();
+        // SAFETY: between fork and exec the closure only makes async-signal-safe calls
+        // (prctl, getppid, kill).
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The bench may have ended before the prctl.
+                if libc::getppid() as u32 != parent {
+                    libc::kill(libc::getpid(), libc::SIGKILL);
+                }
+                Ok(())
+            });
+        }
+        let child = cmd
             .spawn()
             .with_context(|| format!("starting mobstrap {name}"))?;
         Ok(NodeProc { name, child })
