@@ -977,6 +977,12 @@ static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/pos
 #[derive(Debug, Clone)]
 pub struct SqliteBackend {
     pool: SqlitePool,
+    /// The one connection write transactions use (SQLite has one writer at a time anyway).
+    /// A connection's page cache is dropped whenever another connection has written, so
+    /// writes that rotated over the pool's connections re-read their index pages from the
+    /// OS on most commits; on its own connection the writer keeps them cached. (For
+    /// `:memory:` the same one-connection pool as everything else.)
+    writer: SqlitePool,
 }
 
 const INSERT_PSEUDONYM: &str = "INSERT INTO pseudonym (username, imsi, method, expires_at) \
@@ -1013,9 +1019,9 @@ fn sqlite_piece(left: usize) -> usize {
 }
 
 /// `single` (an `INSERT INTO t (cols) SELECT $1.. WHERE EXISTS (.. imsi = $2) ON CONFLICT ..`
-/// statement) rewritten for `rows` rows of `cols` parameters each, from a VALUES list, with
-/// `RETURNING key`: the keys of the rows written (a row whose subscriber is gone is not).
-fn sqlite_multi_upsert(single: &str, cols: usize, rows: usize, key: &str) -> String {
+/// statement) rewritten for `rows` rows of `cols` parameters each, from a VALUES list (a row
+/// whose subscriber is gone is not written; [`sqlite_outcomes`] finds which).
+fn sqlite_multi_upsert(single: &str, cols: usize, rows: usize) -> String {
     let (head, rest) = single.split_once(" SELECT ").unwrap_or((single, ""));
     let conflict = rest.find("ON CONFLICT").map(|i| &rest[i..]).unwrap_or("");
     let mut sql = String::with_capacity(head.len() + conflict.len() + rows * (cols * 2 + 4) + 128);
@@ -1043,26 +1049,41 @@ fn sqlite_multi_upsert(single: &str, cols: usize, rows: usize, key: &str) -> Str
     }
     sql.push_str(") AS v WHERE EXISTS (SELECT 1 FROM subscriber WHERE imsi = v.column2) ");
     sql.push_str(conflict);
-    sql.push_str(" RETURNING ");
-    sql.push_str(key);
     sql
 }
 
-fn returned_keys(rows: &[sqlx::sqlite::SqliteRow]) -> Result<std::collections::HashSet<String>> {
-    use sqlx::Row;
-    let mut keys = std::collections::HashSet::with_capacity(rows.len());
-    for r in rows {
-        keys.insert(r.try_get::<String, _>(0)?);
+/// The outcomes of a multi-row upsert that wrote `affected` rows: all `Done` when every row
+/// was written (the usual case, known without reading anything back: a `RETURNING` row per
+/// written row had cost a message from SQLite's worker thread each); otherwise the rows
+/// whose subscriber is gone are `NotFound`.
+async fn sqlite_outcomes<T>(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    chunk: &mut [(T, Outcome)],
+    imsi: impl Fn(&T) -> &str,
+    affected: u64,
+) -> Result<()> {
+    if affected >= chunk.len() as u64 {
+        for (_, o) in chunk.iter_mut() {
+            *o = Outcome::Done(0);
+        }
+        return Ok(());
     }
-    Ok(keys)
-}
-
-fn done_or_not_found(done: &std::collections::HashSet<String>, key: &str) -> Outcome {
-    if done.contains(key) {
-        Outcome::Done(0)
-    } else {
-        Outcome::NotFound
+    let marks = vec!["?"; chunk.len()].join(", ");
+    let sql = format!("SELECT imsi FROM subscriber WHERE imsi IN ({marks})");
+    let mut q = sqlx::query_scalar::<_, String>(&sql);
+    for (t, _) in chunk.iter() {
+        q = q.bind(imsi(t).to_owned());
     }
+    let known: std::collections::HashSet<String> =
+        q.fetch_all(&mut **tx).await?.into_iter().collect();
+    for (t, o) in chunk.iter_mut() {
+        *o = if known.contains(imsi(t)) {
+            Outcome::Done(0)
+        } else {
+            Outcome::NotFound
+        };
+    }
+    Ok(())
 }
 
 impl SqliteBackend {
@@ -1118,10 +1139,23 @@ impl SqliteBackend {
                 Some(Duration::from_secs(3600))
             })
             .acquire_timeout(opts.timeout)
-            .connect_with(co)
+            .connect_with(co.clone())
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool })
+        let writer = if memory {
+            pool.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .test_before_acquire(false)
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .acquire_timeout(opts.timeout)
+                .connect_with(co)
+                .await?
+        };
+        Ok(Self { pool, writer })
     }
 
     /// The pool (tests and tools).
@@ -1132,7 +1166,7 @@ impl SqliteBackend {
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         // IMMEDIATE takes the write lock up front, so a transaction that reads before it
         // writes cannot fail with SQLITE_BUSY half way.
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     async fn commit_batch_impl(&self, batch: &mut Batch) -> Result<()> {
@@ -1204,7 +1238,7 @@ impl SqliteBackend {
             let n = sqlite_piece(rest.len());
             let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(n);
             rest = tail;
-            let sql = sqlite_multi_upsert(INSERT_PSEUDONYM, 4, chunk.len(), "username");
+            let sql = sqlite_multi_upsert(INSERT_PSEUDONYM, 4, chunk.len());
             let mut q = sqlx::query(&sql);
             for (p, _) in chunk.iter() {
                 q = q
@@ -1213,17 +1247,15 @@ impl SqliteBackend {
                     .bind(p.method.as_str())
                     .bind(p.expires_at);
             }
-            let done = returned_keys(&q.fetch_all(&mut *tx).await?)?;
-            for (p, outcome) in chunk.iter_mut() {
-                *outcome = done_or_not_found(&done, &p.username);
-            }
+            let affected = q.execute(&mut *tx).await?.rows_affected();
+            sqlite_outcomes(&mut tx, chunk, |p| p.imsi.as_str(), affected).await?;
         }
         let mut rest = &mut batch.sessions[..];
         while !rest.is_empty() {
             let n = sqlite_piece(rest.len());
             let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(n);
             rest = tail;
-            let sql = sqlite_multi_upsert(INSERT_SESSION, 14, chunk.len(), "session_id");
+            let sql = sqlite_multi_upsert(INSERT_SESSION, 14, chunk.len());
             let mut q = sqlx::query(&sql);
             for (a, _) in chunk.iter() {
                 let key = (!a.mag_lma_key.is_empty()).then_some(a.mag_lma_key.as_slice());
@@ -1243,17 +1275,15 @@ impl SqliteBackend {
                     .bind(a.created_ms)
                     .bind(a.expires_at);
             }
-            let done = returned_keys(&q.fetch_all(&mut *tx).await?)?;
-            for (a, outcome) in chunk.iter_mut() {
-                *outcome = done_or_not_found(&done, &a.session_id);
-            }
+            let affected = q.execute(&mut *tx).await?.rows_affected();
+            sqlite_outcomes(&mut tx, chunk, |a| a.imsi.as_str(), affected).await?;
         }
         let mut rest = &mut batch.reauths[..];
         while !rest.is_empty() {
             let n = sqlite_piece(rest.len());
             let (chunk, tail) = std::mem::take(&mut rest).split_at_mut(n);
             rest = tail;
-            let sql = sqlite_multi_upsert(INSERT_REAUTH, 9, chunk.len(), "username");
+            let sql = sqlite_multi_upsert(INSERT_REAUTH, 9, chunk.len());
             let mut q = sqlx::query(&sql);
             for (p, _) in chunk.iter() {
                 q = q
@@ -1267,10 +1297,8 @@ impl SqliteBackend {
                     .bind(p.k_encr.as_slice())
                     .bind(p.expires_at);
             }
-            let done = returned_keys(&q.fetch_all(&mut *tx).await?)?;
-            for (p, outcome) in chunk.iter_mut() {
-                *outcome = done_or_not_found(&done, &p.username);
-            }
+            let affected = q.execute(&mut *tx).await?.rows_affected();
+            sqlite_outcomes(&mut tx, chunk, |p| p.imsi.as_str(), affected).await?;
         }
         prune_superseded(&mut tx, batch).await?;
         delete_sessions(&mut tx, &mut batch.session_deletes).await?;

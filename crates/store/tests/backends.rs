@@ -40,6 +40,7 @@ both_backends!(
     pseudonyms_and_reauth,
     cache_invalidation,
     aaa_sessions,
+    one_batch_known_and_unknown_subscribers,
 );
 
 const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
@@ -945,5 +946,70 @@ mod pools {
         assert!(PoolSpec::parse("2001::/16").is_err(), "2^48 /64s: too many");
         assert!(PoolSpec::parse("10.0.0.9-10.0.0.1/24").is_err());
         assert!(PoolSpec::parse("nonsense").is_err());
+    }
+}
+
+/// Writes for known and unknown subscribers committed in one batch: each gets its own
+/// outcome (the SQLite back end learns "all written" from the row count and looks the
+/// subscribers up only when some row was not).
+async fn one_batch_known_and_unknown_subscribers(url: &str) {
+    let s = Store::open(url).await.unwrap();
+    s.add_subscriber(&prov(1)).await.unwrap();
+    s.add_subscriber(&prov(2)).await.unwrap();
+    let now = unix_now();
+    let pseudonym = |name: &str, n: u64| PseudonymRecord {
+        username: name.into(),
+        imsi: imsi(n),
+        method: AkaMethod::Aka,
+        expires_at: now + 600,
+    };
+    for round in 0..3 {
+        // Keeps the writer busy so that the five writes below queue up behind it and are
+        // committed together.
+        for i in 0..2000 {
+            s.put_session_nowait(session(
+                &format!("busy;{round};{i}"),
+                1,
+                false,
+                now,
+                now + 600,
+            ))
+            .unwrap();
+        }
+        let (a, b, c, d, e) = tokio::join!(
+            s.put_session(session(&format!("a;{round}"), 1, false, now, now + 600)),
+            s.put_session(session(&format!("b;{round}"), 9, false, now, now + 600)),
+            s.put_session(session(&format!("c;{round}"), 2, true, now, now + 600)),
+            s.put_pseudonym(pseudonym(&format!("p9-{round}"), 9)),
+            s.put_pseudonym(pseudonym(&format!("p2-{round}"), 2)),
+        );
+        assert!(a.is_ok() && c.is_ok() && e.is_ok(), "{a:?} {c:?} {e:?}");
+        assert!(matches!(b, Err(Error::NotFound { .. })), "{b:?}");
+        assert!(matches!(d, Err(Error::NotFound { .. })), "{d:?}");
+        assert!(s
+            .session(&format!("a;{round}"), now)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(s
+            .session(&format!("b;{round}"), now)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(s
+            .session(&format!("c;{round}"), now)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(s
+            .pseudonym(&format!("p2-{round}"), now)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(s
+            .pseudonym(&format!("p9-{round}"), now)
+            .await
+            .unwrap()
+            .is_none());
     }
 }

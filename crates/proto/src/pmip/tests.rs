@@ -1015,7 +1015,9 @@ fn sequence_numbers_skip_one_still_outstanding() {
     // key(1)'s PBU 65535 was lost and is outstanding; 65,535 exchanges later the counter
     // comes round to 65535 again.
     for i in 0..65535u32 {
-        n.mag.attach(AttachRequest::new(key(1000 + i), LMA), n.now).ok();
+        n.mag
+            .attach(AttachRequest::new(key(1000 + i), LMA), n.now)
+            .ok();
         n.mag.forget(&key(1000 + i));
         while n.mag.poll_transmit().is_some() {}
     }
