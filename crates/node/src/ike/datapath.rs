@@ -71,7 +71,8 @@ pub enum Drop {
 /// The SA tables.
 #[derive(Default)]
 pub struct DataPath {
-    children: HashMap<u32, Child>,
+    /// Boxed (about 700 bytes each; inline, the table's empty slots cost as much).
+    children: HashMap<u32, Box<Child>>,
     /// Host selectors (one address): inner destination → inbound SPI of the newest SA.
     hosts: HashMap<IpAddr, u32>,
     /// Every tunnel-mode SA with a host selector, per address, oldest first (the fallback
@@ -168,12 +169,12 @@ impl DataPath {
         }
         self.children.insert(
             c.inbound_spi,
-            Child {
+            Box::new(Child {
                 ike,
                 inbound,
                 outbound,
                 info,
-            },
+            }),
         );
         Ok(())
     }

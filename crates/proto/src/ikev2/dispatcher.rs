@@ -12,7 +12,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mobstrap_crypto::ikev2::Prf;
@@ -75,7 +75,10 @@ pub struct Dispatcher {
     config: Arc<Config>,
     dconfig: DispatcherConfig,
     rng: Box<dyn RngCore + Send>,
-    sas: HashMap<SaId, IkeSa>,
+    sa_rng: Option<Arc<Mutex<StdRng>>>,
+    /// Boxed: an `IkeSa` is over a kilobyte, and a table of them inline doubles it (the
+    /// table grows by powers of two: up to half of it is empty slots of full size).
+    sas: HashMap<SaId, Box<IkeSa>>,
     by_spi: HashMap<[u8; 8], SaId>,
     by_init: HashMap<(SocketAddr, [u8; 8]), SaId>,
     /// SA → the keys it holds in `by_spi` and `by_init`.
@@ -102,8 +105,32 @@ impl core::fmt::Debug for Dispatcher {
     }
 }
 
+/// One generator (seeded from the dispatcher's) shared by the dispatcher's SAs: a generator of
+/// their own cost every SA 320 bytes of ChaCha state for the few nonces, SPIs and DH keys it
+/// draws in its life.
+struct SharedRng(Arc<Mutex<StdRng>>);
+
+impl SharedRng {
+    fn with<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
+        // The generator's state is valid whatever panicked while it was held.
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl RngCore for SharedRng {
+    fn next_u32(&mut self) -> u32 {
+        self.with(|r| r.next_u32())
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.with(|r| r.next_u64())
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        self.with(|r| r.fill_bytes(dst))
+    }
+}
+
 impl Dispatcher {
-    /// `rng` must be cryptographically secure; each SA gets its own generator seeded from it.
+    /// `rng` must be cryptographically secure; the SAs draw from a generator seeded from it.
     pub fn new(
         config: Arc<Config>,
         dconfig: DispatcherConfig,
@@ -115,6 +142,7 @@ impl Dispatcher {
             config,
             dconfig,
             rng,
+            sa_rng: None,
             sas: HashMap::new(),
             by_spi: HashMap::new(),
             by_init: HashMap::new(),
@@ -145,7 +173,7 @@ impl Dispatcher {
         self.stats
     }
     pub fn sa(&self, id: SaId) -> Option<&IkeSa> {
-        self.sas.get(&id)
+        self.sas.get(&id).map(|b| &**b)
     }
     pub fn ids(&self) -> impl Iterator<Item = SaId> + '_ {
         self.sas.keys().copied()
@@ -276,15 +304,18 @@ impl Dispatcher {
         let spi = sa.local_spi();
         self.by_spi.insert(spi, id);
         self.index.insert(id, (vec![spi], None));
-        self.sas.insert(id, sa);
+        self.sas.insert(id, Box::new(sa));
         self.after(id, now);
         Ok(id)
     }
 
     fn sa_rng(&mut self) -> Box<dyn RngCore + Send> {
-        let mut seed = [0u8; 32];
-        self.rng.fill_bytes(&mut seed);
-        Box::new(StdRng::from_seed(seed))
+        let shared = self.sa_rng.get_or_insert_with(|| {
+            let mut seed = [0u8; 32];
+            self.rng.fill_bytes(&mut seed);
+            Arc::new(Mutex::new(StdRng::from_seed(seed)))
+        });
+        Box::new(SharedRng(shared.clone()))
     }
 
     /// Moves an SA's output into the dispatcher's queues and keeps the indexes current.
@@ -542,7 +573,7 @@ impl Dispatcher {
                 self.by_init.insert(key, id);
                 self.index.insert(id, (vec![spi_r], Some(key)));
                 self.half_open.insert(id);
-                self.sas.insert(id, sa);
+                self.sas.insert(id, Box::new(sa));
                 self.stats.sas_created += 1;
                 self.after(id, now);
             }
