@@ -25,8 +25,12 @@ pub(crate) struct IkeKeys {
     pub sk_er: SecretVec,
     pub sk_ai: SecretVec,
     pub sk_ar: SecretVec,
-    tx: Cipher,
-    rx: Cipher,
+    /// The transforms' contexts (`tx`, `rx`) while the SA is being set up. Once it is
+    /// established ([`IkeKeys::release_ciphers`]) its few later messages (liveness checks,
+    /// rekeying, DELETE) each set up a context from the keys: two aws-lc contexts are over a
+    /// kilobyte, the largest part of an idle SA.
+    ciphers: Option<Box<(Cipher, Cipher)>>,
+    initiator: bool,
     /// GCM IV counter (never repeats under one key).
     iv_counter: u64,
 }
@@ -49,17 +53,7 @@ impl IkeKeys {
             integ: algs.integ.map_or(0, |i| i.key_len()),
         };
         let k = IkeSaKeys::derive(algs.prf, skeyseed, ni, nr, spi_i, spi_r, lens)?;
-        let cipher = |e: &SecretVec, a: &SecretVec| {
-            Cipher::new(
-                algs.encr,
-                e.as_bytes(),
-                algs.integ.map(|i| (i, a.as_bytes())),
-            )
-        };
-        let ci = cipher(&k.sk_ei, &k.sk_ai)?;
-        let cr = cipher(&k.sk_er, &k.sk_ar)?;
-        let (tx, rx) = if initiator { (ci, cr) } else { (cr, ci) };
-        Ok(IkeKeys {
+        let mut keys = IkeKeys {
             algs,
             sk_d: k.sk_d,
             sk_pi: k.sk_pi,
@@ -68,10 +62,50 @@ impl IkeKeys {
             sk_er: k.sk_er,
             sk_ai: k.sk_ai,
             sk_ar: k.sk_ar,
-            tx,
-            rx,
+            ciphers: None,
+            initiator,
             iv_counter: 0,
-        })
+        };
+        keys.ciphers = Some(Box::new((keys.cipher(true)?, keys.cipher(false)?)));
+        Ok(keys)
+    }
+
+    /// The context protecting what we send (`tx`) or what we receive.
+    fn cipher(&self, tx: bool) -> Result<Cipher, Error> {
+        let (e, a) = if tx == self.initiator {
+            (&self.sk_ei, &self.sk_ai)
+        } else {
+            (&self.sk_er, &self.sk_ar)
+        };
+        Ok(Cipher::new(
+            self.algs.encr,
+            e.as_bytes(),
+            self.algs.integ.map(|i| (i, a.as_bytes())),
+        )?)
+    }
+
+    /// Runs `f` with the `tx` (or receiving) context: the kept one, or one set up for it.
+    fn with_cipher<T>(
+        &self,
+        tx: bool,
+        f: impl FnOnce(&Cipher) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        match &self.ciphers {
+            Some(c) => f(if tx { &c.0 } else { &c.1 }),
+            None => f(&self.cipher(tx)?),
+        }
+    }
+
+    /// Drops the kept contexts (the SA is established; see the `ciphers` field).
+    pub fn release_ciphers(&mut self) {
+        self.ciphers = None;
+    }
+
+    fn icv_len(&self) -> usize {
+        match self.algs.integ {
+            Some(i) => i.icv_len(),
+            None => mobstrap_crypto::transform::GCM_ICV_LEN,
+        }
     }
 
     pub fn prf(&self) -> Prf {
@@ -80,9 +114,9 @@ impl IkeKeys {
 
     pub fn params(&self) -> SkParams {
         SkParams {
-            iv_len: self.tx.iv_len(),
+            iv_len: self.algs.encr.iv_len(),
             block_len: self.algs.encr.block_len(),
-            icv_len: self.tx.icv_len(),
+            icv_len: self.icv_len(),
         }
     }
 
@@ -127,18 +161,17 @@ impl IkeKeys {
             rng.fill_bytes(iv);
         }
         let aad_len = layout.aad.end - layout.aad.start;
-        self.tx.seal_ike(&mut out[start..], aad_len)?;
-        Ok(())
+        self.with_cipher(true, |c| Ok(c.seal_ike(&mut out[start..], aad_len)?))
     }
 
     /// Verifies and decrypts a received SK or SKF message in place; returns the range of
     /// the inner payloads (without padding) within `msg`.
     pub fn open(&self, msg: &mut [u8]) -> Result<core::ops::Range<usize>, Error> {
-        let layout = encrypted_layout(msg, self.rx.iv_len(), self.rx.icv_len())?;
+        let layout = encrypted_layout(msg, self.algs.encr.iv_len(), self.icv_len())?;
         let aad_len = layout.aad.end - layout.aad.start;
-        self.rx
-            .open_ike(msg, aad_len)
-            .map_err(|_| Error::Integrity)?;
+        self.with_cipher(false, |c| {
+            c.open_ike(msg, aad_len).map_err(|_| Error::Integrity)
+        })?;
         let ct = layout.ciphertext.clone();
         let (inner, _) = split_padding(&msg[ct.clone()])?;
         Ok(ct.start..ct.start + inner.len())

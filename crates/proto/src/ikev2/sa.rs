@@ -2361,6 +2361,10 @@ impl IkeSa {
         let jitter = self.jitter(lt.jitter);
         let rekey_at = lt.rekey.map(|r| now + r.saturating_sub(jitter));
         let hard_at = lt.hard.map(|h| now + h);
+        // Most SAs have one Child SA: room for one (a first push makes room for four).
+        if self.children.capacity() == 0 {
+            self.children.reserve_exact(1);
+        }
         self.children.push(Child {
             info,
             rekey_at,
@@ -2418,7 +2422,11 @@ impl IkeSa {
             nat_local: self.nat_local,
             nat_remote: self.nat_remote,
         };
-        // The IKE_SA_INIT messages and the MSK are no longer needed.
+        // The IKE_SA_INIT messages and the MSK are no longer needed, nor kept cipher
+        // contexts (the SA's later messages are few).
+        if let Some(k) = self.keys.as_mut() {
+            k.release_ciphers();
+        }
         self.init = None;
         self.auth.eap_peer = None;
         self.auth.request = None;
@@ -3104,6 +3112,9 @@ impl IkeSa {
         let Some(old_keys) = self.keys.replace(keys) else {
             return;
         };
+        if let Some(k) = self.keys.as_mut() {
+            k.release_ciphers();
+        }
         let mut old = OldSa {
             spi_i: self.spi_i,
             spi_r: self.spi_r,
