@@ -364,7 +364,8 @@ pub struct IkeSa {
     addresses: Addresses,
     next_id: u32,
     peer_next_id: u32,
-    outstanding: Option<Outstanding>,
+    /// The request in flight (boxed: 256 bytes, and an idle SA has none).
+    outstanding: Option<Box<Outstanding>>,
     ops: VecDeque<Op>,
     last_response: Option<(u32, Vec<Vec<u8>>)>,
     /// A request being processed asynchronously (EAP relay, addresses): its retransmissions
@@ -948,14 +949,14 @@ impl IkeSa {
         let datagrams = self.protect(&header, payloads)?;
         self.next_id = self.next_id.wrapping_add(1);
         self.push_datagrams(&datagrams);
-        self.outstanding = Some(Outstanding {
+        self.outstanding = Some(Box::new(Outstanding {
             msg_id,
             exchange,
             datagrams,
             tries: 0,
             next: now + self.config.timers.retransmit_timeout,
             kind,
-        });
+        }));
         Ok(())
     }
 
@@ -1017,14 +1018,14 @@ impl IkeSa {
         self.state = State::InitSent;
         self.next_id = 1;
         self.push_datagrams(std::slice::from_ref(&datagram));
-        self.outstanding = Some(Outstanding {
+        self.outstanding = Some(Box::new(Outstanding {
             msg_id: 0,
             exchange: ExchangeType::IkeSaInit,
             datagrams: vec![datagram],
             tries: 0,
             next: now + config.timers.retransmit_timeout,
             kind: ReqKind::Init,
-        });
+        }));
         Ok(())
     }
 
