@@ -507,3 +507,93 @@ gateway = "fqdn:vgw.visited.example"
     visited.shutdown(Duration::from_secs(2)).await;
     home.shutdown(Duration::from_secs(2)).await;
 }
+
+/// A UE that vanishes without IKE DELETE (lost coverage): the ePDG's liveness check (DPD)
+/// fails, and the ePDG tears everything down — the gateway's binding and addresses
+/// (PBU lifetime 0), the AAA session (STR) — and reports `Detached` with `Timeout`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_ue_is_torn_down_by_dpd() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hss.sqlite").display());
+    let aaa = start(diameter_config(&url, "aaa.home.example", HOME, "", "")).await;
+    let srv = aaa.diameter().unwrap();
+    let gw = GwNode::start(gw_config(
+        dir.path(),
+        "gw",
+        "127.0.0.1:0",
+        "ipv4 = \"10.47.0.0/24\"\nipv6 = \"2001:db8:7::/48\"",
+    ))
+    .await
+    .unwrap();
+    let lma_port = gw.local_addr().port();
+    let mut s = Sub::new(40);
+    s.apns = "internet=gw:127.0.0.1";
+    provision(aaa.store(), s).await;
+
+    let (port, natt) = ports();
+    // DPD after 1 s without traffic, two retransmissions 0.2 s apart (then 0.4 s)
+    let text = epdg_toml(&aaa, port, natt, lma_port).replace(
+        "dpd = 0",
+        "dpd = 1\nretransmit_timeout = 0.2\nretransmit_tries = 2",
+    );
+    let spec =
+        EpdgSpec::from_toml(&text, std::path::Path::new(".")).unwrap_or_else(|e| panic!("{e}"));
+    let (epdg, mut events, mag) = start_epdg(spec).await.unwrap();
+    assert!(
+        epdg.diameter()
+            .wait_peer(&srv.identity().origin_host, Duration::from_secs(10))
+            .await
+    );
+
+    let (ue, r) = attach(ue_spec(40, "internet", port, natt, false)).await;
+    assert!(matches!(r, AttachOutcome::Attached { .. }), "{r:?}");
+    let ev = events.recv().await.unwrap();
+    let sa = match ev {
+        EpdgEvent::Attached { sa, .. } => sa,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(gw.bindings(), 1);
+    assert_eq!(aaa.authorized_sessions(), 1);
+
+    // The UE goes silent: no DELETE, its socket closed.
+    ue.handle.abandon().await;
+    let ev = tokio::time::timeout(Duration::from_secs(15), events.recv())
+        .await
+        .expect("the ePDG notices the silent UE")
+        .unwrap();
+    match ev {
+        EpdgEvent::Detached {
+            sa: gone, reason, ..
+        } => {
+            assert_eq!(gone, sa);
+            assert_eq!(reason, mobstrap_proto::ikev2::CloseReason::Timeout);
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut ok = false;
+    for _ in 0..100 {
+        if epdg.status().await.unwrap() == EpdgStatus::default()
+            && gw.bindings() == 0
+            && mag.bindings().await == 0
+            && aaa.authorized_sessions() == 0
+        {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        ok,
+        "state left: epdg {:?}, gw {}, mag {}, aaa {}",
+        epdg.status().await.unwrap(),
+        gw.bindings(),
+        mag.bindings().await,
+        aaa.authorized_sessions()
+    );
+    let sas = epdg.ike().status().await.unwrap().sas;
+    assert!(sas.is_empty(), "{sas:?}");
+
+    epdg.shutdown().await;
+    gw.shutdown().await;
+    aaa.shutdown(Duration::from_secs(2)).await;
+}

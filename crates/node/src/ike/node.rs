@@ -232,6 +232,7 @@ enum Command {
     },
     Status(oneshot::Sender<NodeStatus>),
     Shutdown(oneshot::Sender<()>),
+    Abandon(oneshot::Sender<()>),
 }
 
 /// The embedding network function's side: cheap to clone, usable from any task.
@@ -340,6 +341,14 @@ impl IkeHandle {
     pub async fn shutdown(&self) {
         let (reply, rx) = oneshot::channel();
         if self.tx.send(Command::Shutdown(reply)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+    /// Stops at once without telling any peer, as a device that lost its radio: its SAs
+    /// end at the peers by their liveness checks (DPD). For tests and the lab.
+    pub async fn abandon(&self) {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Command::Abandon(reply)).is_ok() {
             let _ = rx.await;
         }
     }
@@ -646,6 +655,11 @@ impl Driver {
             Command::Shutdown(reply) => {
                 self.delete_all();
                 self.shutdown = Some((now + Duration::from_secs(2), reply));
+            }
+            Command::Abandon(reply) => {
+                info!(node = %self.config.name, sas = self.dispatcher.len(), "IKE node abandoned (no DELETE sent)");
+                let _ = reply.send(());
+                return true;
             }
         }
         false
