@@ -257,7 +257,9 @@ struct Driver {
     dns4: Vec<Ipv4Addr>,
     dns6: Vec<Ipv6Addr>,
     iid: u64,
-    sessions: HashMap<SaId, Session>,
+    /// Boxed: a `Session` is ~230 bytes, and a table of them inline is up to half empty
+    /// slots of full size.
+    sessions: HashMap<SaId, Box<Session>>,
     cleanups: usize,
     events: mpsc::UnboundedSender<EpdgEvent>,
     internal: mpsc::UnboundedSender<Internal>,
@@ -437,7 +439,7 @@ impl Driver {
         let default_apn = self.default_apn.clone();
         let s = self.sessions.entry(id).or_insert_with(|| {
             let nai = String::from_utf8_lossy(&identity.data).into_owned();
-            Session {
+            Box::new(Session {
                 aaa: AaaSession::new(&identity.data, None),
                 relaying: false,
                 apn: apn_of(requested.as_ref(), default_apn.as_deref()),
@@ -449,7 +451,7 @@ impl Driver {
                 binding: None,
                 started: Instant::now(),
                 dead: false,
-            }
+            })
         });
         if s.relaying || s.phase != Phase::Authenticating {
             debug!(sa = id, "EAP relay while one is running: ignored");
@@ -713,7 +715,8 @@ impl Driver {
             .map(|_| (s.nai.clone(), s.apn.clone().unwrap_or_default()));
         if s.phase == Phase::Authorizing {
             // the authorization task still runs: its report undoes what it did
-            self.sessions.insert(id, Session { dead: true, ..s });
+            self.sessions
+                .insert(id, Box::new(Session { dead: true, ..*s }));
             return;
         }
         let sid = if s.aaa_authorized {

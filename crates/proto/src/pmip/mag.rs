@@ -171,7 +171,8 @@ pub struct Mag {
     clock: Clock,
     next_seq: u16,
     next_gen: u64,
-    entries: HashMap<MnKey, Entry>,
+    /// Boxed (an `Entry` with its request and binding is a few hundred bytes).
+    entries: HashMap<MnKey, Box<Entry>>,
     outstanding: HashMap<u16, MnKey>,
     timers: BinaryHeap<Reverse<(Instant, u64, MnKey)>>,
     transmits: VecDeque<Transmit>,
@@ -229,7 +230,7 @@ impl Mag {
         let key = req.key.clone();
         self.entries.insert(
             key.clone(),
-            Entry {
+            Box::new(Entry {
                 req,
                 phase: Phase::Registering,
                 seq: 0,
@@ -237,7 +238,7 @@ impl Mag {
                 rto: self.config.initial_timeout,
                 timer_gen: 0,
                 binding: None,
-            },
+            }),
         );
         self.start_exchange(&key, Phase::Registering, now);
         Ok(())
