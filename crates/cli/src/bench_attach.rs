@@ -59,10 +59,12 @@ pub struct AttachArgs {
     /// Log level of the nodes (their logs go to DIR/*.log).
     #[arg(long, default_value = "warn")]
     log: String,
-    /// Worker threads of each node process (`--threads` of `mobstrap aaa`, `gw`, `epdg`;
-    /// default: theirs).
-    #[arg(long, value_name = "N")]
-    node_threads: Option<usize>,
+    /// Worker threads of each node process (`--threads` of `mobstrap aaa`, `gw`, `epdg`).
+    /// One by default: the three nodes and the UE side share the machine, and with one per
+    /// CPU each the work-stealing between them cost CPU (docs/performance.md); 0: each
+    /// node's own default (one per CPU).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    node_threads: usize,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -411,7 +413,7 @@ listen = "{epdg_ip}:5436"
             natt = a.port + 1,
         ),
     )?;
-    let threads = a.node_threads.map(|n| n.to_string());
+    let threads = (a.node_threads > 0).then(|| a.node_threads.to_string());
     let with_threads = |mut v: Vec<&'static str>, cfg: &str| -> Vec<String> {
         let mut out: Vec<String> = v.drain(..).map(String::from).collect();
         out.push(cfg.to_string());
@@ -674,13 +676,14 @@ listen = "{epdg_ip}:5436"
     };
     let per = |b: u64, a: u64| a.saturating_sub(b) as f64 / ok.max(1) as f64;
     crate::outln!(
-        "bench attach: {ok} UEs attached in {:.2} s = {:.0} attaches/s; latency p50 {:.1} ms, p99 {:.1} ms; {failed} failed; {} initiators x window {}; {} subscribers provisioned in {:.1} s",
+        "bench attach: {ok} UEs attached in {:.2} s = {:.0} attaches/s; latency p50 {:.1} ms, p99 {:.1} ms; {failed} failed; {} initiators x window {}; node threads {}; {} subscribers provisioned in {:.1} s",
         wall.as_secs_f64(),
         ok as f64 / wall.as_secs_f64(),
         pct(0.50),
         pct(0.99),
         a.initiators,
         a.window,
+        threads.as_deref().unwrap_or("per CPU"),
         a.ues + 1,
         prov.as_secs_f64()
     );
