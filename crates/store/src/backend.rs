@@ -433,6 +433,19 @@ const SUBSCRIBER_COLUMNS: &str = "imsi, mnc_len, k, opc, opc_from_op, amf, seq_h
      default_apn, static_ipv4, static_ipv6_prefix, home_agent, mip4_fha, access_types, \
      created_at, updated_at";
 
+/// A subscriber and its APN profiles in one statement (`$1`: the IMSI), in profile order.
+static SUBSCRIBER_WITH_APNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let cols: Vec<String> = SUBSCRIBER_COLUMNS
+        .split(',')
+        .map(|c| format!("s.{}", c.trim()))
+        .collect();
+    format!(
+        "SELECT {}, a.apn, a.gateway, a.visited_allowed, a.pdn_type FROM subscriber s \
+         LEFT JOIN apn_profile a ON a.imsi = s.imsi WHERE s.imsi = $1 ORDER BY a.position",
+        cols.join(", ")
+    )
+});
+
 const INSERT_SUBSCRIBER: &str = "INSERT INTO subscriber (imsi, mnc_len, k, opc, opc_from_op, \
      amf, seq_hwm, msisdn, default_apn, static_ipv4, static_ipv6_prefix, home_agent, mip4_fha, \
      access_types, created_at, updated_at) \
@@ -624,25 +637,22 @@ macro_rules! shared_impl {
             }
 
             async fn load_subscriber_impl(&self, imsi: &Imsi) -> Result<Option<StoredSubscriber>> {
-                let sql = format!("SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE imsi = $1");
-                let Some(row) = sqlx::query(&sql)
+                // One statement, the subscriber's columns repeated on each of its APN rows
+                // (one row with NULL APN columns when it has none): a subscriber not cached
+                // costs one round trip to the database, not two.
+                let rows = sqlx::query(&SUBSCRIBER_WITH_APNS)
                     .bind(imsi.as_str())
-                    .fetch_optional(&self.pool)
-                    .await?
-                else {
+                    .fetch_all(&self.pool)
+                    .await?;
+                let Some(first) = rows.first() else {
                     return Ok(None);
                 };
-                let cols = Self::subscriber_columns(&row)?;
-                let apn_rows = sqlx::query(
-                    "SELECT imsi, apn, gateway, visited_allowed, pdn_type FROM apn_profile \
-                     WHERE imsi = $1 ORDER BY position",
-                )
-                .bind(imsi.as_str())
-                .fetch_all(&self.pool)
-                .await?;
-                let mut apns = Vec::with_capacity(apn_rows.len());
-                for r in &apn_rows {
-                    apns.push(Self::apn_columns(r)?.1.decode(imsi.as_str())?);
+                let cols = Self::subscriber_columns(first)?;
+                let mut apns = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    if r.try_get::<Option<String>, _>("apn")?.is_some() {
+                        apns.push(Self::apn_columns(r)?.1.decode(imsi.as_str())?);
+                    }
                 }
                 Ok(Some(cols.decode(apns)?))
             }

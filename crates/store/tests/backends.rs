@@ -191,6 +191,15 @@ async fn apn_profiles_and_identities(url: &str) {
     s.add_subscriber(&p).await.unwrap();
     let got = s.subscriber_uncached(&imsi(7)).await.unwrap().unwrap();
     assert_eq!(got.subscriber.profile, p.subscriber.profile);
+    // A subscriber without APN profiles loads with none (the load joins the APN rows).
+    let mut none = prov(9);
+    none.subscriber.profile.apns.clear();
+    none.subscriber.profile.default_apn = None;
+    s.add_subscriber(&none).await.unwrap();
+    let got9 = s.subscriber_uncached(&imsi(9)).await.unwrap().unwrap();
+    assert!(got9.subscriber.profile.apns.is_empty());
+    assert_eq!(got9.subscriber.profile, none.subscriber.profile);
+    assert!(s.subscriber_uncached(&imsi(99)).await.unwrap().is_none());
     let prof = &got.subscriber.profile;
     assert_eq!(prof.default_apn().unwrap().apn, "ims");
     assert_eq!(prof.apn("INTERNET").unwrap().apn, "internet");
