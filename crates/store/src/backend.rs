@@ -1361,7 +1361,15 @@ where
     for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     for chunk in fresh.chunks(128) {
-        let n = chunk.len();
+        // The statement is written for 1, 4, 16, 64 or 128 identities, the rest filled with
+        // the last one again (harmless in these lists): five statement texts in all, kept
+        // prepared in the connection's cache, instead of one per batch size.
+        let n = [1, 4, 16, 64, 128]
+            .into_iter()
+            .find(|&p| p >= chunk.len())
+            .unwrap_or(chunk.len());
+        let Some(last) = chunk.last() else { continue };
+        let padded = || chunk.iter().chain(std::iter::repeat(last)).take(n);
         let keep: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
         let pairs: Vec<String> = (0..n)
             .map(|i| format!("(${}, ${})", n + 2 * i + 1, n + 2 * i + 2))
@@ -1377,13 +1385,13 @@ where
             pairs.join(", ")
         );
         let mut q = sqlx::query::<DB>(&sql);
-        for (u, _, _) in chunk {
+        for (u, _, _) in padded() {
             q = q.bind(*u);
         }
-        for (_, i, m) in chunk {
+        for (_, i, m) in padded() {
             q = q.bind(*i).bind(*m);
         }
-        for (_, i, _) in chunk {
+        for (_, i, _) in padded() {
             q = q.bind(*i);
         }
         q.execute(&mut **tx).await?;

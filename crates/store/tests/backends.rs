@@ -41,6 +41,7 @@ both_backends!(
     cache_invalidation,
     aaa_sessions,
     one_batch_known_and_unknown_subscribers,
+    identities_of_several_subscribers_replaced_in_one_batch,
 );
 
 const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
@@ -1020,5 +1021,39 @@ async fn one_batch_known_and_unknown_subscribers(url: &str) {
             .await
             .unwrap()
             .is_none());
+    }
+}
+
+/// New pseudonyms of three subscribers committed in one batch replace each subscriber's older
+/// one (the pruning statement is written for 4 identities, the last one repeated).
+async fn identities_of_several_subscribers_replaced_in_one_batch(url: &str) {
+    let s = Store::open(url).await.unwrap();
+    for n in 1..=3 {
+        s.add_subscriber(&prov(n)).await.unwrap();
+    }
+    let now = unix_now();
+    let p = |name: String, n: u64| PseudonymRecord {
+        username: name,
+        imsi: imsi(n),
+        method: AkaMethod::Aka,
+        expires_at: now + 600,
+    };
+    for n in 1..=3 {
+        s.put_pseudonym(p(format!("old-{n}"), n)).await.unwrap();
+    }
+    for n in 1..=3 {
+        s.put_pseudonym_nowait(p(format!("new-{n}"), n)).unwrap();
+    }
+    s.flush().await.unwrap();
+    for n in 1..=3 {
+        assert!(
+            s.pseudonym(&format!("old-{n}"), now)
+                .await
+                .unwrap()
+                .is_none(),
+            "old-{n}"
+        );
+        let got = s.pseudonym(&format!("new-{n}"), now).await.unwrap();
+        assert_eq!(got.map(|r| r.imsi), Some(imsi(n)), "new-{n}");
     }
 }
