@@ -397,6 +397,16 @@ impl Mag {
                 return Err(InputError::NoMatch(pba.seq));
             }
         }
+        if pba.status == status::TIMESTAMP_MISMATCH
+            && e.transmissions < self.config.max_transmissions
+        {
+            // RFC 5213 §5.5: the PBU's timestamp was outside the LMA's window — our clocks
+            // differ, or (seen in a mass de-registration) the PBU waited in the LMA's queue
+            // longer than the window. Sent again at once, with a fresh timestamp; refusing
+            // the de-registration for good left the binding at the LMA until its lifetime.
+            self.transmit(&key, now);
+            return Ok(());
+        }
         self.outstanding.remove(&pba.seq);
         let phase = e.phase;
         if phase == Phase::Deregistering {

@@ -1032,3 +1032,42 @@ fn sequence_numbers_skip_one_still_outstanding() {
     n.advance(Duration::from_secs(2));
     assert!(n.mag.binding(&key(1)).is_some());
 }
+
+/// A PBU that reaches the LMA after its timestamp window (300 ms; e.g. queued behind a burst
+/// of de-registrations) is refused with TIMESTAMP_MISMATCH; the MAG sends it again at once
+/// with a fresh timestamp instead of giving up (a refused de-registration had left the
+/// binding and its addresses at the LMA until the lifetime ended).
+#[test]
+fn timestamp_mismatch_is_retried_with_a_fresh_timestamp() {
+    let mut n = Net::new(LmaConfig::default());
+    let late = |n: &mut Net| {
+        let t = n.mag.poll_transmit().expect("a PBU");
+        n.now += Duration::from_millis(400);
+        n.wire.push((MAG, t.peer, t.mh.clone()));
+        n.deliver(MAG, t.peer, &t.mh);
+        n.run();
+    };
+    n.mag
+        .attach(AttachRequest::new(key(1), LMA), n.now)
+        .unwrap();
+    late(&mut n);
+    assert!(n.mag.binding(&key(1)).is_some(), "{:?}", n.mag_events);
+    assert_eq!(n.pbus_sent().len(), 2, "the late PBU and its resend");
+
+    n.mag.detach(&key(1), n.now).unwrap();
+    late(&mut n);
+    assert!(
+        n.mag_events
+            .iter()
+            .any(|e| matches!(e, MagEvent::Deregistered { .. })),
+        "{:?}",
+        n.mag_events
+    );
+    assert!(
+        n.lma_events(LMA)
+            .iter()
+            .any(|e| matches!(e, LmaEvent::Removed { .. })),
+        "the LMA let the binding go: {:?}",
+        n.lma_events(LMA)
+    );
+}
