@@ -170,6 +170,14 @@ pub trait Backend: Send + Sync + 'static {
         imsi: &Imsi,
     ) -> impl Future<Output = Result<Option<StoredSubscriber>>> + Send;
 
+    /// Several subscribers (those that exist, each once, in any order; one statement per
+    /// 64 distinct IMSIs): what the store's batched loader asks for when several
+    /// authentications miss the cache at once.
+    fn load_subscribers(
+        &self,
+        imsis: &[&str],
+    ) -> impl Future<Output = Result<Vec<StoredSubscriber>>> + Send;
+
     /// Up to `limit` subscribers with IMSIs above `after`, in IMSI order.
     fn list_subscribers(
         &self,
@@ -446,6 +454,31 @@ static SUBSCRIBER_WITH_APNS: std::sync::LazyLock<String> = std::sync::LazyLock::
     )
 });
 
+/// Statement shapes of [`Backend::load_subscribers`]: the IMSI list is padded to one of
+/// these sizes (the last IMSI repeated), so a handful of statement texts stay prepared.
+const LOAD_SHAPES: [usize; 4] = [1, 4, 16, 64];
+
+/// Subscribers and their APN profiles for `n` IMSIs (`$1`..`$n`), one statement per shape.
+static SUBSCRIBERS_WITH_APNS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    let cols: Vec<String> = SUBSCRIBER_COLUMNS
+        .split(',')
+        .map(|c| format!("s.{}", c.trim()))
+        .collect();
+    LOAD_SHAPES
+        .iter()
+        .map(|&n| {
+            let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+            format!(
+                "SELECT {}, a.apn, a.gateway, a.visited_allowed, a.pdn_type FROM subscriber s \
+                 LEFT JOIN apn_profile a ON a.imsi = s.imsi WHERE s.imsi IN ({}) \
+                 ORDER BY s.imsi, a.position",
+                cols.join(", "),
+                marks.join(", ")
+            )
+        })
+        .collect()
+});
+
 const INSERT_SUBSCRIBER: &str = "INSERT INTO subscriber (imsi, mnc_len, k, opc, opc_from_op, \
      amf, seq_hwm, msisdn, default_apn, static_ipv4, static_ipv6_prefix, home_agent, mip4_fha, \
      access_types, created_at, updated_at) \
@@ -655,6 +688,45 @@ macro_rules! shared_impl {
                     }
                 }
                 Ok(Some(cols.decode(apns)?))
+            }
+
+            async fn load_subscribers_impl(&self, imsis: &[&str]) -> Result<Vec<StoredSubscriber>> {
+                let mut imsis = imsis.to_vec();
+                imsis.sort_unstable();
+                imsis.dedup();
+                let mut out = Vec::with_capacity(imsis.len());
+                for chunk in imsis.chunks(LOAD_SHAPES[LOAD_SHAPES.len() - 1]) {
+                    let Some(last) = chunk.last() else { continue };
+                    let shape = LOAD_SHAPES
+                        .iter()
+                        .position(|&n| n >= chunk.len())
+                        .unwrap_or(LOAD_SHAPES.len() - 1);
+                    let mut q = sqlx::query(&SUBSCRIBERS_WITH_APNS[shape]);
+                    for i in chunk.iter().chain(std::iter::repeat(last)).take(LOAD_SHAPES[shape]) {
+                        q = q.bind(*i);
+                    }
+                    let rows = q.fetch_all(&self.pool).await?;
+                    // Rows come grouped by IMSI: one subscriber per run of rows.
+                    let mut start = 0;
+                    while start < rows.len() {
+                        let cols = Self::subscriber_columns(&rows[start])?;
+                        let mut end = start + 1;
+                        while end < rows.len()
+                            && rows[end].try_get::<String, _>("imsi")? == cols.imsi
+                        {
+                            end += 1;
+                        }
+                        let mut apns = Vec::with_capacity(end - start);
+                        for r in &rows[start..end] {
+                            if r.try_get::<Option<String>, _>("apn")?.is_some() {
+                                apns.push(Self::apn_columns(r)?.1.decode(&cols.imsi)?);
+                            }
+                        }
+                        out.push(cols.decode(apns)?);
+                        start = end;
+                    }
+                }
+                Ok(out)
             }
 
             async fn list_subscribers_impl(
@@ -892,6 +964,9 @@ macro_rules! shared_impl {
             }
             async fn load_subscriber(&self, imsi: &Imsi) -> Result<Option<StoredSubscriber>> {
                 self.load_subscriber_impl(imsi).await
+            }
+            async fn load_subscribers(&self, imsis: &[&str]) -> Result<Vec<StoredSubscriber>> {
+                self.load_subscribers_impl(imsis).await
             }
             async fn list_subscribers(
                 &self,
@@ -1791,6 +1866,9 @@ impl Backend for AnyBackend {
     }
     async fn load_subscriber(&self, imsi: &Imsi) -> Result<Option<StoredSubscriber>> {
         dispatch!(self, b => b.load_subscriber(imsi).await)
+    }
+    async fn load_subscribers(&self, imsis: &[&str]) -> Result<Vec<StoredSubscriber>> {
+        dispatch!(self, b => b.load_subscribers(imsis).await)
     }
     async fn list_subscribers(
         &self,

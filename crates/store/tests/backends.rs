@@ -42,6 +42,7 @@ both_backends!(
     aaa_sessions,
     one_batch_known_and_unknown_subscribers,
     identities_of_several_subscribers_replaced_in_one_batch,
+    concurrent_misses_load_in_batches,
 );
 
 const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
@@ -1056,4 +1057,77 @@ async fn identities_of_several_subscribers_replaced_in_one_batch(url: &str) {
         let got = s.pseudonym(&format!("new-{n}"), now).await.unwrap();
         assert_eq!(got.map(|r| r.imsi), Some(imsi(n)), "new-{n}");
     }
+}
+
+/// Subscriber `n` of [`concurrent_misses_load_in_batches`]: 0, 1 or 2 APN profiles and an
+/// MSISDN of its own, so that rows attributed to the wrong subscriber show.
+fn varied(n: u64) -> Provision {
+    let mut p = prov(n);
+    let prof = &mut p.subscriber.profile;
+    prof.msisdn = Some(format!("1555{n:07}"));
+    prof.apns = match n % 3 {
+        0 => Vec::new(),
+        1 => ApnProfile::parse_list("apns", &format!("a{n}=dynamic")).unwrap(),
+        _ => ApnProfile::parse_list("apns", &format!("a{n}=gw:192.0.2.{};b{n}=dynamic", n % 250))
+            .unwrap(),
+    };
+    prof.default_apn = None;
+    p
+}
+
+/// Cache misses that arrive together are answered by the batched loader: every caller
+/// gets its own subscriber with its own APN profiles, an unknown IMSI gets None, and a
+/// batch larger than the largest statement shape (64) is split.
+async fn concurrent_misses_load_in_batches(url: &str) {
+    let opts = StoreOptions {
+        cache_ttl: None,
+        ..StoreOptions::default()
+    };
+    let s = Store::open_with(url, opts).await.unwrap();
+    let known: Vec<Provision> = (1..=150).map(varied).collect();
+    s.write_subscribers(&known, WriteMode::Add).await.unwrap();
+
+    // 400 concurrent lookups: 150 known IMSIs twice, 100 unknown ones.
+    let mut tasks = Vec::new();
+    for n in (1..=150).chain(1..=150).chain(1001..=1100) {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            (n, s.subscriber(&imsi(n)).await.unwrap())
+        }));
+    }
+    for t in tasks {
+        let (n, got) = t.await.unwrap();
+        if n <= 150 {
+            let got = got.unwrap_or_else(|| panic!("subscriber {n} not loaded"));
+            assert_eq!(got.subscriber.imsi, imsi(n));
+            assert_eq!(
+                got.subscriber.profile,
+                varied(n).subscriber.profile,
+                "subscriber {n}"
+            );
+        } else {
+            assert!(got.is_none(), "unknown IMSI {n} loaded");
+        }
+    }
+
+    // The back end's batch directly: 100 IMSIs (two statements), with repeats and unknowns.
+    let ids: Vec<String> = (1..=80)
+        .chain(1..=5)
+        .chain(2001..=2015)
+        .map(|n| imsi(n).as_str().to_owned())
+        .collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let got = s.backend().load_subscribers(&refs).await.unwrap();
+    assert_eq!(got.len(), 80, "each known subscriber once");
+    let mut seen = HashSet::new();
+    for g in &got {
+        let n: u64 = g.subscriber.imsi.as_str()[5..].parse().unwrap();
+        assert!(seen.insert(n), "subscriber {n} twice");
+        assert_eq!(
+            g.subscriber.profile,
+            varied(n).subscriber.profile,
+            "subscriber {n}"
+        );
+    }
+    assert!(s.backend().load_subscribers(&[]).await.unwrap().is_empty());
 }
