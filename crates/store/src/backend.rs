@@ -705,7 +705,7 @@ macro_rules! shared_impl {
                     for i in chunk.iter().chain(std::iter::repeat(last)).take(LOAD_SHAPES[shape]) {
                         q = q.bind(*i);
                     }
-                    let rows = q.fetch_all(&self.pool).await?;
+                    let rows = q.fetch_all(self.batch_read_pool()).await?;
                     // Rows come grouped by IMSI: one subscriber per run of rows.
                     let mut start = 0;
                     while start < rows.len() {
@@ -1248,6 +1248,16 @@ impl SqliteBackend {
         &self.pool
     }
 
+    /// Where batched subscriber loads run: on the writer's connection. A pool connection
+    /// drops its whole page cache whenever another connection has written (SQLite's WAL
+    /// read transaction sees a changed database), so under a stream of group commits every
+    /// load re-read the subscriber and APN index pages with pread; the writer wrote those
+    /// changes itself and keeps its cache. A load waits for a commit in progress, which the
+    /// batching absorbs (A/B in docs/performance.md).
+    fn batch_read_pool(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         // IMMEDIATE takes the write lock up front, so a transaction that reads before it
         // writes cannot fail with SQLITE_BUSY half way.
@@ -1545,6 +1555,11 @@ impl PgBackend {
 
     /// The pool (tests and tools).
     pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Where batched subscriber loads run: any pooled connection.
+    fn batch_read_pool(&self) -> &PgPool {
         &self.pool
     }
 
