@@ -304,154 +304,345 @@ pub(crate) fn start_writer(db: Arc<AnyBackend>) -> mpsc::UnboundedSender<PoolOp>
     tx
 }
 
+/// Statement sizes of the batched pool statements (rows per statement): a batch is cut into
+/// pieces of these sizes, so a handful of statement texts stay prepared.
+const POOL_PIECES: [usize; 4] = [64, 16, 4, 1];
+
+fn pool_piece(left: usize) -> usize {
+    POOL_PIECES.into_iter().find(|&n| n <= left).unwrap_or(1)
+}
+
+/// `INSERT … VALUES` of `rows` (pool, slot, owner, expires_at) rows, skipping taken slots and
+/// owners that hold one.
+fn multi_insert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let b = r * 4;
+            format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+        })
+        .collect();
+    format!(
+        "INSERT INTO pool_allocation (pool, slot, owner, expires_at) VALUES {} ON CONFLICT DO NOTHING",
+        values.join(", ")
+    )
+}
+
+/// `DELETE` of up to `owners` owners' slots of one pool (`$1`), returning whose went.
+fn multi_release_sql(owners: usize) -> String {
+    let marks: Vec<String> = (0..owners).map(|i| format!("${}", i + 2)).collect();
+    format!(
+        "DELETE FROM pool_allocation WHERE pool = $1 AND owner IN ({}) RETURNING owner",
+        marks.join(", ")
+    )
+}
+
+/// Which kind of op, for cutting a batch into runs of one kind.
+fn op_kind(op: &PoolOp) -> u8 {
+    match op {
+        PoolOp::Allocate { .. } => 0,
+        PoolOp::Touch { .. } => 1,
+        PoolOp::Release { .. } => 2,
+    }
+}
+
 /// Applies `ops` in one transaction; one [`Done`] per op, in order.
+///
+/// The batch is taken in runs of one kind, in order. A run of allocations is first tried
+/// in multi-row statements: per pool, the next slots from the cursor, up to 64 rows per
+/// `INSERT … ON CONFLICT DO NOTHING`; when the row count says every row went in, each op has
+/// its slot. Ops whose row did not go in (the owner holds a slot, another node took the
+/// slot) and ops near the end of the pool take the one-op path (owner lookup, wrap-around
+/// scan, reclaiming expired slots). A run of releases is one `DELETE … IN (…)` per pool.
+/// So a burst of attaches costs a few statements per commit, not one per address: with
+/// SQLite each statement is a hand-off to its worker thread (docs/performance.md).
 async fn commit(
     db: &AnyBackend,
     ops: &[PoolOp],
     cursors: &mut HashMap<String, u64>,
 ) -> Result<Vec<Done>> {
-    macro_rules! body {
-        ($tx:ident) => {{
-            let mut done = Vec::with_capacity(ops.len());
-            for op in ops {
-                done.push(match op {
-                    PoolOp::Allocate {
-                        pool,
-                        size,
-                        owner,
-                        expires_at,
-                        ..
-                    } => {
-                        // The common case is one statement: the insert at the cursor. An
-                        // owner that already holds a slot makes it a no-op (the unique index
-                        // on (pool, owner)); then its slot is looked up and refreshed.
-                        let by_owner = "SELECT slot FROM pool_allocation WHERE pool = $1 AND owner = $2";
-                        let refresh = "UPDATE pool_allocation SET expires_at = $1 WHERE pool = $2 AND owner = $3";
-                        let mut result = Err(Error::PoolExhausted { pool: pool.clone() });
-                        let mut cursor = match cursors.get(pool.as_str()) {
-                            Some(c) => Some(*c),
-                            None => {
-                                let q = "SELECT MAX(slot) FROM pool_allocation WHERE pool = $1";
-                                let m: Option<i64> = sqlx::query_scalar(q)
+    macro_rules! cursor_of {
+        ($tx:ident, $pool:expr) => {{
+            match cursors.get($pool) {
+                Some(c) => *c,
+                None => {
+                    let q = "SELECT MAX(slot) FROM pool_allocation WHERE pool = $1";
+                    let m: Option<i64> = sqlx::query_scalar(q)
+                        .bind($pool)
+                        .fetch_one(&mut *$tx)
+                        .await?;
+                    m.map_or(0, |m| m as u64 + 1)
+                }
+            }
+        }};
+    }
+    macro_rules! one_op {
+        ($tx:ident, $op:expr) => {{
+            let op = $op;
+            match op {
+                PoolOp::Allocate {
+                    pool,
+                    size,
+                    owner,
+                    expires_at,
+                    ..
+                } => {
+                    // The common case is one statement: the insert at the cursor. An
+                    // owner that already holds a slot makes it a no-op (the unique index
+                    // on (pool, owner)); then its slot is looked up and refreshed.
+                    let by_owner =
+                        "SELECT slot FROM pool_allocation WHERE pool = $1 AND owner = $2";
+                    let refresh =
+                        "UPDATE pool_allocation SET expires_at = $1 WHERE pool = $2 AND owner = $3";
+                    let mut result = Err(Error::PoolExhausted { pool: pool.clone() });
+                    let mut cursor = match cursors.get(pool.as_str()) {
+                        Some(c) => Some(*c),
+                        None => {
+                            let q = "SELECT MAX(slot) FROM pool_allocation WHERE pool = $1";
+                            let m: Option<i64> = sqlx::query_scalar(q)
+                                .bind(pool)
+                                .fetch_one(&mut *$tx)
+                                .await?;
+                            Some(m.map_or(0, |m| m as u64 + 1))
+                        }
+                    };
+                    let mut purged = false;
+                    // Bounded: each try inserts, finds the owner's slot, moves the cursor
+                    // past a taken slot, or falls back to the scan (at most twice).
+                    for _ in 0..64 {
+                        let slot = match cursor {
+                            Some(c) if c < *size => Some(c),
+                            _ => {
+                                let free: Option<i64> = sqlx::query_scalar(FIND_FREE)
                                     .bind(pool)
                                     .fetch_one(&mut *$tx)
                                     .await?;
-                                Some(m.map_or(0, |m| m as u64 + 1))
+                                match free {
+                                    Some(s) if s >= 0 && (s as u64) < *size => Some(s as u64),
+                                    _ => None,
+                                }
                             }
                         };
-                        let mut purged = false;
-                        // Bounded: each try inserts, finds the owner's slot, moves the cursor
-                        // past a taken slot, or falls back to the scan (at most twice).
-                        for _ in 0..64 {
-                            let slot = match cursor {
-                                Some(c) if c < *size => Some(c),
-                                _ => {
-                                    let free: Option<i64> = sqlx::query_scalar(FIND_FREE)
-                                        .bind(pool)
-                                        .fetch_one(&mut *$tx)
-                                        .await?;
-                                    match free {
-                                        Some(s) if s >= 0 && (s as u64) < *size => Some(s as u64),
-                                        _ => None,
-                                    }
-                                }
-                            };
-                            let inserted = match slot {
-                                Some(slot) => {
-                                    let ins = "INSERT INTO pool_allocation (pool, slot, owner, expires_at) \
+                        let inserted = match slot {
+                            Some(slot) => {
+                                let ins =
+                                    "INSERT INTO pool_allocation (pool, slot, owner, expires_at) \
                                                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
-                                    sqlx::query(ins)
-                                        .bind(pool)
-                                        .bind(slot as i64)
-                                        .bind(owner)
-                                        .bind(expires_at)
-                                        .execute(&mut *$tx)
-                                        .await?
-                                        .rows_affected()
-                                        == 1
-                                }
-                                None => false,
-                            };
-                            if let (true, Some(slot)) = (inserted, slot) {
-                                cursor = Some(slot + 1);
-                                result = Ok(slot);
-                                break;
+                                sqlx::query(ins)
+                                    .bind(pool)
+                                    .bind(slot as i64)
+                                    .bind(owner)
+                                    .bind(expires_at)
+                                    .execute(&mut *$tx)
+                                    .await?
+                                    .rows_affected()
+                                    == 1
                             }
-                            // The owner holds a slot already (or another node just
-                            // allocated for it)?
-                            let held: Option<i64> = sqlx::query_scalar(by_owner)
+                            None => false,
+                        };
+                        if let (true, Some(slot)) = (inserted, slot) {
+                            cursor = Some(slot + 1);
+                            result = Ok(slot);
+                            break;
+                        }
+                        // The owner holds a slot already (or another node just
+                        // allocated for it)?
+                        let held: Option<i64> = sqlx::query_scalar(by_owner)
+                            .bind(pool)
+                            .bind(owner)
+                            .fetch_optional(&mut *$tx)
+                            .await?;
+                        if let Some(h) = held {
+                            sqlx::query(refresh)
+                                .bind(expires_at)
                                 .bind(pool)
                                 .bind(owner)
-                                .fetch_optional(&mut *$tx)
+                                .execute(&mut *$tx)
                                 .await?;
-                            if let Some(h) = held {
-                                sqlx::query(refresh)
-                                    .bind(expires_at)
+                            result = Ok(h as u64);
+                            break;
+                        }
+                        match slot {
+                            // another node took the slot
+                            Some(s) => cursor = Some(s + 1),
+                            // full: reclaim expired slots once, then give up
+                            None if !purged => {
+                                purged = true;
+                                let q = "DELETE FROM pool_allocation WHERE pool = $1 \
+                                             AND expires_at > 0 AND expires_at <= $2";
+                                sqlx::query(q)
                                     .bind(pool)
-                                    .bind(owner)
+                                    .bind(crate::unix_now())
                                     .execute(&mut *$tx)
                                     .await?;
-                                result = Ok(h as u64);
-                                break;
+                                cursor = None;
                             }
-                            match slot {
-                                // another node took the slot
-                                Some(s) => cursor = Some(s + 1),
-                                // full: reclaim expired slots once, then give up
-                                None if !purged => {
-                                    purged = true;
-                                    let q = "DELETE FROM pool_allocation WHERE pool = $1 \
-                                             AND expires_at > 0 AND expires_at <= $2";
-                                    sqlx::query(q)
-                                        .bind(pool)
-                                        .bind(crate::unix_now())
-                                        .execute(&mut *$tx)
-                                        .await?;
-                                    cursor = None;
+                            None => break,
+                        }
+                    }
+                    match cursor {
+                        Some(c) => {
+                            cursors.insert(pool.clone(), c);
+                        }
+                        None => {
+                            cursors.remove(pool.as_str());
+                        }
+                    }
+                    Done::Slot(result)
+                }
+                PoolOp::Touch {
+                    pool,
+                    owner,
+                    expires_at,
+                    ..
+                } => {
+                    let q =
+                        "UPDATE pool_allocation SET expires_at = $1 WHERE pool = $2 AND owner = $3";
+                    let n = sqlx::query(q)
+                        .bind(expires_at)
+                        .bind(pool)
+                        .bind(owner)
+                        .execute(&mut *$tx)
+                        .await?
+                        .rows_affected();
+                    Done::Flag(n > 0)
+                }
+                PoolOp::Release { pool, owner, .. } => {
+                    let q = "DELETE FROM pool_allocation WHERE pool = $1 AND owner = $2";
+                    let n = sqlx::query(q)
+                        .bind(pool)
+                        .bind(owner)
+                        .execute(&mut *$tx)
+                        .await?
+                        .rows_affected();
+                    Done::Flag(n > 0)
+                }
+            }
+        }};
+    }
+    macro_rules! body {
+        ($tx:ident) => {{
+            let mut done: Vec<Option<Done>> = (0..ops.len()).map(|_| None).collect();
+            let mut i = 0;
+            while i < ops.len() {
+                let kind = op_kind(&ops[i]);
+                let mut j = i + 1;
+                while j < ops.len() && op_kind(&ops[j]) == kind {
+                    j += 1;
+                }
+                // The run's ops per pool, in order.
+                let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+                for k in i..j {
+                    let pool = match &ops[k] {
+                        PoolOp::Allocate { pool, .. }
+                        | PoolOp::Touch { pool, .. }
+                        | PoolOp::Release { pool, .. } => pool.as_str(),
+                    };
+                    match groups.iter_mut().find(|(p, _)| *p == pool) {
+                        Some((_, v)) => v.push(k),
+                        None => groups.push((pool, vec![k])),
+                    }
+                }
+                for (pool, idx) in &groups {
+                    match kind {
+                        0 => {
+                            let mut cursor = cursor_of!($tx, *pool);
+                            let mut rest = &idx[..];
+                            while !rest.is_empty() {
+                                let n = pool_piece(rest.len());
+                                let (chunk, tail) = rest.split_at(n);
+                                let fits = chunk.iter().enumerate().all(|(m, &k)| {
+                                    matches!(&ops[k], PoolOp::Allocate { size, .. } if cursor + (m as u64) < *size)
+                                });
+                                if !fits {
+                                    break;
                                 }
-                                None => break,
+                                rest = tail;
+                                let sql = multi_insert_sql(n);
+                                let mut q = sqlx::query(&sql);
+                                for (m, &k) in chunk.iter().enumerate() {
+                                    if let PoolOp::Allocate { owner, expires_at, .. } = &ops[k] {
+                                        q = q
+                                            .bind(*pool)
+                                            .bind((cursor + m as u64) as i64)
+                                            .bind(owner.as_str())
+                                            .bind(*expires_at);
+                                    }
+                                }
+                                let affected = q.execute(&mut *$tx).await?.rows_affected();
+                                if affected == n as u64 {
+                                    for (m, &k) in chunk.iter().enumerate() {
+                                        done[k] = Some(Done::Slot(Ok(cursor + m as u64)));
+                                    }
+                                    cursor += n as u64;
+                                    continue;
+                                }
+                                // Some rows did not go in: which slots are whose. The cursor
+                                // moves past the last slot now taken, so that a slot left
+                                // free (its owner already held one) is used next.
+                                let mut next = cursor;
+                                for (m, &k) in chunk.iter().enumerate() {
+                                    let slot = cursor + m as u64;
+                                    let q = "SELECT owner FROM pool_allocation WHERE pool = $1 AND slot = $2";
+                                    let got: Option<String> = sqlx::query_scalar(q)
+                                        .bind(*pool)
+                                        .bind(slot as i64)
+                                        .fetch_optional(&mut *$tx)
+                                        .await?;
+                                    if got.is_some() {
+                                        next = slot + 1;
+                                    }
+                                    if matches!((&ops[k], got), (PoolOp::Allocate { owner, .. }, Some(g)) if *owner == g) {
+                                        done[k] = Some(Done::Slot(Ok(slot)));
+                                    }
+                                }
+                                cursor = next;
+                            }
+                            cursors.insert((*pool).to_owned(), cursor);
+                        }
+                        2 => {
+                            let mut seen: Vec<&str> = Vec::with_capacity(idx.len());
+                            for &k in idx {
+                                if let PoolOp::Release { owner, .. } = &ops[k] {
+                                    if seen.contains(&owner.as_str()) {
+                                        // released by its first occurrence in this run
+                                        done[k] = Some(Done::Flag(false));
+                                    } else {
+                                        seen.push(owner.as_str());
+                                    }
+                                }
+                            }
+                            let mut gone: std::collections::HashSet<String> = Default::default();
+                            let mut rest = &seen[..];
+                            while !rest.is_empty() {
+                                let n = pool_piece(rest.len());
+                                let (chunk, tail) = rest.split_at(n);
+                                rest = tail;
+                                let sql = multi_release_sql(n);
+                                let mut q = sqlx::query_scalar::<_, String>(&sql).bind(*pool);
+                                for o in chunk {
+                                    q = q.bind(*o);
+                                }
+                                gone.extend(q.fetch_all(&mut *$tx).await?);
+                            }
+                            for &k in idx {
+                                if let (PoolOp::Release { owner, .. }, None) = (&ops[k], &done[k]) {
+                                    done[k] = Some(Done::Flag(gone.contains(owner.as_str())));
+                                }
                             }
                         }
-                        match cursor {
-                            Some(c) => {
-                                cursors.insert(pool.clone(), c);
-                            }
-                            None => {
-                                cursors.remove(pool.as_str());
-                            }
-                        }
-                        Done::Slot(result)
+                        _ => {}
                     }
-                    PoolOp::Touch {
-                        pool,
-                        owner,
-                        expires_at,
-                        ..
-                    } => {
-                        let q = "UPDATE pool_allocation SET expires_at = $1 WHERE pool = $2 AND owner = $3";
-                        let n = sqlx::query(q)
-                            .bind(expires_at)
-                            .bind(pool)
-                            .bind(owner)
-                            .execute(&mut *$tx)
-                            .await?
-                            .rows_affected();
-                        Done::Flag(n > 0)
+                }
+                // What the batched statements did not settle, one op at a time, in order.
+                for k in i..j {
+                    if done[k].is_none() {
+                        done[k] = Some(one_op!($tx, &ops[k]));
                     }
-                    PoolOp::Release { pool, owner, .. } => {
-                        let q = "DELETE FROM pool_allocation WHERE pool = $1 AND owner = $2";
-                        let n = sqlx::query(q)
-                            .bind(pool)
-                            .bind(owner)
-                            .execute(&mut *$tx)
-                            .await?
-                            .rows_affected();
-                        Done::Flag(n > 0)
-                    }
-                });
+                }
+                i = j;
             }
             $tx.commit().await?;
-            Ok(done)
+            Ok(done.into_iter().map(|d| d.unwrap_or(Done::Flag(false))).collect())
         }};
     }
     match db {

@@ -803,7 +803,8 @@ mod pools {
         survives_reopen,
         expiry_reclaims,
         concurrent_owners,
-        two_nodes
+        two_nodes,
+        batched_runs
     );
 
     async fn allocate_release_exhaust(url: &str) {
@@ -938,6 +939,115 @@ mod pools {
         }
         assert_eq!(a.pool_count("n").await.unwrap(), 60);
         assert_eq!(b.pool_list("n").await.unwrap().len(), 60);
+    }
+
+    /// Allocations and releases that reach the writer together go through its multi-row
+    /// statements: two pools interleaved, owners asking twice, owners that already hold a
+    /// slot, a small pool that runs out inside the batch, and releases of one owner twice.
+    async fn batched_runs(url: &str) {
+        let s = Store::open(url).await.unwrap();
+        // Three owners already hold slots 0..3 of "big".
+        for o in ["h0", "h1", "h2"] {
+            s.pool_allocate("big", 1000, o, 0).await.unwrap();
+        }
+        let mut tasks = vec![];
+        for i in 0..150 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                let (pool, size, owner) = match i % 3 {
+                    // 50 allocations in a pool of 30: 30 succeed, 20 find it full
+                    0 => ("small", 30, format!("s{}", i / 3)),
+                    // owners o0..o24 twice each, and the three holders
+                    1 => (
+                        "big",
+                        1000,
+                        if i < 10 {
+                            format!("h{}", i / 3)
+                        } else {
+                            format!("o{}", (i / 3) % 25)
+                        },
+                    ),
+                    _ => ("big", 1000, format!("p{i}")),
+                };
+                (
+                    pool,
+                    owner.clone(),
+                    s.pool_allocate(pool, size, &owner, 0).await,
+                )
+            }));
+        }
+        let mut got: HashMap<(String, String), u64> = HashMap::new();
+        let mut full = 0;
+        for t in tasks {
+            let (pool, owner, r) = t.await.unwrap();
+            match r {
+                Ok(slot) => {
+                    if let Some(prev) = got.insert((pool.to_string(), owner.clone()), slot) {
+                        assert_eq!(prev, slot, "{owner} got two slots");
+                    }
+                }
+                Err(Error::PoolExhausted { pool: p }) => {
+                    assert_eq!(p, "small");
+                    full += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(full, 20, "the small pool is full after 30");
+        for pool in ["small", "big"] {
+            let slots: Vec<u64> = got
+                .iter()
+                .filter(|((p, _), _)| p == pool)
+                .map(|(_, s)| *s)
+                .collect();
+            let distinct: HashSet<u64> = slots.iter().copied().collect();
+            assert_eq!(
+                distinct.len(),
+                slots.len(),
+                "{pool}: a slot handed out twice"
+            );
+            let listed = s.pool_list(pool).await.unwrap();
+            assert_eq!(listed.len(), slots.len(), "{pool}: stored = handed out");
+            for (slot, owner) in listed {
+                assert_eq!(
+                    got.get(&(pool.to_string(), owner.clone())),
+                    Some(&slot),
+                    "{pool} {owner}"
+                );
+            }
+        }
+        for (i, o) in ["h0", "h1", "h2"].iter().enumerate() {
+            assert_eq!(
+                got.get(&("big".to_string(), o.to_string())),
+                Some(&(i as u64))
+            );
+        }
+        // Releases together, every owner of "big" twice: one of the two finds it.
+        let owners: Vec<String> = s
+            .pool_list("big")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, o)| o)
+            .collect();
+        let mut tasks = vec![];
+        for o in owners.iter().chain(owners.iter()) {
+            let (s, o) = (s.clone(), o.clone());
+            tasks.push(tokio::spawn(async move {
+                (o.clone(), s.pool_release("big", &o).await.unwrap())
+            }));
+        }
+        let mut freed: HashMap<String, u32> = HashMap::new();
+        for t in tasks {
+            let (o, f) = t.await.unwrap();
+            *freed.entry(o).or_default() += u32::from(f);
+        }
+        assert!(
+            freed.values().all(|&n| n == 1),
+            "each owner released once: {freed:?}"
+        );
+        assert_eq!(s.pool_count("big").await.unwrap(), 0);
+        assert_eq!(s.pool_count("small").await.unwrap(), 30);
     }
 
     #[test]
