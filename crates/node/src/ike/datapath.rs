@@ -5,7 +5,7 @@
 //! The kernel here has no ESP, so this is where tunnel-mode packets from the TUN device are
 //! sealed and ESP from the sockets is opened. No I/O: the node moves the bytes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 
 use mobstrap_proto::esp::{self, EspError, Inbound, Outbound};
@@ -80,7 +80,15 @@ pub struct DataPath {
     host_spis: HashMap<IpAddr, Vec<u32>>,
     /// The Child SAs of each IKE SA.
     by_ike: HashMap<SaId, Vec<u32>>,
-    /// Other selectors, newest first.
+    /// Selectors that are one CIDR prefix (a UE's /64, `0.0.0.0/0` on the UE side), by
+    /// (IPv6?, prefix length, network): the SAs that have it, oldest first. An insert, a
+    /// removal and a lookup cost a hash per prefix length in use, not a scan of every SA:
+    /// with the UEs' IPv6 prefixes in a list, each attach moved the whole list (the list was
+    /// newest first) and each IPv6 packet to a UE scanned it.
+    prefixes: HashMap<(bool, u8, u128), Vec<u32>>,
+    /// The (IPv6?, prefix length) pairs in `prefixes`, with how many prefixes each has.
+    prefix_lens: BTreeMap<(bool, u8), usize>,
+    /// Selectors that are no CIDR prefix (an arbitrary address range), newest first.
     ranges: Vec<(TsRange, u32)>,
     replay_window: usize,
     /// Packets that matched no SA (either direction).
@@ -93,6 +101,42 @@ fn in_range(r: &TsRange, a: IpAddr) -> bool {
         (IpAddr::V6(s), IpAddr::V6(e), IpAddr::V6(x)) => s <= x && x <= e,
         _ => false,
     }
+}
+
+/// An address as (IPv6?, value).
+fn addr_bits(a: IpAddr) -> (bool, u128) {
+    match a {
+        IpAddr::V4(v) => (false, u128::from(u32::from(v))),
+        IpAddr::V6(v) => (true, u128::from(v)),
+    }
+}
+
+/// The network of `a` under a prefix of `len` bits.
+fn network(v6: bool, a: u128, len: u8) -> u128 {
+    let bits = if v6 { 128 } else { 32 };
+    if len == 0 {
+        0
+    } else {
+        let host_bits = bits - u32::from(len);
+        (a >> host_bits) << host_bits
+    }
+}
+
+/// The range as one CIDR prefix (IPv6?, length, network), if it is one.
+fn as_prefix(r: &TsRange) -> Option<(bool, u8, u128)> {
+    let ((v6, s), (v6e, e)) = (addr_bits(r.start), addr_bits(r.end));
+    if v6 != v6e || e < s {
+        return None;
+    }
+    let bits: u32 = if v6 { 128 } else { 32 };
+    // host bits: the number of trailing ones of (end - start), when start is aligned to them
+    let span = e - s;
+    let host_bits = span.trailing_ones();
+    if span.checked_shr(host_bits).unwrap_or(0) != 0 || host_bits > bits {
+        return None;
+    }
+    let len = (bits - host_bits) as u8;
+    (network(v6, s, len) == s).then_some((v6, len, s))
 }
 
 /// Source and destination of an IPv4/IPv6 packet.
@@ -158,6 +202,14 @@ impl DataPath {
                     if !list.contains(&c.inbound_spi) {
                         list.push(c.inbound_spi);
                     }
+                } else if let Some(key) = as_prefix(ts) {
+                    let list = self.prefixes.entry(key).or_default();
+                    if !list.contains(&c.inbound_spi) {
+                        list.push(c.inbound_spi);
+                        if list.len() == 1 {
+                            *self.prefix_lens.entry((key.0, key.1)).or_default() += 1;
+                        }
+                    }
                 } else {
                     self.ranges.insert(0, (*ts, c.inbound_spi));
                 }
@@ -191,8 +243,25 @@ impl DataPath {
                 self.by_ike.remove(&c.ike);
             }
         }
-        if c.info.mode == Mode::Tunnel && c.info.remote_ts.iter().any(|t| t.start != t.end) {
-            self.ranges.retain(|(_, s)| *s != inbound_spi);
+        for ts in c.info.remote_ts.iter().filter(|t| t.start != t.end) {
+            match as_prefix(ts) {
+                Some(key) => {
+                    let Some(list) = self.prefixes.get_mut(&key) else {
+                        continue;
+                    };
+                    list.retain(|s| *s != inbound_spi);
+                    if list.is_empty() {
+                        self.prefixes.remove(&key);
+                        if let Some(n) = self.prefix_lens.get_mut(&(key.0, key.1)) {
+                            *n -= 1;
+                            if *n == 0 {
+                                self.prefix_lens.remove(&(key.0, key.1));
+                            }
+                        }
+                    }
+                }
+                None => self.ranges.retain(|(_, s)| *s != inbound_spi),
+            }
         }
         for ts in c.info.remote_ts.iter().filter(|t| t.start == t.end) {
             let newest = match self.host_spis.get_mut(&ts.start) {
@@ -226,6 +295,20 @@ impl DataPath {
     fn route(&self, dst: IpAddr) -> Option<u32> {
         if let Some(s) = self.hosts.get(&dst) {
             return Some(*s);
+        }
+        // The longest prefix that has an SA; of several SAs with it, the newest.
+        let (v6, a) = addr_bits(dst);
+        for &(fam, len) in self.prefix_lens.keys().rev() {
+            if fam != v6 {
+                continue;
+            }
+            if let Some(spi) = self
+                .prefixes
+                .get(&(v6, len, network(v6, a, len)))
+                .and_then(|l| l.last())
+            {
+                return Some(*spi);
+            }
         }
         self.ranges
             .iter()
@@ -460,6 +543,72 @@ mod tests {
     }
 
     #[test]
+    fn prefix_selectors_route_by_longest_prefix_then_newest_sa() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut dp = DataPath::new(64);
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let p = |s: &str, len| TsRange::prefix(ip(s), len);
+        // as_prefix: prefixes are recognised, other ranges are not
+        assert_eq!(as_prefix(&TsRange::any_v6()), Some((true, 0, 0)));
+        assert_eq!(as_prefix(&TsRange::any_v4()), Some((false, 0, 0)));
+        assert_eq!(
+            as_prefix(&p("10.1.0.0", 16)),
+            Some((false, 16, 0x0a01_0000))
+        );
+        assert_eq!(
+            as_prefix(&TsRange::range(ip("10.0.0.1"), ip("10.0.0.2"))),
+            None
+        );
+        assert_eq!(
+            as_prefix(&TsRange::range(ip("10.0.0.0"), ip("10.0.0.2"))),
+            None
+        );
+        assert_eq!(as_prefix(&TsRange::range(ip("10.0.0.0"), ip("::1"))), None);
+
+        dp.install(
+            1,
+            &child(0x11, 0x21, p("2001:db8:1::", 64), false),
+            &mut rng,
+        )
+        .unwrap();
+        dp.install(
+            2,
+            &child(0x12, 0x22, p("2001:db8:2::", 64), false),
+            &mut rng,
+        )
+        .unwrap();
+        dp.install(3, &child(0x13, 0x23, TsRange::any_v6(), false), &mut rng)
+            .unwrap();
+        let odd = TsRange::range(ip("192.0.2.7"), ip("192.0.2.9"));
+        dp.install(4, &child(0x14, 0x24, odd, false), &mut rng)
+            .unwrap();
+        assert_eq!(dp.route(ip("2001:db8:1::5")), Some(0x11));
+        assert_eq!(dp.route(ip("2001:db8:2:0:ffff::1")), Some(0x12));
+        assert_eq!(dp.route(ip("2001:db8:3::1")), Some(0x13), "::/0");
+        assert_eq!(dp.route(ip("192.0.2.8")), Some(0x14));
+        assert_eq!(dp.route(ip("192.0.2.10")), None);
+        // a rekey of UE 1: the new SA carries the prefix; removing it falls back
+        dp.install(
+            1,
+            &child(0x31, 0x41, p("2001:db8:1::", 64), false),
+            &mut rng,
+        )
+        .unwrap();
+        assert_eq!(dp.route(ip("2001:db8:1::5")), Some(0x31));
+        dp.remove(0x31);
+        assert_eq!(dp.route(ip("2001:db8:1::5")), Some(0x11));
+        // UE 1 gone: its prefix goes to the default
+        dp.remove_ike(1);
+        assert_eq!(dp.route(ip("2001:db8:1::5")), Some(0x13));
+        for ike in 2..=4 {
+            assert_eq!(dp.remove_ike(ike).len(), 1);
+        }
+        assert!(dp.is_empty() && dp.prefixes.is_empty() && dp.prefix_lens.is_empty());
+        assert!(dp.ranges.is_empty());
+        assert_eq!(dp.route(ip("2001:db8:2::1")), None);
+    }
+
+    #[test]
     fn many_ike_sas_install_and_remove_through_the_indexes() {
         let mut rng = StdRng::seed_from_u64(2);
         let mut gw = DataPath::new(64);
@@ -490,6 +639,7 @@ mod tests {
             );
         }
         assert!(gw.is_empty() && gw.hosts.is_empty() && gw.ranges.is_empty());
+        assert!(gw.prefixes.is_empty() && gw.prefix_lens.is_empty());
         assert!(gw.by_ike.is_empty() && gw.host_spis.is_empty());
         assert!(gw.remove_ike(5).is_empty());
     }
