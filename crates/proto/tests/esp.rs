@@ -225,3 +225,40 @@ fn esp_sas_from_a_negotiated_child() {
         assert_eq!(&b[o.payload], &[0x60, 9]);
     }
 }
+
+/// The transforms are keyed at the first packet (an idle SA keeps only its key material),
+/// but bad keys still fail when the SA is made; and a CBC SA's IVs, from a generator seeded
+/// at its first packet, differ from packet to packet.
+#[test]
+fn keys_checked_when_made_and_cbc_ivs_fresh() {
+    for (encr, integ) in SUITES {
+        let algs = EspAlgs {
+            encr,
+            integ,
+            esn: false,
+            dh: None,
+        };
+        let mut short = keys(encr, integ, 1);
+        short.encr = SecretVec::from_slice(&vec![1; encr.keymat_len() - 1]);
+        assert_eq!(
+            Inbound::new(1, &algs, &short, 64).unwrap_err(),
+            EspError::Key,
+            "{encr:?}"
+        );
+        assert_eq!(
+            Outbound::new(1, &algs, &short, [0; 32]).unwrap_err(),
+            EspError::Key,
+            "{encr:?}"
+        );
+    }
+    let (mut tx, mut rx) = pair(Encr::AesCbc128, Some(Integ::HmacSha256_128), false, 64);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    tx.seal(b"same payload", 4, &mut a).unwrap();
+    tx.seal(b"same payload", 4, &mut b).unwrap();
+    assert_ne!(a[8..24], b[8..24], "a fresh IV per packet");
+    assert_ne!(a[8..24], [0u8; 16]);
+    for p in [&mut a, &mut b] {
+        let o = rx.open(p).unwrap();
+        assert_eq!(&p[o.payload], b"same payload");
+    }
+}

@@ -14,7 +14,9 @@
 //!   unchanged; [`Keepalive`] times the one-octet NAT-keepalives.
 //!
 //! No allocation per packet: `seal` writes into a caller-owned buffer that keeps its
-//! capacity, and `open` works in place.
+//! capacity, and `open` works in place. An SA keys its transform at its first packet (the
+//! keys are checked when it is made): an idle SA holds its key material, not the key
+//! schedules.
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -67,15 +69,56 @@ fn cipher(algs: &EspAlgs, keys: &EspKeys) -> Result<Cipher, EspError> {
     .map_err(|_| EspError::Key)
 }
 
+/// An SA's transform, keyed at its first packet. An SA that carries no traffic (most UEs
+/// of an ePDG, most of the time) holds its key material, a few dozen octets, instead of the
+/// key schedules (about 590 octets per direction for AES-GCM with aws-lc). The keys are
+/// checked when the SA is made, so a bad key still fails the install, not the first packet.
+enum Keyed {
+    Pending { algs: EspAlgs, keys: EspKeys },
+    Ready(Box<Cipher>),
+}
+
+impl Keyed {
+    /// Checks the keys (by keying the transform once) and notes the IV and ICV lengths.
+    fn new(algs: &EspAlgs, keys: &EspKeys) -> Result<(Self, u8, u8), EspError> {
+        let c = cipher(algs, keys)?;
+        let (iv, icv) = (c.iv_len() as u8, c.icv_len() as u8);
+        Ok((
+            Keyed::Pending {
+                algs: *algs,
+                keys: keys.clone(),
+            },
+            iv,
+            icv,
+        ))
+    }
+
+    /// The keyed transform, keyed now if this is the first packet.
+    fn get(&mut self) -> Result<&Cipher, EspError> {
+        if let Keyed::Pending { algs, keys } = self {
+            *self = Keyed::Ready(Box::new(cipher(algs, keys)?));
+        }
+        match self {
+            Keyed::Ready(c) => Ok(c),
+            Keyed::Pending { .. } => Err(EspError::Key),
+        }
+    }
+}
+
 /// An outbound ESP SA.
 pub struct Outbound {
     spi: u32,
     /// The last sequence number used.
     seq: u64,
     esn: bool,
-    cipher: Cipher,
-    block: usize,
-    iv_rng: StdRng,
+    cipher: Keyed,
+    iv_len: u8,
+    icv_len: u8,
+    block: u8,
+    /// Seeds the CBC IV generator at the first CBC packet (GCM needs none: its IV is the
+    /// sequence number), so a GCM SA carries no generator state (~320 octets).
+    iv_seed: [u8; 32],
+    iv_rng: Option<Box<StdRng>>,
     usage: Usage,
 }
 
@@ -94,7 +137,7 @@ impl Outbound {
         keys: &EspKeys,
         iv_seed: [u8; 32],
     ) -> Result<Self, EspError> {
-        let cipher = cipher(algs, keys)?;
+        let (cipher, iv_len, icv_len) = Keyed::new(algs, keys)?;
         let block = if algs.encr.is_aead() {
             4
         } else {
@@ -105,8 +148,11 @@ impl Outbound {
             seq: 0,
             esn: algs.esn,
             cipher,
-            block,
-            iv_rng: StdRng::from_seed(iv_seed),
+            iv_len,
+            icv_len,
+            block: u8::try_from(block).map_err(|_| EspError::Key)?,
+            iv_seed,
+            iv_rng: None,
             usage: Usage::default(),
         })
     }
@@ -128,7 +174,11 @@ impl Outbound {
 
     /// Bytes `seal` adds around a payload of `len` octets at most.
     pub fn overhead(&self) -> usize {
-        ESP_HEADER_LEN + self.cipher.iv_len() + self.block + 2 + self.cipher.icv_len()
+        ESP_HEADER_LEN
+            + usize::from(self.iv_len)
+            + usize::from(self.block)
+            + 2
+            + usize::from(self.icv_len)
     }
 
     /// Seals `payload` (tunnel mode: the inner IP packet; transport mode: the upper-layer
@@ -146,25 +196,29 @@ impl Outbound {
         if payload.len() > 65_000 {
             return Err(EspError::TooLarge);
         }
+        let cipher = self.cipher.get()?;
         self.seq += 1;
         let seq = self.seq;
         out.clear();
         out.extend_from_slice(&self.spi.to_be_bytes());
         out.extend_from_slice(&(seq as u32).to_be_bytes());
-        let iv_len = self.cipher.iv_len();
+        let iv_len = usize::from(self.iv_len);
         let iv_at = out.len();
         out.resize(iv_at + iv_len, 0);
         if iv_len == 8 {
             out[iv_at..iv_at + 8].copy_from_slice(&seq.to_be_bytes());
         } else {
-            self.iv_rng.fill_bytes(&mut out[iv_at..iv_at + iv_len]);
+            let seed = self.iv_seed;
+            self.iv_rng
+                .get_or_insert_with(|| Box::new(StdRng::from_seed(seed)))
+                .fill_bytes(&mut out[iv_at..iv_at + iv_len]);
         }
-        mobstrap_wire::esp::emit_plaintext(payload, next_header, self.block, out)
+        mobstrap_wire::esp::emit_plaintext(payload, next_header, usize::from(self.block), out)
             .map_err(|_| EspError::TooLarge)?;
         let n = out.len();
-        out.resize(n + self.cipher.icv_len(), 0);
+        out.resize(n + usize::from(self.icv_len), 0);
         let hi = self.esn.then_some((seq >> 32) as u32);
-        self.cipher.seal_esp(out, hi).map_err(|_| EspError::Key)?;
+        cipher.seal_esp(out, hi).map_err(|_| EspError::Key)?;
         self.usage.packets += 1;
         self.usage.bytes += payload.len() as u64;
         Ok(())
@@ -292,7 +346,9 @@ pub struct Opened {
 pub struct Inbound {
     spi: u32,
     esn: bool,
-    cipher: Cipher,
+    cipher: Keyed,
+    iv_len: u8,
+    icv_len: u8,
     window: ReplayWindow,
     usage: Usage,
     replay_check: bool,
@@ -312,10 +368,13 @@ impl Inbound {
     /// `window`: anti-replay window in bits (0 turns replay protection off, as RFC 4303
     /// §3.4.3 allows a receiver to).
     pub fn new(spi: u32, algs: &EspAlgs, keys: &EspKeys, window: usize) -> Result<Self, EspError> {
+        let (cipher, iv_len, icv_len) = Keyed::new(algs, keys)?;
         Ok(Inbound {
             spi,
             esn: algs.esn,
-            cipher: cipher(algs, keys)?,
+            cipher,
+            iv_len,
+            icv_len,
             window: ReplayWindow::new(window.max(64)),
             usage: Usage::default(),
             replay_check: window != 0,
@@ -342,8 +401,8 @@ impl Inbound {
     /// the payload is at `Opened::payload`; on failure the buffer's contents are unspecified
     /// and the SA is unchanged.
     pub fn open(&mut self, packet: &mut [u8]) -> Result<Opened, EspError> {
-        let iv = self.cipher.iv_len();
-        let icv = self.cipher.icv_len();
+        let iv = usize::from(self.iv_len);
+        let icv = usize::from(self.icv_len);
         if packet.len() < ESP_HEADER_LEN + iv + 2 + icv {
             return Err(EspError::Truncated);
         }
@@ -362,6 +421,7 @@ impl Inbound {
         }
         let hi = self.esn.then_some((seq >> 32) as u32);
         self.cipher
+            .get()?
             .open_esp(packet, hi)
             .map_err(|_| EspError::Integrity)?;
         let start = ESP_HEADER_LEN + iv;
