@@ -394,17 +394,7 @@ async fn commit(
                     let refresh =
                         "UPDATE pool_allocation SET expires_at = $1 WHERE pool = $2 AND owner = $3";
                     let mut result = Err(Error::PoolExhausted { pool: pool.clone() });
-                    let mut cursor = match cursors.get(pool.as_str()) {
-                        Some(c) => Some(*c),
-                        None => {
-                            let q = "SELECT MAX(slot) FROM pool_allocation WHERE pool = $1";
-                            let m: Option<i64> = sqlx::query_scalar(q)
-                                .bind(pool)
-                                .fetch_one(&mut *$tx)
-                                .await?;
-                            Some(m.map_or(0, |m| m as u64 + 1))
-                        }
-                    };
+                    let mut cursor = Some(cursor_of!($tx, pool.as_str()));
                     let mut purged = false;
                     // Bounded: each try inserts, finds the owner's slot, moves the cursor
                     // past a taken slot, or falls back to the scan (at most twice).
@@ -601,13 +591,14 @@ async fn commit(
                         }
                         2 => {
                             let mut seen: Vec<&str> = Vec::with_capacity(idx.len());
+                            let mut firsts = std::collections::HashSet::with_capacity(idx.len());
                             for &k in idx {
                                 if let PoolOp::Release { owner, .. } = &ops[k] {
-                                    if seen.contains(&owner.as_str()) {
+                                    if firsts.insert(owner.as_str()) {
+                                        seen.push(owner.as_str());
+                                    } else {
                                         // released by its first occurrence in this run
                                         done[k] = Some(Done::Flag(false));
-                                    } else {
-                                        seen.push(owner.as_str());
                                     }
                                 }
                             }
