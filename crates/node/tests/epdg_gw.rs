@@ -23,6 +23,22 @@ use mobstrap_node::gw::{GwConfig, GwNode};
 use mobstrap_node::ue::{AttachOutcome, Ue, UeFlags, UeSpec};
 use mobstrap_wire::ikev2::NotifyType;
 
+/// Polls a condition (an expression that may `.await`) every 50 ms for up to 5 s; whether
+/// it came true.
+macro_rules! eventually {
+    ($cond:expr) => {{
+        let mut ok = false;
+        for _ in 0..100 {
+            if $cond {
+                ok = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        ok
+    }};
+}
+
 fn ports() -> (u16, u16) {
     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -209,18 +225,12 @@ async fn attach_detach_and_gateway_failures() {
     let ev = events.recv().await.unwrap();
     assert!(matches!(ev, EpdgEvent::Detached { .. }), "{ev:?}");
     let idle = |st: EpdgStatus| st == EpdgStatus::default();
-    let mut ok = false;
-    for _ in 0..100 {
-        if idle(epdg.status().await.unwrap())
+    let ok = eventually!(
+        idle(epdg.status().await.unwrap())
             && gw.bindings() == 0
             && mag.bindings().await == 0
             && aaa.authorized_sessions() == 0
-        {
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    );
     assert!(
         ok,
         "state left after detach: epdg {:?}, gw {}, mag {}, aaa {}",
@@ -277,20 +287,14 @@ async fn attach_detach_and_gateway_failures() {
     ue30.handle.shutdown().await;
 
     // nothing anywhere
-    let mut ok = false;
-    for _ in 0..100 {
-        if idle(epdg.status().await.unwrap())
+    let ok = eventually!(
+        idle(epdg.status().await.unwrap())
             && gw.bindings() == 0
             && small.bindings() == 0
             && mag.bindings().await == 0
             && aaa.authorized_sessions() == 0
             && aaa.conversations() == 0
-        {
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    );
     assert!(
         ok,
         "state left: epdg {:?}, gw {}, small {}, mag {}, aaa {} / {}",
@@ -480,19 +484,13 @@ gateway = "fqdn:vgw.visited.example"
 
     ue.detach().await;
     let _ = events.recv().await.unwrap();
-    let mut ok = false;
-    for _ in 0..100 {
-        if epdg.status().await.unwrap() == EpdgStatus::default()
+    let ok = eventually!(
+        epdg.status().await.unwrap() == EpdgStatus::default()
             && vgw.bindings() == 0
             && hgw.bindings() == 0
             && mag.bindings().await == 0
             && home.authorized_sessions() == 0
-        {
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    );
     assert!(
         ok,
         "state left: epdg {:?}, vgw {}, hgw {}, home AAA {}",
@@ -570,18 +568,12 @@ async fn a_silent_ue_is_torn_down_by_dpd() {
         }
         other => panic!("{other:?}"),
     }
-    let mut ok = false;
-    for _ in 0..100 {
-        if epdg.status().await.unwrap() == EpdgStatus::default()
+    let ok = eventually!(
+        epdg.status().await.unwrap() == EpdgStatus::default()
             && gw.bindings() == 0
             && mag.bindings().await == 0
             && aaa.authorized_sessions() == 0
-        {
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    );
     assert!(
         ok,
         "state left: epdg {:?}, gw {}, mag {}, aaa {}",
