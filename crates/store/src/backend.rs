@@ -11,6 +11,7 @@
 //! This module knows nothing about caching or the SQN allocator ([`crate::sqn`]); it only
 //! reads and writes rows.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
@@ -104,6 +105,8 @@ pub enum Outcome {
     NotFound,
     /// The SEQ space is used up.
     Exhausted,
+    /// A pseudonym / re-authentication identity whose username is another subscriber's.
+    Taken,
 }
 
 /// Reserve `count` SEQ values: `seq_hwm += count`; the values are `new - count .. new`.
@@ -1072,13 +1075,17 @@ pub struct SqliteBackend {
 
 const INSERT_PSEUDONYM: &str = "INSERT INTO pseudonym (username, imsi, method, expires_at) \
      SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM subscriber WHERE imsi = $2) \
-     ON CONFLICT (username) DO UPDATE SET imsi = excluded.imsi, method = excluded.method, \
+     AND NOT EXISTS (SELECT 1 FROM pseudonym o WHERE o.username = $1 \
+                     AND (o.imsi <> $2 OR o.method <> $3)) \
+     ON CONFLICT (imsi, method) DO UPDATE SET username = excluded.username, \
      expires_at = excluded.expires_at";
 
 const INSERT_REAUTH: &str = "INSERT INTO reauth_identity (username, imsi, method, counter, mk, \
      k_re, k_aut, k_encr, expires_at) \
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS (SELECT 1 FROM subscriber WHERE imsi = $2) \
-     ON CONFLICT (username) DO UPDATE SET imsi = excluded.imsi, method = excluded.method, \
+     AND NOT EXISTS (SELECT 1 FROM reauth_identity o WHERE o.username = $1 \
+                     AND (o.imsi <> $2 OR o.method <> $3)) \
+     ON CONFLICT (imsi, method) DO UPDATE SET username = excluded.username, \
      counter = excluded.counter, mk = excluded.mk, k_re = excluded.k_re, k_aut = excluded.k_aut, \
      k_encr = excluded.k_encr, expires_at = excluded.expires_at";
 
@@ -1103,12 +1110,22 @@ fn sqlite_piece(left: usize) -> usize {
         .unwrap_or(1)
 }
 
-/// `single` (an `INSERT INTO t (cols) SELECT $1.. WHERE EXISTS (.. imsi = $2) ON CONFLICT ..`
-/// statement) rewritten for `rows` rows of `cols` parameters each, from a VALUES list (a row
-/// whose subscriber is gone is not written; [`sqlite_outcomes`] finds which).
+/// `single` (an `INSERT INTO t (cols) SELECT $1.. WHERE EXISTS (.. imsi = $2) .. ON CONFLICT ..`
+/// statement) rewritten for `rows` rows of `cols` parameters each, from a VALUES list, its
+/// WHERE condition kept with `$n` read as the row's column n (a row whose subscriber is gone
+/// is not written; [`sqlite_outcomes`] finds which).
 fn sqlite_multi_upsert(single: &str, cols: usize, rows: usize) -> String {
     let (head, rest) = single.split_once(" SELECT ").unwrap_or((single, ""));
-    let conflict = rest.find("ON CONFLICT").map(|i| &rest[i..]).unwrap_or("");
+    let conflict_at = rest.find("ON CONFLICT").unwrap_or(rest.len());
+    let conflict = &rest[conflict_at..];
+    let mut cond = rest[..conflict_at]
+        .split_once(" WHERE ")
+        .map(|(_, c)| c.to_owned())
+        .unwrap_or_else(|| "true ".to_owned());
+    // highest first, so that $1 does not match the start of $12
+    for c in (1..=cols).rev() {
+        cond = cond.replace(&format!("${c}"), &format!("v.column{c}"));
+    }
     let mut sql = String::with_capacity(head.len() + conflict.len() + rows * (cols * 2 + 4) + 128);
     sql.push_str(head);
     sql.push_str(" SELECT ");
@@ -1132,7 +1149,8 @@ fn sqlite_multi_upsert(single: &str, cols: usize, rows: usize) -> String {
         }
         sql.push(')');
     }
-    sql.push_str(") AS v WHERE EXISTS (SELECT 1 FROM subscriber WHERE imsi = v.column2) ");
+    sql.push_str(") AS v WHERE ");
+    sql.push_str(&cond);
     sql.push_str(conflict);
     sql
 }
@@ -1169,6 +1187,65 @@ async fn sqlite_outcomes<T>(
         };
     }
     Ok(())
+}
+
+/// The outcomes of a multi-row identity upsert (pseudonyms, re-authentication identities)
+/// that wrote `affected` rows: all `Done` when every row was written; otherwise each row is
+/// looked up by username: `Done` when it is there with its subscriber and method, else
+/// `NotFound` (the subscriber is gone) or `Taken` (the username is another's).
+async fn sqlite_identity_outcomes<T>(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    table: &'static str,
+    chunk: &mut [(T, Outcome)],
+    key: fn(&T) -> (&str, &str, &str),
+    affected: u64,
+) -> Result<()> {
+    if affected >= chunk.len() as u64 {
+        for (_, o) in chunk.iter_mut() {
+            *o = Outcome::Done(0);
+        }
+        return Ok(());
+    }
+    let marks = vec!["?"; chunk.len()].join(", ");
+    let sql = format!("SELECT username, imsi, method FROM {table} WHERE username IN ({marks})");
+    let mut q = sqlx::query(&sql);
+    for (t, _) in chunk.iter() {
+        q = q.bind(key(t).0.to_owned());
+    }
+    let mut stored = HashSet::new();
+    for r in q.fetch_all(&mut **tx).await? {
+        stored.insert((
+            r.try_get::<String, _>("username")?,
+            r.try_get::<String, _>("imsi")?,
+            r.try_get::<String, _>("method")?,
+        ));
+    }
+    let marks = vec!["?"; chunk.len()].join(", ");
+    let sql = format!("SELECT imsi FROM subscriber WHERE imsi IN ({marks})");
+    let mut q = sqlx::query_scalar::<_, String>(&sql);
+    for (t, _) in chunk.iter() {
+        q = q.bind(key(t).1.to_owned());
+    }
+    let known: HashSet<String> = q.fetch_all(&mut **tx).await?.into_iter().collect();
+    for (t, o) in chunk.iter_mut() {
+        *o = identity_outcome(key(t), |k| stored.contains(&k), &known);
+    }
+    Ok(())
+}
+
+/// [`sqlite_identity_outcomes`]' rule for one row: written, subscriber gone, or taken.
+fn identity_outcome(
+    (username, imsi, method): (&str, &str, &str),
+    written: impl Fn((String, String, String)) -> bool,
+    known: &HashSet<String>,
+) -> Outcome {
+    if written((username.to_owned(), imsi.to_owned(), method.to_owned())) {
+        Outcome::Done(0)
+    } else if known.contains(imsi) {
+        Outcome::Taken
+    } else {
+        Outcome::NotFound
+    }
 }
 
 impl SqliteBackend {
@@ -1343,7 +1420,8 @@ impl SqliteBackend {
                     .bind(p.expires_at);
             }
             let affected = q.execute(&mut *tx).await?.rows_affected();
-            sqlite_outcomes(&mut tx, chunk, |p| p.imsi.as_str(), affected).await?;
+            sqlite_identity_outcomes(&mut tx, "pseudonym", chunk, PseudonymRecord::key, affected)
+                .await?;
         }
         let mut rest = &mut batch.sessions[..];
         while !rest.is_empty() {
@@ -1393,95 +1471,19 @@ impl SqliteBackend {
                     .bind(p.expires_at);
             }
             let affected = q.execute(&mut *tx).await?.rows_affected();
-            sqlite_outcomes(&mut tx, chunk, |p| p.imsi.as_str(), affected).await?;
+            sqlite_identity_outcomes(
+                &mut tx,
+                "reauth_identity",
+                chunk,
+                ReauthRecord::key,
+                affected,
+            )
+            .await?;
         }
-        prune_superseded(&mut tx, batch).await?;
         delete_sessions(&mut tx, &mut batch.session_deletes).await?;
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// [`prune_older`] for the pseudonyms and re-authentication identities the batch stored.
-async fn prune_superseded<DB>(tx: &mut sqlx::Transaction<'static, DB>, batch: &Batch) -> Result<()>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    let stored = |o: &Outcome| matches!(o, Outcome::Done(_));
-    let fresh: Vec<(&str, &str, &str)> = batch
-        .pseudonyms
-        .iter()
-        .filter(|(_, o)| stored(o))
-        .map(|(p, _)| (p.username.as_str(), p.imsi.as_str(), p.method.as_str()))
-        .collect();
-    prune_older(tx, "pseudonym", &fresh).await?;
-    let fresh: Vec<(&str, &str, &str)> = batch
-        .reauths
-        .iter()
-        .filter(|(_, o)| stored(o))
-        .map(|(p, _)| (p.username.as_str(), p.imsi.as_str(), p.method.as_str()))
-        .collect();
-    prune_older(tx, "reauth_identity", &fresh).await
-}
-
-/// After new pseudonyms / re-authentication identities are stored: the older ones of the
-/// same subscriber and method go (a peer uses the latest one it was sent), so the tables hold
-/// about one row per subscriber and method instead of one per authentication ever made (with
-/// 1,000 subscribers, 100,000 authentications had grown them to 100,000 rows each, and every
-/// insert slower). A peer that never got its new identity (an authentication that failed
-/// after the challenge) presents the old one, which is now unknown: the server asks for the
-/// permanent identity (AT_PERMANENT_ID_REQ), one round trip more. Same SQL in both back ends.
-async fn prune_older<DB>(
-    tx: &mut sqlx::Transaction<'static, DB>,
-    table: &'static str,
-    fresh: &[(&str, &str, &str)],
-) -> Result<()>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    for chunk in fresh.chunks(128) {
-        // The statement is written for 1, 4, 16, 64 or 128 identities, the rest filled with
-        // the last one again (harmless in these lists): five statement texts in all, kept
-        // prepared in the connection's cache, instead of one per batch size.
-        let n = [1, 4, 16, 64, 128]
-            .into_iter()
-            .find(|&p| p >= chunk.len())
-            .unwrap_or(chunk.len());
-        let Some(last) = chunk.last() else { continue };
-        let padded = || chunk.iter().chain(std::iter::repeat(last)).take(n);
-        let keep: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
-        let pairs: Vec<String> = (0..n)
-            .map(|i| format!("(${}, ${})", n + 2 * i + 1, n + 2 * i + 2))
-            .collect();
-        let imsis: Vec<String> = (0..n).map(|i| format!("${}", 3 * n + i + 1)).collect();
-        // `imsi IN (…)` first: the planner finds the rows through the imsi index (with only
-        // the pair test it scanned the table, and the batch got slower as it grew)
-        let sql = format!(
-            "DELETE FROM {table} WHERE imsi IN ({}) AND username NOT IN ({}) AND EXISTS \
-             (SELECT 1 FROM (VALUES {}) AS v WHERE v.column1 = {table}.imsi AND v.column2 = {table}.method)",
-            imsis.join(", "),
-            keep.join(", "),
-            pairs.join(", ")
-        );
-        let mut q = sqlx::query::<DB>(&sql);
-        for (u, _, _) in padded() {
-            q = q.bind(*u);
-        }
-        for (_, i, m) in padded() {
-            q = q.bind(*i).bind(*m);
-        }
-        for (_, i, _) in padded() {
-            q = q.bind(*i);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
 }
 
 /// The batch's session deletes, in statements of up to 256 Session-Ids (same SQL in both
@@ -1673,8 +1675,10 @@ impl PgBackend {
                  SELECT v.u, v.i, v.m, v.e \
                  FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) AS v(u, i, m, e) \
                  WHERE EXISTS (SELECT 1 FROM subscriber s WHERE s.imsi = v.i) \
-                 ON CONFLICT (username) DO UPDATE SET imsi = excluded.imsi, \
-                 method = excluded.method, expires_at = excluded.expires_at RETURNING username",
+                 AND NOT EXISTS (SELECT 1 FROM pseudonym o WHERE o.username = v.u \
+                                 AND (o.imsi <> v.i OR o.method <> v.m)) \
+                 ON CONFLICT (imsi, method) DO UPDATE SET username = excluded.username, \
+                 expires_at = excluded.expires_at RETURNING username",
             )
             .bind(&u)
             .bind(&i)
@@ -1683,13 +1687,8 @@ impl PgBackend {
             .fetch_all(&mut *tx)
             .await?;
             let done = Self::names(&rows)?;
-            for (p, outcome) in &mut batch.pseudonyms {
-                *outcome = if done.contains(p.username.as_str()) {
-                    Outcome::Done(0)
-                } else {
-                    Outcome::NotFound
-                };
-            }
+            Self::identity_outcomes(&mut tx, &mut batch.pseudonyms, PseudonymRecord::key, &done)
+                .await?;
         }
         if !batch.reauths.is_empty() {
             let r = &batch.reauths;
@@ -1710,8 +1709,10 @@ impl PgBackend {
                              $6::bytea[], $7::bytea[], $8::bytea[], $9::bigint[]) \
                       AS v(u, i, m, c, mk, kre, kaut, kenc, e) \
                  WHERE EXISTS (SELECT 1 FROM subscriber s WHERE s.imsi = v.i) \
-                 ON CONFLICT (username) DO UPDATE SET imsi = excluded.imsi, \
-                 method = excluded.method, counter = excluded.counter, mk = excluded.mk, \
+                 AND NOT EXISTS (SELECT 1 FROM reauth_identity o WHERE o.username = v.u \
+                                 AND (o.imsi <> v.i OR o.method <> v.m)) \
+                 ON CONFLICT (imsi, method) DO UPDATE SET username = excluded.username, \
+                 counter = excluded.counter, mk = excluded.mk, \
                  k_re = excluded.k_re, k_aut = excluded.k_aut, k_encr = excluded.k_encr, \
                  expires_at = excluded.expires_at RETURNING username",
             )
@@ -1727,13 +1728,7 @@ impl PgBackend {
             .fetch_all(&mut *tx)
             .await?;
             let done = Self::names(&rows)?;
-            for (p, outcome) in &mut batch.reauths {
-                *outcome = if done.contains(p.username.as_str()) {
-                    Outcome::Done(0)
-                } else {
-                    Outcome::NotFound
-                };
-            }
+            Self::identity_outcomes(&mut tx, &mut batch.reauths, ReauthRecord::key, &done).await?;
         }
         if !batch.sessions.is_empty() {
             let r = &batch.sessions;
@@ -1804,7 +1799,6 @@ impl PgBackend {
                 };
             }
         }
-        prune_superseded(&mut tx, batch).await?;
         delete_sessions(&mut tx, &mut batch.session_deletes).await?;
         tx.commit().await?;
         Ok(())
@@ -1817,6 +1811,37 @@ impl PgBackend {
             m.insert(r.try_get::<String, _>("imsi")?, h as u64);
         }
         Ok(m)
+    }
+
+    /// The outcomes of an identity upsert that returned the usernames `done`: the rows not
+    /// written are `NotFound` (the subscriber is gone) or `Taken` (the username is another
+    /// subscriber's), told apart by one more query only when there are such rows.
+    async fn identity_outcomes<T>(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        items: &mut [(T, Outcome)],
+        key: fn(&T) -> (&str, &str, &str),
+        done: &HashSet<String>,
+    ) -> Result<()> {
+        let missing: Vec<&str> = items
+            .iter()
+            .map(|(t, _)| key(t))
+            .filter(|k| !done.contains(k.0))
+            .map(|k| k.1)
+            .collect();
+        let known: HashSet<String> = if missing.is_empty() {
+            HashSet::new()
+        } else {
+            sqlx::query_scalar::<_, String>("SELECT imsi FROM subscriber WHERE imsi = ANY($1)")
+                .bind(&missing)
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        for (t, o) in items.iter_mut() {
+            *o = identity_outcome(key(t), |k| done.contains(&k.0), &known);
+        }
+        Ok(())
     }
 
     fn names(rows: &[sqlx::postgres::PgRow]) -> Result<std::collections::HashSet<String>> {

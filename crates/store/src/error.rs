@@ -28,6 +28,13 @@ pub enum Error {
         /// The IMSI.
         imsi: String,
     },
+    /// A new pseudonym / re-authentication identity was not stored: its username is another
+    /// subscriber's current one (a 96-bit random collision).
+    #[error("subscriber {imsi}: the new identity's username is another subscriber's")]
+    IdentityTaken {
+        /// The IMSI the identity was issued to.
+        imsi: String,
+    },
     /// The subscriber's SEQ space (2^43 values) is used up; the USIM needs a new key.
     #[error("subscriber {imsi}: SQN space exhausted")]
     SqnExhausted {
@@ -76,6 +83,7 @@ impl Error {
             Error::Invalid(e) => Error::Invalid(e.clone()),
             Error::NotFound { imsi } => Error::NotFound { imsi: imsi.clone() },
             Error::Exists { imsi } => Error::Exists { imsi: imsi.clone() },
+            Error::IdentityTaken { imsi } => Error::IdentityTaken { imsi: imsi.clone() },
             Error::SqnExhausted { imsi } => Error::SqnExhausted { imsi: imsi.clone() },
             Error::Corrupt { what, key, reason } => Error::Corrupt {
                 what,

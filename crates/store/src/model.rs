@@ -1005,7 +1005,19 @@ impl Drop for ReauthRecord {
     }
 }
 
+impl PseudonymRecord {
+    /// (username, IMSI, method) as stored.
+    pub(crate) fn key(&self) -> (&str, &str, &str) {
+        (&self.username, self.imsi.as_str(), self.method.as_str())
+    }
+}
+
 impl ReauthRecord {
+    /// (username, IMSI, method) as stored.
+    pub(crate) fn key(&self) -> (&str, &str, &str) {
+        (&self.username, self.imsi.as_str(), self.method.as_str())
+    }
+
     /// Checks the key lengths against the method.
     pub fn validate(&self) -> Result<(), FieldError> {
         let (mk, kre, kaut) = match self.method {

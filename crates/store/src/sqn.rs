@@ -38,7 +38,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{AnyBackend, Backend, Batch, Outcome, ReserveItem, ResyncItem};
 use crate::error::{Error, Result};
-use crate::model::{AaaSessionRecord, FieldError, PseudonymRecord, ReauthRecord};
+use crate::model::{AaaSessionRecord, AkaMethod, FieldError, Imsi, PseudonymRecord, ReauthRecord};
 
 /// Bits of IND (TS 33.102 Annex C.3.4: 5).
 pub const IND_BITS: u32 = 5;
@@ -385,6 +385,11 @@ fn outcome_error(o: Outcome, imsi: &str) -> Error {
     }
 }
 
+/// The key of a pseudonym or re-authentication identity in a batch: its subscriber and method.
+fn identity_key(imsi: &Imsi, method: AkaMethod) -> String {
+    format!("{}/{}", imsi.as_str(), method.as_str())
+}
+
 /// Puts `rec` into `items` under `key`: in place of an earlier item with that key, else
 /// at the end.
 fn upsert<T>(items: &mut Vec<(T, Outcome)>, at: &mut HashMap<String, usize>, key: String, rec: T) {
@@ -471,23 +476,17 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                 // Unique keys per statement: a later write of the same key wins (it takes
                 // the earlier one's place). Found through a map: a linear search made a
                 // full batch (4096 writes) cost millions of string comparisons.
+                // A subscriber has one of each per method (the store's key): a later one in
+                // the same batch supersedes the earlier, whose waiter is answered with it.
                 Op::Pseudonym { rec, reply } => {
-                    pseudo_replies.push((rec.username.clone(), reply));
-                    upsert(
-                        &mut batch.pseudonyms,
-                        &mut pseudo_at,
-                        rec.username.clone(),
-                        rec,
-                    );
+                    let key = identity_key(&rec.imsi, rec.method);
+                    pseudo_replies.push((key.clone(), reply));
+                    upsert(&mut batch.pseudonyms, &mut pseudo_at, key, rec);
                 }
                 Op::Reauth { rec, reply } => {
-                    reauth_replies.push((rec.username.clone(), reply));
-                    upsert(
-                        &mut batch.reauths,
-                        &mut reauth_at,
-                        rec.username.clone(),
-                        rec,
-                    );
+                    let key = identity_key(&rec.imsi, rec.method);
+                    reauth_replies.push((key.clone(), reply));
+                    upsert(&mut batch.reauths, &mut reauth_at, key, rec);
                 }
                 Op::Session { rec, reply } => {
                     // stored again after a delete in this batch: the delete is void
@@ -606,15 +605,15 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                         }
                     }
                 }
-                let pseudo: HashMap<&str, (Outcome, &str)> = batch
+                let pseudo: HashMap<String, (Outcome, &str)> = batch
                     .pseudonyms
                     .iter()
-                    .map(|(p, o)| (p.username.as_str(), (*o, p.imsi.as_str())))
+                    .map(|(p, o)| (identity_key(&p.imsi, p.method), (*o, p.imsi.as_str())))
                     .collect();
-                let reauth: HashMap<&str, (Outcome, &str)> = batch
+                let reauth: HashMap<String, (Outcome, &str)> = batch
                     .reauths
                     .iter()
-                    .map(|(p, o)| (p.username.as_str(), (*o, p.imsi.as_str())))
+                    .map(|(p, o)| (identity_key(&p.imsi, p.method), (*o, p.imsi.as_str())))
                     .collect();
                 let sessions: HashMap<&str, (Outcome, &str)> = batch
                     .sessions
@@ -643,6 +642,9 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                     if let Some(reply) = reply {
                         let _ = reply.send(match outcome {
                             Some((Outcome::Done(_), _)) => Ok(()),
+                            Some((Outcome::Taken, imsi)) => Err(Error::IdentityTaken {
+                                imsi: imsi.to_owned(),
+                            }),
                             Some((_, imsi)) => Err(Error::NotFound {
                                 imsi: imsi.to_owned(),
                             }),

@@ -43,6 +43,7 @@ both_backends!(
     one_batch_known_and_unknown_subscribers,
     identities_of_several_subscribers_replaced_in_one_batch,
     concurrent_misses_load_in_batches,
+    identity_tables_upgrade_keeps_the_latest,
 );
 
 const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
@@ -1155,8 +1156,29 @@ async fn identities_of_several_subscribers_replaced_in_one_batch(url: &str) {
     for n in 1..=3 {
         s.put_pseudonym_nowait(p(format!("new-{n}"), n)).unwrap();
     }
+    // Twenty for subscriber 1 back to back (the writer takes most of them in one batch,
+    // where each replaces the one before): the last one is kept.
+    for i in 0..20 {
+        s.put_pseudonym_nowait(p(format!("newer-1-{i}"), 1))
+            .unwrap();
+    }
     s.flush().await.unwrap();
-    for n in 1..=3 {
+    assert!(s.pseudonym("newer-1-19", now).await.unwrap().is_some());
+    for name in ["new-1", "newer-1-0", "newer-1-18"] {
+        assert!(s.pseudonym(name, now).await.unwrap().is_none(), "{name}");
+    }
+    // A username that is another subscriber's current pseudonym (a 96-bit collision) is
+    // not taken over: the write fails and the other subscriber's mapping stays.
+    assert!(matches!(
+        s.put_pseudonym(p("new-3".into(), 2)).await,
+        Err(Error::IdentityTaken { imsi: i }) if i == imsi(2).as_str()
+    ));
+    assert!(s.pseudonym("new-2", now).await.unwrap().is_some());
+    assert_eq!(
+        s.pseudonym("new-3", now).await.unwrap().map(|r| r.imsi),
+        Some(imsi(3))
+    );
+    for n in 2..=3 {
         assert!(
             s.pseudonym(&format!("old-{n}"), now)
                 .await
@@ -1167,6 +1189,109 @@ async fn identities_of_several_subscribers_replaced_in_one_batch(url: &str) {
         let got = s.pseudonym(&format!("new-{n}"), now).await.unwrap();
         assert_eq!(got.map(|r| r.imsi), Some(imsi(n)), "new-{n}");
     }
+}
+
+/// A store made before migration 0004 held one row per issued identity; upgraded, it keeps
+/// the latest of each subscriber and method (the one the peer was sent last).
+async fn identity_tables_upgrade_keeps_the_latest(url: &str) {
+    let sqlite = url.starts_with("sqlite:");
+    let kind = if sqlite { "sqlite" } else { "postgres" };
+    let old = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(kind);
+    for f in [
+        "0001_subscribers.sql",
+        "0002_aaa_session.sql",
+        "0003_address_pool.sql",
+    ] {
+        std::fs::copy(src.join(f), old.path().join(f)).unwrap();
+    }
+    let before = sqlx::migrate::Migrator::new(old.path()).await.unwrap();
+    let now = unix_now();
+    let hex = |h: &str| {
+        if sqlite {
+            format!("unhex('{h}')")
+        } else {
+            format!("decode('{h}', 'hex')")
+        }
+    };
+    let mut sql = format!(
+        "INSERT INTO subscriber (imsi, mnc_len, k, opc, amf, seq_hwm, access_types, created_at, \
+         updated_at) VALUES ('{}', 2, {}, {}, {}, 1, 'wlan', 0, 0);\n",
+        imsi(1).as_str(),
+        hex(K),
+        hex(OPC),
+        hex("8000")
+    );
+    for (name, method, exp) in [
+        ("p-a", "aka", 100),
+        ("p-c", "aka", 300),
+        ("p-b", "aka", 200),
+        ("p-prime", "aka-prime", 100),
+    ] {
+        sql += &format!(
+            "INSERT INTO pseudonym (username, imsi, method, expires_at) \
+             VALUES ('{name}', '{}', '{method}', {});\n",
+            imsi(1).as_str(),
+            now + exp
+        );
+    }
+    for (name, counter, exp) in [("r-a", 1, 300), ("r-b", 2, 100)] {
+        sql += &format!(
+            "INSERT INTO reauth_identity (username, imsi, method, counter, mk, k_re, k_aut, \
+             k_encr, expires_at) VALUES ('{name}', '{}', 'aka', {counter}, {}, {}, {}, {}, {});\n",
+            imsi(1).as_str(),
+            hex(&"07".repeat(20)),
+            hex(""),
+            hex(&"08".repeat(16)),
+            hex(&"09".repeat(16)),
+            now + exp
+        );
+    }
+    if sqlite {
+        let o: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+        let pool = sqlx::SqlitePool::connect_with(o.create_if_missing(true))
+            .await
+            .unwrap();
+        before.run(&pool).await.unwrap();
+        sqlx::raw_sql(&sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        before.run(&pool).await.unwrap();
+        sqlx::raw_sql(&sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+
+    let s = open(url).await;
+    for (name, kept) in [
+        ("p-a", false),
+        ("p-b", false),
+        ("p-c", true),
+        ("p-prime", true),
+    ] {
+        let got = s.pseudonym(name, now).await.unwrap();
+        assert_eq!(got.is_some(), kept, "{name}");
+    }
+    assert!(s.reauth("r-b", now).await.unwrap().is_none());
+    let r = s.reauth("r-a", now).await.unwrap().unwrap();
+    assert_eq!(
+        (r.counter, r.mk.clone(), r.k_encr.clone()),
+        (1, vec![7; 20], vec![9; 16])
+    );
+    // New identities replace the upgraded ones in place.
+    s.put_pseudonym(PseudonymRecord {
+        username: "p-d".into(),
+        imsi: imsi(1),
+        method: AkaMethod::Aka,
+        expires_at: now + 600,
+    })
+    .await
+    .unwrap();
+    assert!(s.pseudonym("p-c", now).await.unwrap().is_none());
+    assert!(s.pseudonym("p-d", now).await.unwrap().is_some());
+    assert!(s.pseudonym("p-prime", now).await.unwrap().is_some());
 }
 
 /// Subscriber `n` of [`concurrent_misses_load_in_batches`]: 0, 1 or 2 APN profiles and an
