@@ -13,7 +13,8 @@
 //! `aaa-server` runtime workers and blocking pool plus the store's `sqlx-sqlite-worker`
 //! threads — during the run, divided by the authentications: the figure comparable with
 //! hostapd's CPU per authentication (`scripts/interop/hostapd-bench.sh`). The client runs
-//! on the same cores.
+//! on the same cores. The run (wall time and CPU) ends when the server's store has also
+//! committed the writes the authentications queued after their answers.
 //!
 //! `--server ADDR` targets a running AAA instead (then `--db` provisions the subscribers
 //! into its store, or they are expected there already: IMSI 00101 + 10 digits, K and OPc as
@@ -210,6 +211,8 @@ const SERVER_THREADS: &[&str] = &["aaa-server", "sqlx-sqlite-wor"];
 /// The in-process AAA on its own runtime; dropping the handle stops it.
 struct Server {
     addr: SocketAddr,
+    /// Asks the server to commit its store's queued writes; answered when done.
+    flush: tokio::sync::mpsc::UnboundedSender<tokio::sync::oneshot::Sender<()>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -233,7 +236,9 @@ fn start_server(config: AaaConfig, threads: usize, radius: bool) -> anyhow::Resu
         .build()
         .context("server runtime")?;
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (flush_tx, mut flush_rx) =
+        tokio::sync::mpsc::unbounded_channel::<tokio::sync::oneshot::Sender<()>>();
     let thread = std::thread::Builder::new()
         .name("aaa-server-main".into())
         .spawn(move || {
@@ -252,7 +257,17 @@ fn start_server(config: AaaConfig, threads: usize, radius: bool) -> anyhow::Resu
                         .and_then(|d| d.local_addrs().first().copied())
                 };
                 let _ = ready_tx.send(addr.ok_or_else(|| anyhow!("the AAA has no address")));
-                let _ = stop_rx.await;
+                loop {
+                    tokio::select! {
+                        _ = &mut stop_rx => break,
+                        Some(done) = flush_rx.recv() => {
+                            if let Err(e) = node.store().flush().await {
+                                tracing::warn!(error = %e, "bench: store flush failed");
+                            }
+                            let _ = done.send(());
+                        }
+                    }
+                }
                 node.shutdown(Duration::from_secs(5)).await;
             })
         })
@@ -262,6 +277,7 @@ fn start_server(config: AaaConfig, threads: usize, radius: bool) -> anyhow::Resu
         .context("the AAA did not start in 30 s")??;
     Ok(Server {
         addr,
+        flush: flush_tx,
         stop: Some(stop_tx),
         thread: Some(thread),
     })
@@ -373,7 +389,8 @@ fn run(a: &AaaArgs, url: Option<&str>) -> anyhow::Result<ExitCode> {
         pb
     };
     let tally = Arc::new(Tally::default());
-    let (wall, cpu) = client_rt.block_on(load(a, target, tally.clone(), pb.clone()))?;
+    let flush = server.as_ref().map(|s| s.flush.clone());
+    let (wall, cpu) = client_rt.block_on(load(a, target, flush, tally.clone(), pb.clone()))?;
     pb.finish_and_clear();
     drop(server);
 
@@ -425,10 +442,14 @@ fn run(a: &AaaArgs, url: Option<&str>) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Runs the load; (wall time, server CPU ns).
+/// Runs the load; (wall time, server CPU ns). With the in-process server (`flush`), the
+/// window ends when its store has committed every write the authentications queued
+/// (pseudonyms, re-authentication identities, sessions are written after the answer): a
+/// store that lags behind is counted, not left for the shutdown.
 async fn load(
     a: &AaaArgs,
     target: SocketAddr,
+    flush: Option<tokio::sync::mpsc::UnboundedSender<tokio::sync::oneshot::Sender<()>>>,
     tally: Arc<Tally>,
     pb: indicatif::ProgressBar,
 ) -> anyhow::Result<(Duration, Option<u64>)> {
@@ -547,6 +568,12 @@ async fn load(
     }
     for t in tasks {
         t.await.context("load task")?;
+    }
+    if let Some(flush) = flush {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if flush.send(done).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(a.timeout), wait).await;
+        }
     }
     let wall = t0.elapsed();
     let cpu = threads_cpu(SERVER_THREADS).saturating_sub(cpu0);
