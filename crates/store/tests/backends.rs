@@ -704,6 +704,13 @@ async fn aaa_sessions(url: &str) {
             vec![0x5a; 64]
         );
     }
+    // Text a peer chose (NAI, Origin-Host) is stored as sent, whatever its characters.
+    let mut odd = session("mag;\"odd\";\\", 2, false, now, now + 600);
+    odd.nai = "0001\"\\\u{7f}\u{e9}\u{1f600}@nai".into();
+    odd.peer = "mag.[x]'y'".into();
+    s.put_session(odd.clone()).await.unwrap();
+    assert_eq!(s.session(&odd.session_id, now).await.unwrap(), Some(odd.clone()));
+    assert!(s.delete_session(&odd.session_id).await.unwrap());
     // Registration replaces by Session-Id; newest first per subscriber.
     let mut reg = session("pgw;1;2", 1, false, now, now + 600);
     reg.kind = SessionKind::S6b;
