@@ -709,7 +709,10 @@ async fn aaa_sessions(url: &str) {
     odd.nai = "0001\"\\\u{7f}\u{e9}\u{1f600}@nai".into();
     odd.peer = "mag.[x]'y'".into();
     s.put_session(odd.clone()).await.unwrap();
-    assert_eq!(s.session(&odd.session_id, now).await.unwrap(), Some(odd.clone()));
+    assert_eq!(
+        s.session(&odd.session_id, now).await.unwrap(),
+        Some(odd.clone())
+    );
     assert!(s.delete_session(&odd.session_id).await.unwrap());
     // Registration replaces by Session-Id; newest first per subscriber.
     let mut reg = session("pgw;1;2", 1, false, now, now + 600);

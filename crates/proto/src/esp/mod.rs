@@ -226,25 +226,30 @@ impl Outbound {
 }
 
 /// The anti-replay window (RFC 4303 §3.4.3): `top` is the highest authenticated sequence
-/// number, bit i of the map stands for `top - i`.
+/// number, bit i of the map stands for `top - i`. The map is allocated at the first
+/// authenticated packet: an idle SA (most of an ePDG's, between a UE's bursts of traffic
+/// only the first time) does not carry the default window's 128 octets.
 #[derive(Debug, Clone)]
 pub struct ReplayWindow {
     top: u64,
+    words: u32,
+    /// Empty while `top` is 0.
     bits: Vec<u64>,
 }
 
 impl ReplayWindow {
     /// A window of `size` bits, rounded up to a multiple of 64 (at least 64).
     pub fn new(size: usize) -> Self {
-        let words = size.div_ceil(64).max(1);
+        let words = size.div_ceil(64).clamp(1, u32::MAX as usize) as u32;
         ReplayWindow {
             top: 0,
-            bits: vec![0; words],
+            words,
+            bits: Vec::new(),
         }
     }
 
     pub fn size(&self) -> u64 {
-        self.bits.len() as u64 * 64
+        u64::from(self.words) * 64
     }
 
     pub fn top(&self) -> u64 {
@@ -263,11 +268,17 @@ impl ReplayWindow {
         if off >= self.size() {
             return false;
         }
-        self.bits[(off / 64) as usize] & (1 << (off % 64)) == 0
+        // no map yet: nothing was received (`top` set by hand, e.g. after a restore)
+        self.bits
+            .get((off / 64) as usize)
+            .is_none_or(|w| w & (1 << (off % 64)) == 0)
     }
 
     /// Records an authenticated `seq` (call after `check` and the ICV).
     pub fn update(&mut self, seq: u64) {
+        if self.bits.is_empty() {
+            self.bits = vec![0; self.words as usize];
+        }
         if seq > self.top {
             let shift = seq - self.top;
             self.shift(shift);

@@ -191,6 +191,9 @@ pub fn narrow(proposed: &[TsRange], policy: &[TsRange]) -> Vec<TsRange> {
             }
         }
     }
+    // Kept for the SA's life (twice per Child SA, in the SA and its data path): without
+    // this, a first push leaves room for four ranges (160 octets) for the usual one or two.
+    out.shrink_to_fit();
     out
 }
 
