@@ -550,8 +550,13 @@ impl Driver {
                     if self.command(c).await {
                         return;
                     }
-                    // take the other queued commands in the same pass
-                    while let Ok(c) = commands.try_recv() {
+                    // take other queued commands in the same pass, bounded like the
+                    // sockets: the engine's output (events, datagrams) is handed on after
+                    // each pass, so its queues stay small (unbounded, a burst of address
+                    // replies in bench attach queued thousands of events, 3 MB of heap at
+                    // the ePDG's peak) and the sockets get their turn
+                    for _ in 0..255 {
+                        let Ok(c) = commands.try_recv() else { break };
                         if self.command(c).await {
                             return;
                         }
