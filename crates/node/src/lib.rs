@@ -15,6 +15,7 @@ pub mod epdg;
 pub mod gw;
 pub mod ike;
 pub mod mag;
+pub mod pmip_raw;
 pub mod pmip_tunnel;
 pub mod trace;
 pub mod ue;

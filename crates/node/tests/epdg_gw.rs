@@ -589,3 +589,82 @@ async fn a_silent_ue_is_torn_down_by_dpd() {
     gw.shutdown().await;
     aaa.shutdown(Duration::from_secs(2)).await;
 }
+
+/// Seed 002 with PMIPv6 over IPv6 (RFC 5213, raw Mobility Header): the AAA names an IPv6
+/// gateway, the ePDG's MAG (`mag.ipv6_mh`) registers with it straight over IPv6, the UE gets
+/// the gateway's addresses, and its DELETE de-registers the binding the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_over_pmipv6_with_the_raw_mobility_header() {
+    let lo = Ipv6Addr::LOCALHOST;
+    if let Err(e) = mobstrap_node::pmip_raw::RawTransport::open(lo) {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI runs as root: raw IPv6 sockets must open: {e}");
+        }
+        eprintln!("no raw IPv6 sockets here ({e}; CAP_NET_RAW needed): skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hss.sqlite").display());
+    let aaa = start(diameter_config(&url, "aaa.home.example", HOME, "", "")).await;
+    let srv = aaa.diameter().unwrap();
+    let mut c = gw_config(
+        dir.path(),
+        "gw",
+        "127.0.0.1:0",
+        "ipv4 = \"10.48.0.0/24\"\nipv6 = \"2001:db8:48::/48\"",
+    );
+    c.pmip.ipv6_mh = Some(lo);
+    let gw = GwNode::start(c).await.unwrap();
+    let mut s = Sub::new(50);
+    s.apns = "internet=gw:::1";
+    provision(aaa.store(), s).await;
+
+    let (port, natt) = ports();
+    // lma_port is that of the UDP transport; an IPv6 gateway is reached over raw IPv6
+    let text = epdg_toml(&aaa, port, natt, 5436).replace("[mag]\n", "[mag]\nipv6_mh = \"::1\"\n");
+    let spec =
+        EpdgSpec::from_toml(&text, std::path::Path::new(".")).unwrap_or_else(|e| panic!("{e}"));
+    let (epdg, mut events, mag) = start_epdg(spec).await.unwrap();
+    assert!(
+        epdg.diameter()
+            .wait_peer(&srv.identity().origin_host, Duration::from_secs(10))
+            .await
+    );
+
+    let (ue, r) = attach(ue_spec(50, "internet", port, natt, false)).await;
+    match &r {
+        AttachOutcome::Attached { ip4, ip6, .. } => {
+            assert_eq!(*ip4, Some(Ipv4Addr::new(10, 48, 0, 1)));
+            assert_eq!(
+                *ip6,
+                Some(("2001:db8:48::1".parse::<Ipv6Addr>().unwrap(), 64))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match events.recv().await.unwrap() {
+        EpdgEvent::Attached { gateway, .. } => assert_eq!(gateway, std::net::IpAddr::V6(lo)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(gw.bindings(), 1);
+    assert_eq!(mag.bindings().await, 1);
+
+    ue.detach().await;
+    let ok = eventually!(
+        epdg.status().await.unwrap() == EpdgStatus::default()
+            && gw.bindings() == 0
+            && mag.bindings().await == 0
+            && aaa.authorized_sessions() == 0
+    );
+    assert!(
+        ok,
+        "state left after detach: epdg {:?}, gw {}, mag {}, aaa {}",
+        epdg.status().await.unwrap(),
+        gw.bindings(),
+        mag.bindings().await,
+        aaa.authorized_sessions()
+    );
+    epdg.shutdown().await;
+    gw.shutdown().await;
+    aaa.shutdown(Duration::from_secs(2)).await;
+}

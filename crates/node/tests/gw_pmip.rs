@@ -360,3 +360,131 @@ async fn user_plane_through_the_roaming_chain() {
     );
     drop(hgw);
 }
+
+fn ipv6_packet(src: std::net::Ipv6Addr, dst: std::net::Ipv6Addr) -> Vec<u8> {
+    // IPv6, UDP 12345 → 53, 8 octets of UDP header, no payload
+    let mut p = vec![0x60, 0, 0, 0, 0, 8, 17, 64];
+    p.extend_from_slice(&src.octets());
+    p.extend_from_slice(&dst.octets());
+    p.extend_from_slice(&[0x30, 0x39, 0x00, 0x35, 0, 8, 0, 0]);
+    p
+}
+
+/// PMIPv6 over IPv6 (RFC 5213): the MAG and the gateway on `::1` with the raw Mobility Header
+/// (IP protocol 135) and the IP-in-IPv6 tunnel. The test plays the gateway's far side of the
+/// tunnel with its own raw sockets on the same address (every raw socket of a protocol sees
+/// every such packet to `::1`; each node keeps what is its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_and_user_plane_over_ipv6_raw_mobility_header() {
+    use mobstrap_node::pmip_raw::RawTransport;
+    use std::net::Ipv6Addr;
+    let lo = Ipv6Addr::LOCALHOST;
+    let far = match RawTransport::open(lo) {
+        Ok(r) => r,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("no raw IPv6 sockets here ({e}; CAP_NET_RAW needed): skipped");
+            return;
+        }
+        Err(e) => panic!("CI runs as root: raw IPv6 sockets must open: {e}"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = gw_config(
+        dir.path(),
+        "gw6",
+        "ipv4 = \"10.47.0.0/24\"\nipv6 = \"2001:db8:47::/48\"",
+        "",
+    );
+    c.pmip.ipv6_mh = Some(lo);
+    let gw = GwNode::start(c).await.unwrap();
+    let (m, mut notices) = Mag::bind_with(
+        MagConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+        true,
+        Some(lo),
+    )
+    .await
+    .unwrap();
+    let lma = SocketAddr::new(IpAddr::V6(lo), 0);
+    let b = m.attach(req(1, "internet", lma)).await.unwrap();
+    assert_eq!(b.lma, lma);
+    assert_eq!(b.v4.map(|v| v.0), Some(Ipv4Addr::new(10, 47, 0, 1)));
+    assert_eq!(b.hnp, Some(("2001:db8:47::".parse().unwrap(), 64)));
+    assert_eq!(gw.bindings(), 1);
+    // On the wire: a PBU and a PBA straight over IPv6, each with a valid RFC 6275 checksum
+    // (filled in by the kernel on the sender's raw socket; checked again here).
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 2048];
+    while seen.len() < 2 {
+        let (n, from) = tokio::time::timeout(Duration::from_secs(3), far.recv_mh(&mut buf))
+            .await
+            .expect("the PBU and PBA were on the wire")
+            .unwrap();
+        assert_eq!(from, lo);
+        let mh = &buf[..n];
+        assert!(
+            mobstrap_wire::mh::verify_checksum(mh, &lo.octets(), &lo.octets()).is_ok(),
+            "checksum of MH type {}",
+            mh[2]
+        );
+        assert_ne!(u16::from_be_bytes([mh[4], mh[5]]), 0, "checksum filled in");
+        seen.push(mh[2]);
+    }
+    assert_eq!(seen, [5, 6], "PBU then PBA");
+    // A second session gets the next addresses over the same transport.
+    let b2 = m.attach(req(2, "internet", lma)).await.unwrap();
+    assert_eq!(b2.v4.map(|v| v.0), Some(Ipv4Addr::new(10, 47, 0, 2)));
+    assert_eq!(gw.bindings(), 2);
+
+    // Uplink, IPv4 and IPv6: the packet arrives unchanged in an outer IPv6 header from the
+    // MAG's address (IPv4-in-IPv6, IPv6-in-IPv6).
+    let ue4 = b.v4.unwrap().0;
+    let ue6: Ipv6Addr = "2001:db8:47::1".parse().unwrap();
+    let server4 = Ipv4Addr::new(198, 51, 100, 7);
+    let server6: Ipv6Addr = "2001:db8:ffff::7".parse().unwrap();
+    for up in [ipv4_packet(ue4, server4), ipv6_packet(ue6, server6)] {
+        assert!(m.uplink(&up).await, "uplink sent");
+        let mut buf = [0u8; 2048];
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (n, from) = tokio::time::timeout(left, far.recv_data(&mut buf))
+                .await
+                .expect("the uplink packet arrives in the tunnel")
+                .unwrap();
+            if buf[..n] == up[..] {
+                assert_eq!(from, lo);
+                break;
+            }
+        }
+    }
+    // Not from a home address of a binding: not sent.
+    assert!(
+        !m.uplink(&ipv4_packet(Ipv4Addr::new(10, 9, 9, 9), server4))
+            .await
+    );
+
+    // Downlink: from the gateway's address to the UE, through the MAG to the notice channel.
+    for down in [ipv4_packet(server4, ue4), ipv6_packet(server6, ue6)] {
+        far.send_data(&down, lo).await.unwrap();
+        let got = loop {
+            let n = tokio::time::timeout(Duration::from_secs(3), notices.recv())
+                .await
+                .expect("downlink reaches the MAG")
+                .unwrap();
+            if let mobstrap_node::mag::MagNotice::Downlink(p) = n {
+                break p;
+            }
+        };
+        assert_eq!(got, down);
+    }
+
+    // De-registration over the raw Mobility Header too.
+    m.detach(MnKey::new(nai(1), "internet")).await.unwrap();
+    m.detach(MnKey::new(nai(2), "internet")).await.unwrap();
+    let t0 = Instant::now();
+    while gw.bindings() > 0 && t0.elapsed() < Duration::from_secs(3) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(gw.bindings(), 0);
+    gw.shutdown().await;
+}

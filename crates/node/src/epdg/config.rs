@@ -297,6 +297,14 @@ connect = "127.0.0.1:3868"
                 "mag.max_transmissions",
             ),
             (format!("{BASE}\n[mag]\nbogus = 0\n"), "mag"),
+            (
+                format!("{BASE}\n[mag]\nipv6_mh = \"10.0.0.1\"\n"),
+                "mag.ipv6_mh",
+            ),
+            (
+                format!("{BASE}\n[mag]\nipv6_mh = \"ff02::1\"\n"),
+                "mag.ipv6_mh",
+            ),
         ];
         for (text, key) in cases {
             let e = EpdgSpec::from_toml(&text, Path::new(".")).unwrap_err();

@@ -33,6 +33,7 @@ struct MagSection {
     max_transmissions: Option<u32>,
     timestamps: Option<bool>,
     lma_port: Option<u16>,
+    ipv6_mh: Option<String>,
 }
 
 /// `[mag]`, validated.
@@ -42,6 +43,9 @@ pub struct MagSpec {
     pub user_plane: bool,
     /// The gateways' PMIPv6 UDP port (RFC 5844: 5436).
     pub lma_port: u16,
+    /// PMIPv6 over IPv6 from this address (raw Mobility Header, IP-in-IPv6 tunnel) to
+    /// gateways with an IPv6 address; IPv4 gateways stay on UDP.
+    pub ipv6_mh: Option<std::net::Ipv6Addr>,
     pub engine: MagConfig,
 }
 
@@ -94,10 +98,23 @@ impl MagSpec {
         if let Some(t) = s.timestamps {
             engine.timestamps = t;
         }
+        let ipv6_mh = match &s.ipv6_mh {
+            None => None,
+            Some(a) => match a.parse::<std::net::Ipv6Addr>() {
+                Ok(v) if !v.is_unspecified() && !v.is_multicast() => Some(v),
+                _ => {
+                    return Err(err(
+                        "mag.ipv6_mh",
+                        format!("'{a}': not a unicast IPv6 address"),
+                    ))
+                }
+            },
+        };
         Ok(MagSpec {
             listen,
             user_plane: s.user_plane.unwrap_or(true),
             lma_port: s.lma_port.unwrap_or(5436),
+            ipv6_mh,
             engine,
         })
     }
@@ -108,6 +125,8 @@ impl MagSpec {
 pub struct PmipMobility {
     pub mag: Mag,
     pub lma_port: u16,
+    /// IPv6 gateways over raw IPv6 (`mag.ipv6_mh`).
+    pub ipv6_mh: bool,
 }
 
 impl PmipMobility {
@@ -115,11 +134,18 @@ impl PmipMobility {
     pub async fn start(
         spec: &MagSpec,
     ) -> std::io::Result<(PmipMobility, mpsc::Receiver<MagNotice>)> {
-        let (mag, notices) = Mag::bind(spec.engine.clone(), spec.listen, spec.user_plane).await?;
+        let (mag, notices) = Mag::bind_with(
+            spec.engine.clone(),
+            spec.listen,
+            spec.user_plane,
+            spec.ipv6_mh,
+        )
+        .await?;
         Ok((
             PmipMobility {
                 mag,
                 lma_port: spec.lma_port,
+                ipv6_mh: spec.ipv6_mh.is_some(),
             },
             notices,
         ))
@@ -129,10 +155,13 @@ impl PmipMobility {
 impl Mobility for PmipMobility {
     fn attach(&self, r: AttachRequest) -> BoxFuture<'_, Result<Binding, AttachError>> {
         Box::pin(async move {
-            let mut req = PmipRequest::new(
-                MnKey::new(r.nai, r.apn),
-                SocketAddr::new(r.lma, self.lma_port),
-            );
+            // port 0: the MAG's raw IPv6 transport (crate::pmip_raw)
+            let port = if self.ipv6_mh && r.lma.is_ipv6() {
+                0
+            } else {
+                self.lma_port
+            };
+            let mut req = PmipRequest::new(MnKey::new(r.nai, r.apn), SocketAddr::new(r.lma, port));
             req.want_v4 = r.want_v4;
             req.want_v6 = r.want_v6;
             req.home_gw = r.home_gw;

@@ -1,7 +1,7 @@
 //! `gw.toml`: the configuration of `mobstrap gw` (docs/gw.md; example docs/examples/gw.toml).
 //! Unknown keys are refused; every error names the key.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use mobstrap_store::PoolSpec;
@@ -81,6 +81,11 @@ pub struct PmipSection {
     /// User-plane socket (UDP 5437); absent: no user plane.
     #[serde(default)]
     pub data_listen: Option<SocketAddr>,
+    /// PMIPv6 over IPv6 (RFC 5213) on this address besides the UDP transport: the raw
+    /// Mobility Header (IP protocol 135) for signalling and IPv6-in-IPv6 / IPv4-in-IPv6 for
+    /// the tunnel (docs/gw.md). Needs `CAP_NET_RAW`; absent: UDP only.
+    #[serde(default)]
+    pub ipv6_mh: Option<Ipv6Addr>,
     /// This gateway's address as told to the AAA (MIP6-Agent-Info) and in the inner IPv6
     /// header; default: the listen address when it is not a wildcard.
     #[serde(default)]
@@ -103,6 +108,7 @@ impl Default for PmipSection {
         PmipSection {
             listen: default_listen(),
             data_listen: None,
+            ipv6_mh: None,
             address: None,
             max_lifetime: default_max_lifetime(),
             timestamp_window_ms: default_window(),
@@ -254,6 +260,14 @@ impl GwConfig {
         if self.pmip.max_lifetime == 0 {
             return Err(err("pmip.max_lifetime", "must be positive"));
         }
+        if let Some(a) = self.pmip.ipv6_mh {
+            if a.is_unspecified() || a.is_multicast() {
+                return Err(err(
+                    "pmip.ipv6_mh",
+                    format!("{a}: needs one unicast address of this node"),
+                ));
+            }
+        }
         if let Some(r) = &self.roaming {
             if r.max_transmissions == 0 {
                 return Err(err("roaming.max_transmissions", "must be at least 1"));
@@ -339,5 +353,9 @@ mod tests {
         let e = GwConfig::from_toml("[pmip]\nlisten = 5\n").unwrap_err();
         assert!(e.to_string().contains("line 2"), "{e}");
         assert!(GwConfig::from_toml("[pmip]\nlisn = 1\n").is_err());
+        let c = GwConfig::from_toml("[pmip]\nipv6_mh = \"2001:db8::5\"\n").unwrap();
+        assert_eq!(c.pmip.ipv6_mh, Some("2001:db8::5".parse().unwrap()));
+        let e = GwConfig::from_toml("[pmip]\nipv6_mh = \"::\"\n").unwrap_err();
+        assert_eq!(e.key, "pmip.ipv6_mh");
     }
 }

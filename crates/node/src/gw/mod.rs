@@ -28,6 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use config::{ConfigError, GwConfig};
 
 use crate::diameter::DiameterNode;
+use crate::pmip_raw::RawTransport;
 use crate::pmip_tunnel::{self, Routes};
 
 /// Starting the gateway failed.
@@ -46,6 +47,11 @@ pub enum GwError {
     Diameter(String),
     #[error("tun: {0}")]
     Tun(std::io::Error),
+    #[error("pmip.ipv6_mh {addr}: raw IPv6 sockets: {err}")]
+    Raw {
+        addr: std::net::Ipv6Addr,
+        err: std::io::Error,
+    },
 }
 
 const V4_POOL: &str = "gw.ipv4";
@@ -119,6 +125,12 @@ impl GwNode {
             None => None,
         };
         let data = data_sock.as_ref().and_then(|s| s.local_addr().ok());
+        let raw = match config.pmip.ipv6_mh {
+            Some(a) => Some(Arc::new(
+                RawTransport::open(a).map_err(|err| GwError::Raw { addr: a, err })?,
+            )),
+            None => None,
+        };
         let address = config
             .pmip
             .address
@@ -178,6 +190,7 @@ impl GwNode {
             lma,
             sock: Arc::new(sock),
             data: data_sock.map(Arc::new),
+            raw,
             tun,
             local: address.unwrap_or(signalling.ip()),
             ctx,
@@ -187,7 +200,8 @@ impl GwNode {
             bindings: bindings.clone(),
         };
         let task = tokio::spawn(driver.run(stop_rx));
-        tracing::info!(%signalling, data = ?data, name = %config.node.name, "gw started");
+        tracing::info!(%signalling, data = ?data, ipv6_mh = ?config.pmip.ipv6_mh,
+            name = %config.node.name, "gw started");
         Ok(GwNode {
             signalling,
             data,
@@ -268,6 +282,8 @@ struct Driver {
     lma: Lma,
     sock: Arc<UdpSocket>,
     data: Option<Arc<UdpSocket>>,
+    /// PMIPv6 over IPv6: MAGs addressed as `[address]:0` ([`crate::pmip_raw`]).
+    raw: Option<Arc<RawTransport>>,
     tun: Option<tun_rs::AsyncDevice>,
     local: IpAddr,
     ctx: Arc<Ctx>,
@@ -279,8 +295,12 @@ struct Driver {
     bindings: Arc<AtomicUsize>,
 }
 
-/// The user-plane address of a signalling peer: by convention one port above it.
+/// The user-plane address of a signalling peer: over UDP by convention one port above it;
+/// over IPv6 (port 0) the same address.
 fn data_peer(sig: SocketAddr) -> SocketAddr {
+    if sig.port() == 0 {
+        return sig;
+    }
     SocketAddr::new(sig.ip(), sig.port().wrapping_add(1))
 }
 
@@ -299,7 +319,22 @@ impl Driver {
         let mut buf = vec![0u8; 65536];
         let mut dbuf = vec![0u8; 65536];
         let mut tbuf = vec![0u8; 65536];
+        let mut rbuf = vec![0u8; 65536];
+        let mut rdbuf = vec![0u8; 65536];
         loop {
+            let raw = self.raw.clone();
+            let raw_mh = async {
+                match &raw {
+                    Some(r) => r.recv_mh(&mut rbuf).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let raw_data = async {
+                match &raw {
+                    Some(r) => r.recv_data(&mut rdbuf).await,
+                    None => std::future::pending().await,
+                }
+            };
             let deadline = self.lma.poll_timeout();
             let sleep = async {
                 match deadline {
@@ -329,6 +364,16 @@ impl Driver {
                     }
                     Err(e) => tracing::warn!(error = %e, "signalling socket"),
                 },
+                r = raw_mh => match r {
+                    Ok((n, from)) => self.signalling_mh(&rbuf[..n], from),
+                    Err(e) => tracing::warn!(error = %e, "raw Mobility Header socket"),
+                },
+                r = raw_data => {
+                    if let Ok((n, from)) = r {
+                        let pkt = rdbuf[..n].to_vec();
+                        self.on_tunnel_packet(&pkt, crate::pmip_raw::peer(from)).await;
+                    }
+                }
                 Some(d) = done_rx.recv() => {
                     if let Some(sid) = d.session {
                         self.sessions.insert(d.key, sid);
@@ -368,10 +413,45 @@ impl Driver {
         }
     }
 
+    /// A Mobility Header over IPv6 (its checksum checked by the kernel). Only PBUs: a PBA
+    /// here is a MAG's on this same address.
+    fn signalling_mh(&mut self, mh: &[u8], from: std::net::Ipv6Addr) {
+        if crate::pmip_raw::mh_type(mh) != Some(crate::pmip_raw::MH_PBU) {
+            tracing::debug!(%from, "raw Mobility Header other than a PBU: not for the LMA");
+            return;
+        }
+        let peer = crate::pmip_raw::peer(from);
+        if let Err(e) = self.lma.handle(peer, mh, Instant::now()) {
+            metrics::counter!("gw_pmip_malformed_total").increment(1);
+            tracing::info!(%peer, error = %e, "PMIPv6 message ignored");
+        }
+    }
+
+    /// Sends a mobile node's packet to a tunnel peer: UDP, or IP-in-IPv6 to a port-0 peer.
+    async fn tunnel_send(&self, pkt: &[u8], to: SocketAddr) {
+        match (to, &self.raw, &self.data) {
+            (SocketAddr::V6(a), Some(r), _) if a.port() == 0 => {
+                let _ = r.send_data(pkt, *a.ip()).await;
+            }
+            (_, _, Some(d)) if to.port() != 0 => {
+                let _ = d.send_to(pkt, to).await;
+            }
+            _ => {}
+        }
+    }
+
     async fn flush(&mut self, done: &mpsc::Sender<Done>) {
         // The count first: a peer that has our PBA must see the binding counted.
         self.bindings.store(self.lma.len(), Ordering::Relaxed);
         while let Some(t) = self.lma.poll_transmit() {
+            if let (SocketAddr::V6(to), Some(raw)) = (t.peer, &self.raw) {
+                if to.port() == 0 {
+                    if let Err(e) = raw.send_mh(&t.mh, *to.ip()).await {
+                        tracing::warn!(peer = %t.peer, error = %e, "send (raw IPv6)");
+                    }
+                    continue;
+                }
+            }
             match pmip_tunnel::wrap_signalling(self.local, t.peer.ip(), &t.mh) {
                 Ok(b) => {
                     self.tap(crate::trace::Direction::Sent, t.peer, &b);
@@ -472,19 +552,16 @@ impl Driver {
             metrics::counter!("gw_tunnel_dropped_total").increment(1);
             return;
         };
-        let Some(data) = self.data.clone() else {
-            return;
-        };
         if self.routes.lookup(src) == Some(peer) {
             if let Some(h) = self.upstream.lookup(src) {
-                let _ = data.send_to(pkt, h).await;
+                self.tunnel_send(pkt, h).await;
             } else if let Some(t) = &self.tun {
                 let _ = t.send(pkt).await;
             }
             metrics::counter!("gw_tunnel_packets_total", "dir" => "up").increment(1);
         } else if self.upstream.lookup(dst) == Some(peer) {
             if let Some(m) = self.routes.lookup(dst) {
-                let _ = data.send_to(pkt, m).await;
+                self.tunnel_send(pkt, m).await;
                 metrics::counter!("gw_tunnel_packets_total", "dir" => "down").increment(1);
             }
         } else {
@@ -497,8 +574,8 @@ impl Driver {
         let Some((_, dst)) = pmip_tunnel::ip_endpoints(pkt) else {
             return;
         };
-        if let (Some(m), Some(data)) = (self.routes.lookup(dst), &self.data) {
-            let _ = data.send_to(pkt, m).await;
+        if let Some(m) = self.routes.lookup(dst) {
+            self.tunnel_send(pkt, m).await;
             metrics::counter!("gw_tunnel_packets_total", "dir" => "down").increment(1);
         }
     }

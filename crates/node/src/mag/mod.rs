@@ -8,9 +8,13 @@
 //! (looked up by the packet's source address); packets from the LMAs arrive on the notice
 //! channel as [`MagNotice::Downlink`] (checked: the destination belongs to a binding with that
 //! LMA).
+//!
+//! With [`Mag::bind_with`]'s IPv6 address the driver also speaks PMIPv6 over IPv6 (RFC 5213:
+//! the raw Mobility Header, an IP-in-IPv6 tunnel; [`crate::pmip_raw`]) to LMAs addressed as
+//! `[address]:0`.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::{Instant, SystemTime};
 
@@ -21,6 +25,7 @@ use mobstrap_proto::pmip::{status, MnKey};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::pmip_raw::RawTransport;
 use crate::pmip_tunnel::{self, Routes};
 
 /// Why an attach did not give a binding.
@@ -74,6 +79,9 @@ pub struct Mag {
     tx: mpsc::Sender<Cmd>,
     local: SocketAddr,
     data: Option<Arc<UdpSocket>>,
+    /// PMIPv6 over IPv6 (raw Mobility Header, IP-in-IPv6 tunnel) for LMAs addressed with
+    /// port 0 ([`crate::pmip_raw`]).
+    raw: Option<Arc<RawTransport>>,
     routes: Arc<RwLock<Routes>>,
 }
 
@@ -86,6 +94,18 @@ impl Mag {
         listen: SocketAddr,
         user_plane: bool,
     ) -> std::io::Result<(Mag, mpsc::Receiver<MagNotice>)> {
+        Mag::bind_with(config, listen, user_plane, None).await
+    }
+
+    /// [`Mag::bind`], and with `raw6` also PMIPv6 over IPv6 from that address: an LMA given
+    /// as `[address]:0` in an [`AttachRequest`] is reached with the raw Mobility Header and
+    /// the IPv6 tunnel ([`crate::pmip_raw`]; needs `CAP_NET_RAW`).
+    pub async fn bind_with(
+        config: MagConfig,
+        listen: SocketAddr,
+        user_plane: bool,
+        raw6: Option<Ipv6Addr>,
+    ) -> std::io::Result<(Mag, mpsc::Receiver<MagNotice>)> {
         let sock = crate::pmip_tunnel::bind_signalling(listen)?;
         let data = if user_plane {
             let a = sock.local_addr()?;
@@ -93,7 +113,13 @@ impl Mag {
         } else {
             None
         };
-        Mag::new(config, sock, data)
+        let raw = match raw6 {
+            Some(a) => Some(RawTransport::open(a).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("raw IPv6 PMIPv6 sockets on {a}: {e}"))
+            })?),
+            None => None,
+        };
+        Mag::start(config, sock, data, raw, user_plane)
     }
 
     /// Starts the driver on sockets the caller bound.
@@ -101,6 +127,17 @@ impl Mag {
         config: MagConfig,
         socket: UdpSocket,
         data: Option<UdpSocket>,
+    ) -> std::io::Result<(Mag, mpsc::Receiver<MagNotice>)> {
+        let user_plane = data.is_some();
+        Mag::start(config, socket, data, None, user_plane)
+    }
+
+    fn start(
+        config: MagConfig,
+        socket: UdpSocket,
+        data: Option<UdpSocket>,
+        raw: Option<RawTransport>,
+        user_plane: bool,
     ) -> std::io::Result<(Mag, mpsc::Receiver<MagNotice>)> {
         let local = socket.local_addr()?;
         let (tx, rx) = mpsc::channel(1024);
@@ -110,9 +147,14 @@ impl Mag {
         if let Some(d) = &data {
             tokio::spawn(downlink(d.clone(), routes.clone(), ntx.clone()));
         }
+        let raw = raw.map(Arc::new);
+        if let (Some(r), true) = (&raw, user_plane) {
+            tokio::spawn(downlink_raw(r.clone(), routes.clone(), ntx.clone()));
+        }
         let driver = Driver {
             engine: EngineMag::new(config, Instant::now(), SystemTime::now(), rand::random()),
             sock: Arc::new(socket),
+            raw: raw.clone(),
             local: local.ip(),
             attach: HashMap::new(),
             detach: HashMap::new(),
@@ -126,6 +168,7 @@ impl Mag {
                 tx,
                 local,
                 data,
+                raw: raw.filter(|_| user_plane),
                 routes,
             },
             nrx,
@@ -169,7 +212,6 @@ impl Mag {
     /// Sends a UE's packet into the PMIPv6 tunnel of its binding; `false` when its source is
     /// no home address of a binding or there is no user plane.
     pub async fn uplink(&self, packet: &[u8]) -> bool {
-        let Some(d) = &self.data else { return false };
         let Some((src, _)) = pmip_tunnel::ip_endpoints(packet) else {
             return false;
         };
@@ -177,9 +219,12 @@ impl Mag {
             Ok(r) => r.lookup(src),
             Err(_) => None,
         };
-        match to {
-            Some(to) => d.send_to(packet, to).await.is_ok(),
-            None => false,
+        match (to, &self.data, &self.raw) {
+            (Some(SocketAddr::V6(to)), _, Some(r)) if to.port() == 0 => {
+                r.send_data(packet, *to.ip()).await.is_ok()
+            }
+            (Some(to), Some(d), _) if to.port() != 0 => d.send_to(packet, to).await.is_ok(),
+            _ => false,
         }
     }
 }
@@ -204,9 +249,40 @@ async fn downlink(sock: Arc<UdpSocket>, routes: Arc<RwLock<Routes>>, out: mpsc::
     }
 }
 
+/// The user plane of the IPv6 transport: like [`downlink`], from the IP-in-IPv6 sockets.
+async fn downlink_raw(
+    raw: Arc<RawTransport>,
+    routes: Arc<RwLock<Routes>>,
+    out: mpsc::Sender<MagNotice>,
+) {
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let (n, from) = match raw.recv_data(&mut buf).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "MAG raw IPv6 tunnel socket");
+                return;
+            }
+        };
+        let pkt = &buf[..n];
+        let Ok((_, dst)) = pmip_tunnel::check_data(pkt) else {
+            continue;
+        };
+        // also drops the uplink packets of a gateway on this same address
+        let ok = routes
+            .read()
+            .map(|r| r.lookup(dst) == Some(crate::pmip_raw::peer(from)))
+            .unwrap_or(false);
+        if ok && out.send(MagNotice::Downlink(pkt.to_vec())).await.is_err() {
+            return;
+        }
+    }
+}
+
 struct Driver {
     engine: EngineMag,
     sock: Arc<UdpSocket>,
+    raw: Option<Arc<RawTransport>>,
     local: IpAddr,
     attach: HashMap<MnKey, oneshot::Sender<Result<Binding, AttachError>>>,
     detach: HashMap<MnKey, Vec<oneshot::Sender<Result<(), AttachError>>>>,
@@ -216,14 +292,27 @@ struct Driver {
     bound: HashMap<MnKey, Binding>,
 }
 
+/// The user-plane address of an LMA: one port above its signalling port over UDP; the same
+/// address over IPv6 (port 0).
 fn data_peer(sig: SocketAddr) -> SocketAddr {
+    if sig.port() == 0 {
+        return sig;
+    }
     SocketAddr::new(sig.ip(), sig.port().wrapping_add(1))
 }
 
 impl Driver {
     async fn run(mut self, mut rx: mpsc::Receiver<Cmd>) {
         let mut buf = vec![0u8; 65536];
+        let mut rbuf = vec![0u8; 65536];
         loop {
+            let raw = self.raw.clone();
+            let raw_recv = async {
+                match &raw {
+                    Some(r) => r.recv_mh(&mut rbuf).await,
+                    None => std::future::pending().await,
+                }
+            };
             let deadline = self.engine.poll_timeout();
             let sleep = async {
                 match deadline {
@@ -257,9 +346,32 @@ impl Driver {
                     }
                     Err(e) => tracing::warn!(error = %e, "MAG socket"),
                 },
+                r = raw_recv => match r {
+                    Ok((n, from)) => self.on_raw(&rbuf[..n], from),
+                    Err(e) => tracing::warn!(error = %e, "MAG raw Mobility Header socket"),
+                },
                 _ = sleep => self.engine.handle_timeout(Instant::now()),
             }
             self.flush().await;
+        }
+    }
+
+    /// A Mobility Header over IPv6 (its checksum checked by the kernel). Only PBAs: a PBU
+    /// here is a gateway's on this same address.
+    fn on_raw(&mut self, mh: &[u8], from: Ipv6Addr) {
+        if crate::pmip_raw::mh_type(mh) != Some(crate::pmip_raw::MH_PBA) {
+            tracing::debug!(%from, "raw Mobility Header other than a PBA: not for the MAG");
+            return;
+        }
+        let peer = crate::pmip_raw::peer(from);
+        if let Err(e) = self.engine.handle(peer, mh, Instant::now()) {
+            let reason = match e {
+                mobstrap_proto::pmip::InputError::Malformed(_) => "malformed",
+                mobstrap_proto::pmip::InputError::Unexpected(_) => "unexpected",
+                mobstrap_proto::pmip::InputError::NoMatch(_) => "no_match",
+            };
+            metrics::counter!("mag_pba_ignored_total", "reason" => reason).increment(1);
+            tracing::info!(%peer, error = %e, "PBA ignored");
         }
     }
 
@@ -315,6 +427,14 @@ impl Driver {
 
     async fn flush(&mut self) {
         while let Some(t) = self.engine.poll_transmit() {
+            if let (SocketAddr::V6(to), Some(raw)) = (t.peer, &self.raw) {
+                if to.port() == 0 {
+                    if let Err(e) = raw.send_mh(&t.mh, *to.ip()).await {
+                        tracing::warn!(peer = %t.peer, error = %e, "PBU send (raw IPv6)");
+                    }
+                    continue;
+                }
+            }
             match pmip_tunnel::wrap_signalling(self.local, t.peer.ip(), &t.mh) {
                 Ok(b) => {
                     self.tap(crate::trace::Direction::Sent, t.peer, &b);
