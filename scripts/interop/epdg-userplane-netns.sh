@@ -7,11 +7,17 @@
 # The UE attaches (EAP-AKA over SWm, PBU/PBA to the gw) and pings the server from its IPv4
 # address and its IPv6 address: UE TUN → ESP-in-UDP → ePDG → PMIPv6 UDP tunnel → gw TUN →
 # server, and back. Then the UE detaches and the gw's binding must be gone.
-# Usage: scripts/interop/epdg-userplane-netns.sh   (root; MOBSTRAP=binary, OUT=dir)
+# With PMIP_TRANSPORT=ipv6 the ePDG–gw link also has IPv6 addresses (2001:db8:3::1 | ::2) and
+# PMIPv6 runs over IPv6 instead: the raw Mobility Header and an IP-in-IPv6 tunnel (RFC 5213;
+# mag.ipv6_mh, pmip.ipv6_mh), the AAA naming the gateway by its IPv6 address.
+# Usage: scripts/interop/epdg-userplane-netns.sh   (root; MOBSTRAP=binary, OUT=dir,
+#        PMIP_TRANSPORT=udp|ipv6)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 ia_require_root
-ia_out epdg-userplane
+TRANSPORT=${PMIP_TRANSPORT:-udp}
+case "$TRANSPORT" in udp|ipv6) ;; *) echo "PMIP_TRANSPORT: udp or ipv6, not '$TRANSPORT'" >&2; exit 2 ;; esac
+ia_out "epdg-userplane-$TRANSPORT"
 trap ia_cleanup EXIT
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${MOBSTRAP:-$ROOT/target/debug/mobstrap}
@@ -26,6 +32,12 @@ ip -n "$NS_UE" addr add 192.0.2.2/24 dev ue0; ip -n "$NS_UE" link set ue0 up
 ip -n "$NS_EPDG" addr add 192.0.2.1/24 dev epdg0; ip -n "$NS_EPDG" link set epdg0 up
 ip -n "$NS_EPDG" addr add 192.0.3.1/24 dev epdg1; ip -n "$NS_EPDG" link set epdg1 up
 ip -n "$NS_GW" addr add 192.0.3.2/24 dev gw0; ip -n "$NS_GW" link set gw0 up
+GW_ADDR=192.0.3.2; MAG_EXTRA=; GW_EXTRA=
+if [ "$TRANSPORT" = ipv6 ]; then
+  ip -n "$NS_EPDG" addr add 2001:db8:3::1/64 dev epdg1 nodad
+  ip -n "$NS_GW" addr add 2001:db8:3::2/64 dev gw0 nodad
+  GW_ADDR=2001:db8:3::2; MAG_EXTRA='ipv6_mh = "2001:db8:3::1"'; GW_EXTRA='ipv6_mh = "2001:db8:3::2"'
+fi
 ip -n "$NS_GW" addr add 203.0.113.254/24 dev gw1; ip -n "$NS_GW" addr add 2001:db8:ffff::fe/64 dev gw1 nodad
 ip -n "$NS_GW" link set gw1 up
 ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
@@ -35,7 +47,7 @@ ip -n "$NS_SRV" route add default via 203.0.113.254
 ip -n "$NS_SRV" -6 route add default via 2001:db8:ffff::fe
 
 E=$OUT/epdg; G=$OUT/gw; U=$OUT/ue; mkdir -p "$E" "$G" "$U"
-printf 'imsi,k,opc,apns\n%s,%s,%s,internet=gw:192.0.3.2\n' "$IMSI" "$K" "$OPC" >"$E/subs.csv"
+printf 'imsi,k,opc,apns\n%s,%s,%s,internet=gw:%s\n' "$IMSI" "$K" "$OPC" "$GW_ADDR" >"$E/subs.csv"
 "$BIN" subscriber import --db "$E/hss.sqlite" "$E/subs.csv" >"$E/subscriber.log" 2>&1 || ia_die "subscriber import"
 cat >"$E/aaa.toml" <<TOML
 [store]
@@ -70,6 +82,7 @@ peers = ["aaa.home.example"]
 [mag]
 listen = "192.0.3.1:5436"
 lma_port = 5436
+$MAG_EXTRA
 TOML
 cat >"$G/gw.toml" <<TOML
 [node]
@@ -77,6 +90,7 @@ name = "gw"
 [pmip]
 listen = "192.0.3.2:5436"
 data_listen = "192.0.3.2:5437"
+$GW_EXTRA
 [pools]
 ipv4 = "10.45.0.0/24"
 ipv6 = "2001:db8:1::/48"
@@ -114,8 +128,14 @@ ia_bg "$U/ue.log" ip netns exec "$NS_UE" "$BIN" ue --config "$U/ue.toml"
 UE_PID=$IA_LAST_PID
 for _ in $(seq 1 100); do grep -q "^ipv6 " "$U/ue.log" && break; sleep 0.1; done
 V4=$(awk '$1 == "ipv4" {print $2}' "$U/ue.log"); V6=$(awk '$1 == "ipv6" {print $2}' "$U/ue.log" | cut -d/ -f1)
-case "$V4" in 10.45.0.*) ia_pass "attach: UE got $V4 and $V6 from the gw's pools" ;;
+case "$V4" in 10.45.0.*) ia_pass "attach: UE got $V4 and $V6 from the gw's pools ($TRANSPORT transport)" ;;
 *) ia_fail "attach: no address from the gw (see $U/ue.log, $E/epdg.log)" ;; esac
+if [ "$TRANSPORT" = ipv6 ]; then
+  # the gw logs the MAG's signalling address: [2001:db8:3::1]:0 is the raw IPv6 transport
+  if grep "binding registered" "$G/gw.log" | grep -q '\[2001:db8:3::1\]:0'; then
+    ia_pass "transport: the binding was registered over IPv6 with the raw Mobility Header"
+  else ia_fail "transport: no binding from [2001:db8:3::1]:0 (see $G/gw.log)"; fi
+fi
 sleep 0.5
 if ip netns exec "$NS_UE" ping -c 3 -i 0.2 -W 2 -I "$V4" 203.0.113.1 >"$OUT/ping4.txt" 2>&1; then
   ia_pass "ping4: $V4 -> 203.0.113.1 through ESP and the PMIPv6 tunnel ($(grep -o '[0-9]* received' "$OUT/ping4.txt"))"
@@ -129,4 +149,4 @@ if grep -q "binding removed" "$G/gw.log" && grep -q "detached" "$E/epdg.log"; th
   ia_pass "detach: UE DELETE → ePDG PBU lifetime 0 → gw binding removed"
 else ia_fail "detach: binding not removed (see $G/gw.log, $E/epdg.log)"; fi
 ia_cleanup
-ia_summary epdg-userplane
+ia_summary "epdg-userplane-$TRANSPORT"

@@ -121,9 +121,21 @@ fn strongswan_ue_attaches_through_epdg_aaa_and_gw() {
 
 /// Seed 002's user plane in four network namespaces with every node ours (UE with its TUN,
 /// ePDG + AAA, gateway with its TUN and forwarding, a server behind the gateway):
-/// `scripts/interop/epdg-userplane-netns.sh`. Needs root and iproute2 only.
+/// `scripts/interop/epdg-userplane-netns.sh`. Needs root and iproute2 only. PMIPv6 between the
+/// ePDG and the gateway over IPv4/UDP (RFC 5844).
 #[test]
 fn userplane_through_four_namespaces() {
+    userplane_in_namespaces("udp", &["attach", "ping4", "ping6", "detach"]);
+}
+
+/// The same over PMIPv6 on an IPv6 transport: the raw Mobility Header and an IP-in-IPv6 tunnel
+/// between the ePDG and the gateway (RFC 5213; `mag.ipv6_mh`, `pmip.ipv6_mh`).
+#[test]
+fn userplane_through_four_namespaces_over_pmipv6_on_ipv6() {
+    userplane_in_namespaces("ipv6", &["attach", "transport", "ping4", "ping6", "detach"]);
+}
+
+fn userplane_in_namespaces(transport: &str, cases: &[&str]) {
     // SAFETY: geteuid has no preconditions.
     let root_ok = unsafe { libc_geteuid() } == 0;
     let tools_ok = ["ip", "ping", "ss"].iter().all(|t| {
@@ -143,7 +155,7 @@ fn userplane_through_four_namespaces() {
         return;
     }
     let out = root().join("target/interop-runs").join(format!(
-        "epdg-userplane-{}",
+        "epdg-userplane-{transport}-{}",
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -155,6 +167,7 @@ fn userplane_through_four_namespaces() {
         .arg(root().join("scripts/interop/epdg-userplane-netns.sh"))
         .env("OUT", &out)
         .env("MOBSTRAP", env!("CARGO_BIN_EXE_mobstrap"))
+        .env("PMIP_TRANSPORT", transport)
         .output()
         .expect("run epdg-userplane-netns.sh");
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -164,7 +177,7 @@ fn userplane_through_four_namespaces() {
         "failed (artefacts in {})",
         out.display()
     );
-    for case in ["attach", "ping4", "ping6", "detach"] {
+    for case in cases {
         assert!(
             stdout
                 .lines()
