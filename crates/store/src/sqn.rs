@@ -387,7 +387,12 @@ fn outcome_error(o: Outcome, imsi: &str) -> Error {
 
 /// The key of a pseudonym or re-authentication identity in a batch: its subscriber and method.
 fn identity_key(imsi: &Imsi, method: AkaMethod) -> String {
-    format!("{}/{}", imsi.as_str(), method.as_str())
+    let (i, m) = (imsi.as_str(), method.as_str());
+    let mut k = String::with_capacity(i.len() + 1 + m.len());
+    k.push_str(i);
+    k.push('/');
+    k.push_str(m);
+    k
 }
 
 /// Puts `rec` into `items` under `key`: in place of an earlier item with that key, else
