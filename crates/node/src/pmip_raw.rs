@@ -18,7 +18,6 @@
 //! messages as their own.
 
 use std::io;
-use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 
@@ -92,23 +91,8 @@ impl RawSock {
 }
 
 fn recv_from6(s: &Socket, buf: &mut [u8]) -> io::Result<(usize, Ipv6Addr)> {
-    // SAFETY: buf and name are live for the call and the lengths passed are theirs.
-    let mut name: libc::sockaddr_in6 = unsafe { zeroed() };
-    let mut len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-    let n = unsafe {
-        libc::recvfrom(
-            s.as_raw_fd(),
-            buf.as_mut_ptr() as *mut libc::c_void,
-            buf.len(),
-            0,
-            &mut name as *mut _ as *mut libc::sockaddr,
-            &mut len,
-        )
-    };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok((n as usize, Ipv6Addr::from(name.sin6_addr.s6_addr)))
+    let (n, name) = crate::ike::sys::recv_from(s.as_raw_fd(), buf)?;
+    Ok((n, crate::ike::sys::in6_source(&name)))
 }
 
 /// The raw sockets of one node's IPv6 transport address.

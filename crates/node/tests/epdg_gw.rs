@@ -39,6 +39,31 @@ macro_rules! eventually {
     }};
 }
 
+/// Waits (as [`eventually!`]) until the ePDG, the gateway, the MAG and the AAA hold nothing
+/// of any UE; panics naming what each still holds.
+async fn assert_nothing_left(
+    epdg: &mobstrap_node::epdg::EpdgHandle,
+    gw: &GwNode,
+    mag: &mobstrap_node::epdg::pmip::PmipMobility,
+    aaa: &AaaNode,
+    when: &str,
+) {
+    let ok = eventually!(
+        epdg.status().await.unwrap() == EpdgStatus::default()
+            && gw.bindings() == 0
+            && mag.bindings().await == 0
+            && aaa.authorized_sessions() == 0
+    );
+    assert!(
+        ok,
+        "state left {when}: epdg {:?}, gw {}, mag {}, aaa {}",
+        epdg.status().await.unwrap(),
+        gw.bindings(),
+        mag.bindings().await,
+        aaa.authorized_sessions()
+    );
+}
+
 fn ports() -> (u16, u16) {
     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -224,21 +249,7 @@ async fn attach_detach_and_gateway_failures() {
     assert_eq!(reason, mobstrap_proto::ikev2::CloseReason::DeletedLocally);
     let ev = events.recv().await.unwrap();
     assert!(matches!(ev, EpdgEvent::Detached { .. }), "{ev:?}");
-    let idle = |st: EpdgStatus| st == EpdgStatus::default();
-    let ok = eventually!(
-        idle(epdg.status().await.unwrap())
-            && gw.bindings() == 0
-            && mag.bindings().await == 0
-            && aaa.authorized_sessions() == 0
-    );
-    assert!(
-        ok,
-        "state left after detach: epdg {:?}, gw {}, mag {}, aaa {}",
-        epdg.status().await.unwrap(),
-        gw.bindings(),
-        mag.bindings().await,
-        aaa.authorized_sessions()
-    );
+    assert_nothing_left(&epdg, &gw, &mag, &aaa, "after detach").await;
     assert_eq!(gw.store().pool_count("gw.ipv4").await.unwrap(), 0);
 
     // --- pool exhausted: the small gateway's only address goes to UE 31, UE 32 is refused
@@ -288,7 +299,7 @@ async fn attach_detach_and_gateway_failures() {
 
     // nothing anywhere
     let ok = eventually!(
-        idle(epdg.status().await.unwrap())
+        epdg.status().await.unwrap() == EpdgStatus::default()
             && gw.bindings() == 0
             && small.bindings() == 0
             && mag.bindings().await == 0
@@ -568,20 +579,7 @@ async fn a_silent_ue_is_torn_down_by_dpd() {
         }
         other => panic!("{other:?}"),
     }
-    let ok = eventually!(
-        epdg.status().await.unwrap() == EpdgStatus::default()
-            && gw.bindings() == 0
-            && mag.bindings().await == 0
-            && aaa.authorized_sessions() == 0
-    );
-    assert!(
-        ok,
-        "state left: epdg {:?}, gw {}, mag {}, aaa {}",
-        epdg.status().await.unwrap(),
-        gw.bindings(),
-        mag.bindings().await,
-        aaa.authorized_sessions()
-    );
+    assert_nothing_left(&epdg, &gw, &mag, &aaa, "after DPD").await;
     let sas = epdg.ike().status().await.unwrap().sas;
     assert!(sas.is_empty(), "{sas:?}");
 
@@ -650,20 +648,7 @@ async fn attach_over_pmipv6_with_the_raw_mobility_header() {
     assert_eq!(mag.bindings().await, 1);
 
     ue.detach().await;
-    let ok = eventually!(
-        epdg.status().await.unwrap() == EpdgStatus::default()
-            && gw.bindings() == 0
-            && mag.bindings().await == 0
-            && aaa.authorized_sessions() == 0
-    );
-    assert!(
-        ok,
-        "state left after detach: epdg {:?}, gw {}, mag {}, aaa {}",
-        epdg.status().await.unwrap(),
-        gw.bindings(),
-        mag.bindings().await,
-        aaa.authorized_sessions()
-    );
+    assert_nothing_left(&epdg, &gw, &mag, &aaa, "after detach").await;
     epdg.shutdown().await;
     gw.shutdown().await;
     aaa.shutdown(Duration::from_secs(2)).await;

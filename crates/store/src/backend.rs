@@ -1165,20 +1165,10 @@ async fn sqlite_outcomes<T>(
     imsi: impl Fn(&T) -> &str,
     affected: u64,
 ) -> Result<()> {
-    if affected >= chunk.len() as u64 {
-        for (_, o) in chunk.iter_mut() {
-            *o = Outcome::Done(0);
-        }
+    if all_written(chunk, affected) {
         return Ok(());
     }
-    let marks = vec!["?"; chunk.len()].join(", ");
-    let sql = format!("SELECT imsi FROM subscriber WHERE imsi IN ({marks})");
-    let mut q = sqlx::query_scalar::<_, String>(&sql);
-    for (t, _) in chunk.iter() {
-        q = q.bind(imsi(t).to_owned());
-    }
-    let known: std::collections::HashSet<String> =
-        q.fetch_all(&mut **tx).await?.into_iter().collect();
+    let known = sqlite_known(tx, chunk.iter().map(|(t, _)| imsi(t))).await?;
     for (t, o) in chunk.iter_mut() {
         *o = if known.contains(imsi(t)) {
             Outcome::Done(0)
@@ -1200,10 +1190,7 @@ async fn sqlite_identity_outcomes<T>(
     key: fn(&T) -> (&str, &str, &str),
     affected: u64,
 ) -> Result<()> {
-    if affected >= chunk.len() as u64 {
-        for (_, o) in chunk.iter_mut() {
-            *o = Outcome::Done(0);
-        }
+    if all_written(chunk, affected) {
         return Ok(());
     }
     let marks = vec!["?"; chunk.len()].join(", ");
@@ -1220,17 +1207,36 @@ async fn sqlite_identity_outcomes<T>(
             r.try_get::<String, _>("method")?,
         ));
     }
-    let marks = vec!["?"; chunk.len()].join(", ");
-    let sql = format!("SELECT imsi FROM subscriber WHERE imsi IN ({marks})");
-    let mut q = sqlx::query_scalar::<_, String>(&sql);
-    for (t, _) in chunk.iter() {
-        q = q.bind(key(t).1.to_owned());
-    }
-    let known: HashSet<String> = q.fetch_all(&mut **tx).await?.into_iter().collect();
+    let known = sqlite_known(tx, chunk.iter().map(|(t, _)| key(t).1)).await?;
     for (t, o) in chunk.iter_mut() {
         *o = identity_outcome(key(t), |k| stored.contains(&k), &known);
     }
     Ok(())
+}
+
+/// Marks every row `Done` when the statement wrote them all (`affected`); whether it did.
+fn all_written<T>(chunk: &mut [(T, Outcome)], affected: u64) -> bool {
+    let all = affected >= chunk.len() as u64;
+    if all {
+        for (_, o) in chunk.iter_mut() {
+            *o = Outcome::Done(0);
+        }
+    }
+    all
+}
+
+/// Which of `imsis` are provisioned.
+async fn sqlite_known<'a>(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    imsis: impl ExactSizeIterator<Item = &'a str>,
+) -> Result<HashSet<String>> {
+    let marks = vec!["?"; imsis.len()].join(", ");
+    let sql = format!("SELECT imsi FROM subscriber WHERE imsi IN ({marks})");
+    let mut q = sqlx::query_scalar::<_, String>(&sql);
+    for i in imsis {
+        q = q.bind(i.to_owned());
+    }
+    Ok(q.fetch_all(&mut **tx).await?.into_iter().collect())
 }
 
 /// [`sqlite_identity_outcomes`]' rule for one row: written, subscriber gone, or taken.

@@ -407,6 +407,11 @@ impl Driver {
                 return;
             }
         };
+        self.mobility_header(peer, mh);
+    }
+
+    /// A Mobility Header from a MAG (or a home gateway's PBA), over either transport.
+    fn mobility_header(&mut self, peer: SocketAddr, mh: &[u8]) {
         if let Err(e) = self.lma.handle(peer, mh, Instant::now()) {
             metrics::counter!("gw_pmip_malformed_total").increment(1);
             tracing::info!(%peer, error = %e, "PMIPv6 message ignored");
@@ -420,11 +425,7 @@ impl Driver {
             tracing::debug!(%from, "raw Mobility Header other than a PBU: not for the LMA");
             return;
         }
-        let peer = crate::pmip_raw::peer(from);
-        if let Err(e) = self.lma.handle(peer, mh, Instant::now()) {
-            metrics::counter!("gw_pmip_malformed_total").increment(1);
-            tracing::info!(%peer, error = %e, "PMIPv6 message ignored");
-        }
+        self.mobility_header(crate::pmip_raw::peer(from), mh);
     }
 
     /// Sends a mobile node's packet to a tunnel peer: UDP, or IP-in-IPv6 to a port-0 peer.

@@ -26,7 +26,7 @@ pub mod config;
 pub mod datapath;
 pub mod node;
 pub mod pool;
-mod sys;
+pub(crate) mod sys;
 pub mod udp;
 
 pub use datapath::{ChildCounters, ChildStatus};

@@ -41,29 +41,11 @@ impl RawEsp {
     /// One ESP packet: (offset of the ESP header in `buf`, length, source address).
     /// IPv4 raw sockets deliver the IP header; IPv6 ones do not.
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<(usize, usize, IpAddr)> {
-        let (n, name) = self.fd.try_io(Interest::READABLE, |s| {
-            // SAFETY: buf and name are live for the call; lengths are theirs.
-            let mut name: libc::sockaddr_storage = unsafe { zeroed() };
-            let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            let n = unsafe {
-                libc::recvfrom(
-                    s.as_raw_fd(),
-                    buf.as_mut_ptr() as *mut libc::c_void,
-                    buf.len(),
-                    0,
-                    &mut name as *mut _ as *mut libc::sockaddr,
-                    &mut len,
-                )
-            };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok((n as usize, name))
-        })?;
+        let (n, name) = self
+            .fd
+            .try_io(Interest::READABLE, |s| recv_from(s.as_raw_fd(), buf))?;
         let (off, src) = if self.v6 {
-            // SAFETY: an AF_INET6 raw socket fills a sockaddr_in6.
-            let sin6 = unsafe { &*(&name as *const _ as *const libc::sockaddr_in6) };
-            (0, IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+            (0, IpAddr::V6(in6_source(&name)))
         } else {
             let ihl = buf.first().map(|b| (b & 0x0f) as usize * 4).unwrap_or(0);
             if ihl < 20 || ihl > n {
@@ -96,6 +78,38 @@ impl RawEsp {
         }
         Ok(n as usize)
     }
+}
+
+/// `recvfrom(2)` on a datagram or raw socket: the length and the sender's address.
+pub(crate) fn recv_from(
+    fd: std::os::fd::RawFd,
+    buf: &mut [u8],
+) -> io::Result<(usize, libc::sockaddr_storage)> {
+    // SAFETY: buf and name are live for the call; the lengths passed are theirs.
+    let mut name: libc::sockaddr_storage = unsafe { zeroed() };
+    let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    let n = unsafe {
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr() as *mut libc::c_void,
+            buf.len(),
+            0,
+            &mut name as *mut _ as *mut libc::sockaddr,
+            &mut len,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((n as usize, name))
+}
+
+/// The address of a [`recv_from`] on an `AF_INET6` socket.
+pub(crate) fn in6_source(name: &libc::sockaddr_storage) -> Ipv6Addr {
+    // SAFETY: an AF_INET6 socket fills a sockaddr_in6, which the storage is large enough for
+    // and aligned for.
+    let sin6 = unsafe { &*(name as *const _ as *const libc::sockaddr_in6) };
+    Ipv6Addr::from(sin6.sin6_addr.s6_addr)
 }
 
 fn sockaddr(a: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {

@@ -235,18 +235,28 @@ async fn downlink(sock: Arc<UdpSocket>, routes: Arc<RwLock<Routes>>, out: mpsc::
         let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
             return;
         };
-        let pkt = &buf[..n];
-        let Ok((_, dst)) = pmip_tunnel::check_data(pkt) else {
-            continue;
-        };
-        let ok = routes
-            .read()
-            .map(|r| r.lookup(dst) == Some(peer))
-            .unwrap_or(false);
-        if ok && out.send(MagNotice::Downlink(pkt.to_vec())).await.is_err() {
+        if !deliver(&buf[..n], peer, &routes, &out).await {
             return;
         }
     }
+}
+
+/// Hands on a packet from tunnel peer `peer` when its destination belongs to a binding with
+/// that peer (anything else is dropped); false when nobody listens any more.
+async fn deliver(
+    pkt: &[u8],
+    peer: SocketAddr,
+    routes: &RwLock<Routes>,
+    out: &mpsc::Sender<MagNotice>,
+) -> bool {
+    let Ok((_, dst)) = pmip_tunnel::check_data(pkt) else {
+        return true;
+    };
+    let ok = routes
+        .read()
+        .map(|r| r.lookup(dst) == Some(peer))
+        .unwrap_or(false);
+    !ok || out.send(MagNotice::Downlink(pkt.to_vec())).await.is_ok()
 }
 
 /// The user plane of the IPv6 transport: like [`downlink`], from the IP-in-IPv6 sockets.
@@ -264,16 +274,8 @@ async fn downlink_raw(
                 return;
             }
         };
-        let pkt = &buf[..n];
-        let Ok((_, dst)) = pmip_tunnel::check_data(pkt) else {
-            continue;
-        };
-        // also drops the uplink packets of a gateway on this same address
-        let ok = routes
-            .read()
-            .map(|r| r.lookup(dst) == Some(crate::pmip_raw::peer(from)))
-            .unwrap_or(false);
-        if ok && out.send(MagNotice::Downlink(pkt.to_vec())).await.is_err() {
+        // (the route check also drops the uplink packets of a gateway on this same address)
+        if !deliver(&buf[..n], crate::pmip_raw::peer(from), &routes, &out).await {
             return;
         }
     }
@@ -329,18 +331,7 @@ impl Driver {
                     Ok((n, peer)) => {
                         self.tap(crate::trace::Direction::Received, peer, &buf[..n]);
                         match pmip_tunnel::unwrap_signalling(&buf[..n]) {
-                            Ok(mh) => {
-                                if let Err(e) = self.engine.handle(peer, mh, Instant::now()) {
-                                    let reason = match e {
-                                        mobstrap_proto::pmip::InputError::Malformed(_) => "malformed",
-                                        mobstrap_proto::pmip::InputError::Unexpected(_) => "unexpected",
-                                        mobstrap_proto::pmip::InputError::NoMatch(_) => "no_match",
-                                    };
-                                    metrics::counter!("mag_pba_ignored_total", "reason" => reason)
-                                        .increment(1);
-                                    tracing::info!(%peer, error = %e, "PBA ignored");
-                                }
-                            }
+                            Ok(mh) => self.pba(peer, mh),
                             Err(e) => tracing::info!(%peer, error = %e, "PMIPv6 signalling dropped"),
                         }
                     }
@@ -363,7 +354,11 @@ impl Driver {
             tracing::debug!(%from, "raw Mobility Header other than a PBA: not for the MAG");
             return;
         }
-        let peer = crate::pmip_raw::peer(from);
+        self.pba(crate::pmip_raw::peer(from), mh);
+    }
+
+    /// A Mobility Header from an LMA, over either transport.
+    fn pba(&mut self, peer: SocketAddr, mh: &[u8]) {
         if let Err(e) = self.engine.handle(peer, mh, Instant::now()) {
             let reason = match e {
                 mobstrap_proto::pmip::InputError::Malformed(_) => "malformed",
