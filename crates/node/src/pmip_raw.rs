@@ -39,9 +39,12 @@ pub fn peer(a: Ipv6Addr) -> SocketAddr {
     SocketAddr::new(IpAddr::V6(a), 0)
 }
 
-/// Whether a peer address is one of this transport's (port 0, IPv6).
-pub fn is_raw_peer(p: SocketAddr) -> bool {
-    p.port() == 0 && p.is_ipv6()
+/// The IPv6 address of a peer of this transport (port 0); None for a UDP peer.
+pub fn raw_peer(p: SocketAddr) -> Option<Ipv6Addr> {
+    match p {
+        SocketAddr::V6(a) if a.port() == 0 => Some(*a.ip()),
+        _ => None,
+    }
 }
 
 /// The Mobility Header type of a raw-socket payload.

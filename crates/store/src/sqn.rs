@@ -395,6 +395,17 @@ fn identity_key(imsi: &Imsi, method: AkaMethod) -> String {
     k
 }
 
+/// The outcome and IMSI of the batch item stored under `key` by [`upsert`].
+fn outcome_of<'a, T>(
+    items: &'a [(T, Outcome)],
+    at: &HashMap<String, usize>,
+    key: &str,
+    imsi: fn(&T) -> &Imsi,
+) -> Option<(Outcome, &'a str)> {
+    let (t, o) = items.get(*at.get(key)?)?;
+    Some((*o, imsi(t).as_str()))
+}
+
 /// Puts `rec` into `items` under `key`: in place of an earlier item with that key, else
 /// at the end.
 fn upsert<T>(items: &mut Vec<(T, Outcome)>, at: &mut HashMap<String, usize>, key: String, rec: T) {
@@ -610,34 +621,22 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                         }
                     }
                 }
-                let pseudo: HashMap<String, (Outcome, &str)> = batch
-                    .pseudonyms
-                    .iter()
-                    .map(|(p, o)| (identity_key(&p.imsi, p.method), (*o, p.imsi.as_str())))
-                    .collect();
-                let reauth: HashMap<String, (Outcome, &str)> = batch
-                    .reauths
-                    .iter()
-                    .map(|(p, o)| (identity_key(&p.imsi, p.method), (*o, p.imsi.as_str())))
-                    .collect();
-                let sessions: HashMap<&str, (Outcome, &str)> = batch
-                    .sessions
-                    .iter()
-                    .map(|(a, o)| (a.session_id.as_str(), (*o, a.imsi.as_str())))
-                    .collect();
-                let answers = pseudo_replies
-                    .into_iter()
-                    .map(|(n, r)| (pseudo.get(n.as_str()).copied(), r))
-                    .chain(
-                        reauth_replies
-                            .into_iter()
-                            .map(|(n, r)| (reauth.get(n.as_str()).copied(), r)),
-                    )
-                    .chain(
-                        session_replies
-                            .into_iter()
-                            .map(|(n, r)| (sessions.get(n.as_str()).copied(), r)),
-                    );
+                // each waiter's key → its item's place in the batch (the map built above)
+                let answers =
+                    pseudo_replies
+                        .into_iter()
+                        .map(|(k, r)| {
+                            (
+                                outcome_of(&batch.pseudonyms, &pseudo_at, &k, |p| &p.imsi),
+                                r,
+                            )
+                        })
+                        .chain(reauth_replies.into_iter().map(|(k, r)| {
+                            (outcome_of(&batch.reauths, &reauth_at, &k, |p| &p.imsi), r)
+                        }))
+                        .chain(session_replies.into_iter().map(|(k, r)| {
+                            (outcome_of(&batch.sessions, &session_at, &k, |a| &a.imsi), r)
+                        }));
                 for (id, outcome) in &batch.session_deletes {
                     for reply in deletes.remove(id).unwrap_or_default() {
                         let _ = reply.send(Ok(matches!(outcome, Outcome::Done(1))));

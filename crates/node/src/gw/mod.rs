@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use config::{ConfigError, GwConfig};
 
 use crate::diameter::DiameterNode;
-use crate::pmip_raw::RawTransport;
+use crate::pmip_raw::{raw_peer, RawTransport};
 use crate::pmip_tunnel::{self, Routes};
 
 /// Starting the gateway failed.
@@ -430,11 +430,11 @@ impl Driver {
 
     /// Sends a mobile node's packet to a tunnel peer: UDP, or IP-in-IPv6 to a port-0 peer.
     async fn tunnel_send(&self, pkt: &[u8], to: SocketAddr) {
-        match (to, &self.raw, &self.data) {
-            (SocketAddr::V6(a), Some(r), _) if a.port() == 0 => {
-                let _ = r.send_data(pkt, *a.ip()).await;
+        match (raw_peer(to), &self.raw, &self.data) {
+            (Some(a), Some(r), _) => {
+                let _ = r.send_data(pkt, a).await;
             }
-            (_, _, Some(d)) if to.port() != 0 => {
+            (None, _, Some(d)) => {
                 let _ = d.send_to(pkt, to).await;
             }
             _ => {}
@@ -445,13 +445,11 @@ impl Driver {
         // The count first: a peer that has our PBA must see the binding counted.
         self.bindings.store(self.lma.len(), Ordering::Relaxed);
         while let Some(t) = self.lma.poll_transmit() {
-            if let (SocketAddr::V6(to), Some(raw)) = (t.peer, &self.raw) {
-                if to.port() == 0 {
-                    if let Err(e) = raw.send_mh(&t.mh, *to.ip()).await {
-                        tracing::warn!(peer = %t.peer, error = %e, "send (raw IPv6)");
-                    }
-                    continue;
+            if let (Some(to), Some(raw)) = (raw_peer(t.peer), &self.raw) {
+                if let Err(e) = raw.send_mh(&t.mh, to).await {
+                    tracing::warn!(peer = %t.peer, error = %e, "send (raw IPv6)");
                 }
+                continue;
             }
             match pmip_tunnel::wrap_signalling(self.local, t.peer.ip(), &t.mh) {
                 Ok(b) => {

@@ -25,7 +25,7 @@ use mobstrap_proto::pmip::{status, MnKey};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::pmip_raw::RawTransport;
+use crate::pmip_raw::{raw_peer, RawTransport};
 use crate::pmip_tunnel::{self, Routes};
 
 /// Why an attach did not give a binding.
@@ -219,11 +219,10 @@ impl Mag {
             Ok(r) => r.lookup(src),
             Err(_) => None,
         };
-        match (to, &self.data, &self.raw) {
-            (Some(SocketAddr::V6(to)), _, Some(r)) if to.port() == 0 => {
-                r.send_data(packet, *to.ip()).await.is_ok()
-            }
-            (Some(to), Some(d), _) if to.port() != 0 => d.send_to(packet, to).await.is_ok(),
+        let Some(to) = to else { return false };
+        match (raw_peer(to), &self.raw, &self.data) {
+            (Some(a), Some(r), _) => r.send_data(packet, a).await.is_ok(),
+            (None, _, Some(d)) => d.send_to(packet, to).await.is_ok(),
             _ => false,
         }
     }
@@ -422,13 +421,11 @@ impl Driver {
 
     async fn flush(&mut self) {
         while let Some(t) = self.engine.poll_transmit() {
-            if let (SocketAddr::V6(to), Some(raw)) = (t.peer, &self.raw) {
-                if to.port() == 0 {
-                    if let Err(e) = raw.send_mh(&t.mh, *to.ip()).await {
-                        tracing::warn!(peer = %t.peer, error = %e, "PBU send (raw IPv6)");
-                    }
-                    continue;
+            if let (Some(to), Some(raw)) = (raw_peer(t.peer), &self.raw) {
+                if let Err(e) = raw.send_mh(&t.mh, to).await {
+                    tracing::warn!(peer = %t.peer, error = %e, "PBU send (raw IPv6)");
                 }
+                continue;
             }
             match pmip_tunnel::wrap_signalling(self.local, t.peer.ip(), &t.mh) {
                 Ok(b) => {
