@@ -40,6 +40,16 @@ pub fn unwrap_signalling(payload: &[u8]) -> Result<&[u8], String> {
         .ok_or_else(|| "ipv6: truncated".to_string())
 }
 
+/// The user-plane address of a signalling peer: over UDP by convention one port above its
+/// signalling port (5436 → 5437); over the IPv6 transport ([`crate::pmip_raw`], port 0) the
+/// same address.
+pub fn data_peer(sig: SocketAddr) -> SocketAddr {
+    if sig.port() == 0 {
+        return sig;
+    }
+    SocketAddr::new(sig.ip(), sig.port().wrapping_add(1))
+}
+
 /// Inner (source, destination) of an IPv4 or IPv6 packet.
 pub fn ip_endpoints(p: &[u8]) -> Option<(IpAddr, IpAddr)> {
     match p.first()? >> 4 {

@@ -29,7 +29,7 @@ pub use config::{ConfigError, GwConfig};
 
 use crate::diameter::DiameterNode;
 use crate::pmip_raw::{raw_peer, RawTransport};
-use crate::pmip_tunnel::{self, Routes};
+use crate::pmip_tunnel::{self, data_peer, Routes};
 
 /// Starting the gateway failed.
 #[derive(Debug, thiserror::Error)]
@@ -293,15 +293,6 @@ struct Driver {
     upstream: Routes,
     sessions: HashMap<MnKey, String>,
     bindings: Arc<AtomicUsize>,
-}
-
-/// The user-plane address of a signalling peer: over UDP by convention one port above it;
-/// over IPv6 (port 0) the same address.
-fn data_peer(sig: SocketAddr) -> SocketAddr {
-    if sig.port() == 0 {
-        return sig;
-    }
-    SocketAddr::new(sig.ip(), sig.port().wrapping_add(1))
 }
 
 impl Driver {

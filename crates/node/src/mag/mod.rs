@@ -26,7 +26,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::pmip_raw::{raw_peer, RawTransport};
-use crate::pmip_tunnel::{self, Routes};
+use crate::pmip_tunnel::{self, data_peer, Routes};
 
 /// Why an attach did not give a binding.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -291,15 +291,6 @@ struct Driver {
     routes: Arc<RwLock<Routes>>,
     /// home addresses per session, for removing routes
     bound: HashMap<MnKey, Binding>,
-}
-
-/// The user-plane address of an LMA: one port above its signalling port over UDP; the same
-/// address over IPv6 (port 0).
-fn data_peer(sig: SocketAddr) -> SocketAddr {
-    if sig.port() == 0 {
-        return sig;
-    }
-    SocketAddr::new(sig.ip(), sig.port().wrapping_add(1))
 }
 
 impl Driver {
