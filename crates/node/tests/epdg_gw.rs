@@ -601,6 +601,9 @@ async fn attach_over_pmipv6_with_the_raw_mobility_header() {
         eprintln!("no raw IPv6 sockets here ({e}; CAP_NET_RAW needed): skipped");
         return;
     }
+    // The raw-MH tests share ::1, where each raw socket sees every such packet: one at a
+    // time, also across test binaries run side by side.
+    let _one_at_a_time = common::raw_mh_lock();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("hss.sqlite").display());
     let aaa = start(diameter_config(&url, "aaa.home.example", HOME, "", "")).await;

@@ -387,6 +387,9 @@ async fn attach_and_user_plane_over_ipv6_raw_mobility_header() {
         }
         Err(e) => panic!("CI runs as root: raw IPv6 sockets must open: {e}"),
     };
+    // The raw-MH tests share ::1, where each raw socket sees every such packet: one at a
+    // time, also across test binaries run side by side.
+    let _one_at_a_time = common::raw_mh_lock();
     let dir = tempfile::tempdir().unwrap();
     let mut c = gw_config(
         dir.path(),

@@ -419,16 +419,22 @@ impl Driver {
         self.mobility_header(crate::pmip_raw::peer(from), mh);
     }
 
-    /// Sends a mobile node's packet to a tunnel peer: UDP, or IP-in-IPv6 to a port-0 peer.
-    async fn tunnel_send(&self, pkt: &[u8], to: SocketAddr) {
+    /// Sends a mobile node's packet to a tunnel peer: UDP, or IP-in-IPv6 to a port-0 peer;
+    /// whether it went out.
+    async fn tunnel_send(&self, pkt: &[u8], to: SocketAddr) -> bool {
         match (raw_peer(to), &self.raw, &self.data) {
-            (Some(a), Some(r), _) => {
-                let _ = r.send_data(pkt, a).await;
-            }
-            (None, _, Some(d)) => {
-                let _ = d.send_to(pkt, to).await;
-            }
-            _ => {}
+            (Some(a), Some(r), _) => r.send_data(pkt, a).await.is_ok(),
+            (None, _, Some(d)) => d.send_to(pkt, to).await.is_ok(),
+            _ => false,
+        }
+    }
+
+    /// Counts a user packet: forwarded in direction `dir`, or dropped.
+    fn count(sent: bool, dir: &'static str) {
+        if sent {
+            metrics::counter!("gw_tunnel_packets_total", "dir" => dir).increment(1);
+        } else {
+            metrics::counter!("gw_tunnel_dropped_total").increment(1);
         }
     }
 
@@ -543,16 +549,18 @@ impl Driver {
             return;
         };
         if self.routes.lookup(src) == Some(peer) {
-            if let Some(h) = self.upstream.lookup(src) {
-                self.tunnel_send(pkt, h).await;
+            let sent = if let Some(h) = self.upstream.lookup(src) {
+                self.tunnel_send(pkt, h).await
             } else if let Some(t) = &self.tun {
-                let _ = t.send(pkt).await;
-            }
-            metrics::counter!("gw_tunnel_packets_total", "dir" => "up").increment(1);
+                t.send(pkt).await.is_ok()
+            } else {
+                false
+            };
+            Self::count(sent, "up");
         } else if self.upstream.lookup(dst) == Some(peer) {
             if let Some(m) = self.routes.lookup(dst) {
-                self.tunnel_send(pkt, m).await;
-                metrics::counter!("gw_tunnel_packets_total", "dir" => "down").increment(1);
+                let sent = self.tunnel_send(pkt, m).await;
+                Self::count(sent, "down");
             }
         } else {
             metrics::counter!("gw_tunnel_dropped_total").increment(1);
@@ -565,8 +573,8 @@ impl Driver {
             return;
         };
         if let Some(m) = self.routes.lookup(dst) {
-            self.tunnel_send(pkt, m).await;
-            metrics::counter!("gw_tunnel_packets_total", "dir" => "down").increment(1);
+            let sent = self.tunnel_send(pkt, m).await;
+            Self::count(sent, "down");
         }
     }
 }

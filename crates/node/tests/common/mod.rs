@@ -257,3 +257,16 @@ impl Raw {
         (m.result_code().unwrap(), m.header.is_error())
     }
 }
+
+/// An exclusive lock (flock) held by each test that speaks the raw Mobility Header on `::1`:
+/// every raw socket of a protocol sees every such packet to that address, so two of these
+/// tests at once (in different test binaries run side by side) would see each other's.
+pub fn raw_mh_lock() -> std::fs::File {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::create(std::env::temp_dir().join("mobstrap-raw-mh-tests.lock"))
+        .expect("lock file");
+    // SAFETY: flock on a descriptor this File owns and keeps open; the lock goes with it.
+    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(r, 0, "flock: {}", std::io::Error::last_os_error());
+    f
+}
