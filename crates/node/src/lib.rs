@@ -19,3 +19,12 @@ pub mod pmip_raw;
 pub mod pmip_tunnel;
 pub mod trace;
 pub mod ue;
+
+/// Awaits `f`, or never when there is none: an optional branch of a `select!` (a socket or
+/// device a node may not have, a timer that may not be set).
+pub(crate) async fn or_pending<T>(f: Option<impl std::future::Future<Output = T>>) -> T {
+    match f {
+        Some(f) => f.await,
+        None => std::future::pending().await,
+    }
+}

@@ -28,6 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use config::{ConfigError, GwConfig};
 
 use crate::diameter::DiameterNode;
+use crate::or_pending;
 use crate::pmip_raw::{raw_peer, RawTransport};
 use crate::pmip_tunnel::{self, data_peer, Routes};
 
@@ -314,38 +315,16 @@ impl Driver {
         let mut rdbuf = vec![0u8; 65536];
         loop {
             let raw = self.raw.clone();
-            let raw_mh = async {
-                match &raw {
-                    Some(r) => r.recv_mh(&mut rbuf).await,
-                    None => std::future::pending().await,
-                }
-            };
-            let raw_data = async {
-                match &raw {
-                    Some(r) => r.recv_data(&mut rdbuf).await,
-                    None => std::future::pending().await,
-                }
-            };
-            let deadline = self.lma.poll_timeout();
-            let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let raw_mh = or_pending(raw.as_ref().map(|r| r.recv_mh(&mut rbuf)));
+            let raw_data = or_pending(raw.as_ref().map(|r| r.recv_data(&mut rdbuf)));
+            let sleep = or_pending(
+                self.lma
+                    .poll_timeout()
+                    .map(|d| tokio::time::sleep_until(d.into())),
+            );
             let data = self.data.clone();
-            let data_recv = async {
-                match &data {
-                    Some(s) => s.recv_from(&mut dbuf).await,
-                    None => std::future::pending().await,
-                }
-            };
-            let tun_recv = async {
-                match &self.tun {
-                    Some(t) => t.recv(&mut tbuf).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let data_recv = or_pending(data.as_ref().map(|s| s.recv_from(&mut dbuf)));
+            let tun_recv = or_pending(self.tun.as_ref().map(|t| t.recv(&mut tbuf)));
             tokio::select! {
                 _ = &mut stop => break,
                 r = self.sock.recv_from(&mut buf) => match r {

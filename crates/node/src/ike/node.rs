@@ -493,17 +493,11 @@ enum Wake {
 }
 
 async fn maybe_readable_tun(t: &Option<tun_rs::AsyncDevice>) -> io::Result<()> {
-    match t {
-        Some(t) => t.readable().await,
-        None => std::future::pending().await,
-    }
+    crate::or_pending(t.as_ref().map(|t| t.readable())).await
 }
 
 async fn maybe_readable_raw(r: &Option<RawEsp>) -> io::Result<()> {
-    match r {
-        Some(r) => r.readable().await,
-        None => std::future::pending().await,
-    }
+    crate::or_pending(r.as_ref().map(|r| r.readable())).await
 }
 
 impl Driver {

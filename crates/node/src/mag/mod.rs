@@ -25,6 +25,7 @@ use mobstrap_proto::pmip::{status, MnKey};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::or_pending;
 use crate::pmip_raw::{raw_peer, RawTransport};
 use crate::pmip_tunnel::{self, data_peer, Routes};
 
@@ -299,19 +300,12 @@ impl Driver {
         let mut rbuf = vec![0u8; 65536];
         loop {
             let raw = self.raw.clone();
-            let raw_recv = async {
-                match &raw {
-                    Some(r) => r.recv_mh(&mut rbuf).await,
-                    None => std::future::pending().await,
-                }
-            };
-            let deadline = self.engine.poll_timeout();
-            let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let raw_recv = or_pending(raw.as_ref().map(|r| r.recv_mh(&mut rbuf)));
+            let sleep = or_pending(
+                self.engine
+                    .poll_timeout()
+                    .map(|d| tokio::time::sleep_until(d.into())),
+            );
             tokio::select! {
                 c = rx.recv() => match c {
                     None => return,
