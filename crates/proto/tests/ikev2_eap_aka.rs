@@ -159,8 +159,10 @@ fn pool_address() -> Addresses {
 
 type Pending = Rc<RefCell<Vec<(SaId, Option<Vec<u8>>)>>>;
 
-/// Runs the attach: relays EAP to the AAA, gives addresses when asked.
-fn attach(sim: &mut ike_common::Sim, aaa: &mut Aaa) {
+/// Runs the attach: relays EAP to the AAA, gives addresses when asked. Returns the most
+/// entries the responder's timer heap held right after an application reply.
+fn attach(sim: &mut ike_common::Sim, aaa: &mut Aaa) -> usize {
+    let mut timer_entries = 0;
     let pending: Pending = Rc::default();
     let p = pending.clone();
     sim.resp_hook = Some(Box::new(move |_, id, e, _| match e {
@@ -186,9 +188,11 @@ fn attach(sim: &mut ike_common::Sim, aaa: &mut Aaa) {
                 Some(packet) => {
                     let reply = aaa.answer(id, &packet);
                     sim.resp.eap_reply(id, reply, now);
+                    timer_entries = timer_entries.max(sim.resp.timer_entries());
                 }
                 None => {
                     sim.resp.provide_addresses(id, pool_address(), now);
+                    timer_entries = timer_entries.max(sim.resp.timer_entries());
                 }
             }
         }
@@ -196,6 +200,7 @@ fn attach(sim: &mut ike_common::Sim, aaa: &mut Aaa) {
     sim.run_until(Duration::from_secs(60), |s| {
         s.both_established() || (s.i_closed().is_some() && s.r_closed().is_some())
     });
+    timer_entries
 }
 
 #[test]
@@ -215,7 +220,7 @@ fn eap_aka_attach_with_epdg_certificate_and_deferred_addresses() {
         70,
     );
     let mut aaa = Aaa::new();
-    attach(&mut sim, &mut aaa);
+    let _ = attach(&mut sim, &mut aaa);
     assert!(
         sim.both_established(),
         "{:?} {:?}",
@@ -262,7 +267,7 @@ fn eap_aka_eap_only_without_any_epdg_certificate() {
         71,
     );
     let mut aaa = Aaa::new();
-    attach(&mut sim, &mut aaa);
+    let timer_entries = attach(&mut sim, &mut aaa);
     assert!(
         sim.both_established(),
         "{:?} {:?}",
@@ -270,6 +275,10 @@ fn eap_aka_eap_only_without_any_epdg_certificate() {
         sim.r_closed()
     );
     assert_eq!(sim.i_est().msk, sim.r_est().msk);
+    // One timer-heap entry for the SA all along: each message moved its deadline, and
+    // none of them left an entry behind.
+    assert_eq!(timer_entries, 1);
+    assert_eq!(sim.resp.timer_entries(), 1);
 }
 
 #[test]
@@ -285,7 +294,7 @@ fn wrong_usim_key_fails_on_both_sides() {
         72,
     );
     let mut aaa = Aaa::new();
-    attach(&mut sim, &mut aaa);
+    let _ = attach(&mut sim, &mut aaa);
     assert_eq!(sim.i_closed(), Some(CloseReason::EapFailure));
     assert_eq!(sim.r_closed(), Some(CloseReason::EapFailure));
     assert!(sim.resp.is_empty());
@@ -309,7 +318,7 @@ fn eap_aka_attach_over_a_bad_network() {
             reorder: 0.4,
         };
         let mut aaa = Aaa::new();
-        attach(&mut sim, &mut aaa);
+        let _ = attach(&mut sim, &mut aaa);
         if sim.both_established() {
             done += 1;
             assert_eq!(sim.i_est().msk, sim.r_est().msk);

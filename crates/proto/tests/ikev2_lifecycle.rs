@@ -252,6 +252,28 @@ fn liveness_and_dead_peer() {
     assert_eq!(sim.i_closed(), Some(CloseReason::Timeout));
 }
 
+/// The responder's dispatcher keeps one timer-heap entry per SA however many messages the
+/// SA exchanged, and that entry still drives its liveness checks and its dead-peer timeout.
+#[test]
+fn responder_timer_heap_holds_one_entry_per_sa_and_fires() {
+    let (i, mut r) = configs();
+    r.timers.dpd_interval = Some(Duration::from_secs(10));
+    let mut sim = established(i, r, 26);
+    sim.run_for(Duration::from_secs(65));
+    assert!(sim.r_closed().is_none());
+    assert!(sim.resp.poll_timeout().is_some());
+    assert!(
+        sim.resp.timer_entries() <= 2,
+        "{} timer entries for one SA after liveness rounds",
+        sim.resp.timer_entries()
+    );
+    // The initiator goes silent: the responder's retransmissions run out.
+    sim.filter = Some(Box::new(|_, to_responder| to_responder));
+    assert!(sim.run_until(Duration::from_secs(400), |s| s.r_closed().is_some()));
+    assert_eq!(sim.r_closed(), Some(CloseReason::Timeout));
+    assert_eq!(sim.resp.timer_entries(), 0);
+}
+
 #[test]
 fn delete_ike_and_child_and_create_child() {
     let (i, r) = configs();

@@ -187,14 +187,34 @@ impl Dispatcher {
         self.events.pop_front()
     }
 
+    /// Entries in the timer heap (about one per SA with a deadline; tests and metrics).
+    pub fn timer_entries(&self) -> usize {
+        self.timers.len()
+    }
+
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        // Drop stale heap entries at the top.
+        // Drop stale heap entries at the top; an SA whose armed entry turned out early
+        // (its deadline moved later) is armed again at its real deadline.
         while let Some(Reverse((t, id))) = self.timers.peek().copied() {
-            match self.sas.get(&id).and_then(|s| s.poll_timeout()) {
+            let Some(sa) = self.sas.get_mut(&id) else {
+                self.timers.pop();
+                continue;
+            };
+            match sa.poll_timeout() {
                 Some(real) if real == t => return Some(t),
-                Some(real) if real < t => return Some(real),
-                _ => {
+                Some(real) if real < t => {
+                    sa.timer_armed = Some(real);
+                    self.timers.push(Reverse((real, id)));
+                    return Some(real);
+                }
+                real => {
                     self.timers.pop();
+                    if sa.timer_armed == Some(t) {
+                        sa.timer_armed = real;
+                        if let Some(r) = real {
+                            self.timers.push(Reverse((r, id)));
+                        }
+                    }
                 }
             }
         }
@@ -208,6 +228,11 @@ impl Dispatcher {
                 break;
             }
             self.timers.pop();
+            if let Some(sa) = self.sas.get_mut(&id) {
+                if sa.timer_armed == Some(t) {
+                    sa.timer_armed = None;
+                }
+            }
             due.push(id);
         }
         due.sort_unstable();
@@ -220,7 +245,7 @@ impl Dispatcher {
                 self.after(id, now);
             }
         }
-        if self.timers.len() > 4 * self.sas.len() + 1024 {
+        if self.timers.len() > 2 * self.sas.len() + 1024 {
             self.rebuild_timers();
         }
     }
@@ -228,8 +253,11 @@ impl Dispatcher {
     fn rebuild_timers(&mut self) {
         self.timers = self
             .sas
-            .iter()
-            .filter_map(|(id, s)| s.poll_timeout().map(|t| Reverse((t, *id))))
+            .iter_mut()
+            .filter_map(|(id, s)| {
+                s.timer_armed = s.poll_timeout();
+                s.timer_armed.map(|t| Reverse((t, *id)))
+            })
             .collect();
     }
 
@@ -363,8 +391,14 @@ impl Dispatcher {
         if sa.is_established() {
             sa.compact();
         }
+        // One heap entry per SA at its earliest deadline: an SA touched by every message of
+        // an attach would otherwise leave an entry per message (stale ones are dropped only
+        // when they come up). A later deadline waits for the armed entry to fire.
         if let Some(t) = sa.poll_timeout() {
-            self.timers.push(Reverse((t, id)));
+            if sa.timer_armed.is_none_or(|armed| t < armed) {
+                sa.timer_armed = Some(t);
+                self.timers.push(Reverse((t, id)));
+            }
         }
         let _ = now;
     }

@@ -381,6 +381,9 @@ pub struct IkeSa {
     ike_rekey_at: Option<Instant>,
     ike_hard_at: Option<Instant>,
     app_deadline: Option<Instant>,
+    /// The earliest deadline the dispatcher's timer heap holds for this SA (its own
+    /// bookkeeping; the SA never reads it).
+    pub(crate) timer_armed: Option<Instant>,
 }
 
 impl core::fmt::Debug for IkeSa {
@@ -510,6 +513,7 @@ impl IkeSa {
             ike_rekey_at: None,
             ike_hard_at: None,
             app_deadline: None,
+            timer_armed: None,
         }
     }
 
