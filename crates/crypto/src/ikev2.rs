@@ -163,17 +163,7 @@ impl IkeSaKeys {
         spi_r: &[u8; 8],
         lens: KeyLengths,
     ) -> Result<Self> {
-        let total = lens
-            .integ
-            .checked_mul(2)
-            .and_then(|i| lens.encr.checked_mul(2).and_then(|e| e.checked_add(i)))
-            .and_then(|x| x.checked_add(3 * prf.key_len()))
-            .ok_or(Error::OutputTooLong {
-                what: "prf+",
-                len: usize::MAX,
-            })?;
-        let mut km = SecretVec::zeroed(total);
-        prf.prf_plus(skeyseed, &[ni, nr, spi_i, spi_r], km.as_mut_bytes())?;
+        let km = Self::keymat(prf, skeyseed, ni, nr, spi_i, spi_r, lens)?;
         let mut split = Splitter::new(km.as_bytes());
         let p = prf.key_len();
         Ok(Self {
@@ -185,6 +175,31 @@ impl IkeSaKeys {
             sk_pi: split.take(p),
             sk_pr: split.take(p),
         })
+    }
+
+    /// The same keys as one buffer, SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr
+    /// ([`IkeSaKeys::total_len`] octets): one allocation for an SA that keeps them.
+    pub fn keymat(
+        prf: Prf,
+        skeyseed: &[u8],
+        ni: &[u8],
+        nr: &[u8],
+        spi_i: &[u8; 8],
+        spi_r: &[u8; 8],
+        lens: KeyLengths,
+    ) -> Result<SecretVec> {
+        let total = lens
+            .integ
+            .checked_mul(2)
+            .and_then(|i| lens.encr.checked_mul(2).and_then(|e| e.checked_add(i)))
+            .and_then(|x| x.checked_add(3 * prf.key_len()))
+            .ok_or(Error::OutputTooLong {
+                what: "prf+",
+                len: usize::MAX,
+            })?;
+        let mut km = SecretVec::zeroed(total);
+        prf.prf_plus(skeyseed, &[ni, nr, spi_i, spi_r], km.as_mut_bytes())?;
+        Ok(km)
     }
 }
 

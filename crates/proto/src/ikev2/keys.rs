@@ -17,14 +17,9 @@ use super::Error;
 /// The keys of one IKE SA, oriented: `tx` protects what we send, `rx` what we receive.
 pub(crate) struct IkeKeys {
     pub algs: IkeAlgs,
-    pub sk_d: SecretVec,
-    pub sk_pi: SecretVec,
-    pub sk_pr: SecretVec,
-    // Kept for the Wireshark key export (zeroized on drop).
-    pub sk_ei: SecretVec,
-    pub sk_er: SecretVec,
-    pub sk_ai: SecretVec,
-    pub sk_ar: SecretVec,
+    /// SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr in one buffer (zeroized on
+    /// drop): seven key vectors cost an idle SA some 350 octets of headers and slack.
+    keymat: SecretVec,
     /// The transforms' contexts (`tx`, `rx`) while the SA is being set up. Once it is
     /// established ([`IkeKeys::release_ciphers`]) its few later messages (liveness checks,
     /// rekeying, DELETE) each set up a context from the keys: two aws-lc contexts are over a
@@ -33,6 +28,18 @@ pub(crate) struct IkeKeys {
     initiator: bool,
     /// GCM IV counter (never repeats under one key).
     iv_counter: u64,
+}
+
+/// The keys in `IkeKeys::keymat`, in their order.
+#[derive(Clone, Copy)]
+enum Key {
+    D,
+    Ai,
+    Ar,
+    Ei,
+    Er,
+    Pi,
+    Pr,
 }
 
 impl IkeKeys {
@@ -48,20 +55,11 @@ impl IkeKeys {
         spi_r: &[u8; 8],
         initiator: bool,
     ) -> Result<Self, Error> {
-        let lens = KeyLengths {
-            encr: algs.encr.keymat_len(),
-            integ: algs.integ.map_or(0, |i| i.key_len()),
-        };
-        let k = IkeSaKeys::derive(algs.prf, skeyseed, ni, nr, spi_i, spi_r, lens)?;
+        let keymat =
+            IkeSaKeys::keymat(algs.prf, skeyseed, ni, nr, spi_i, spi_r, Self::lengths(algs))?;
         let mut keys = IkeKeys {
             algs,
-            sk_d: k.sk_d,
-            sk_pi: k.sk_pi,
-            sk_pr: k.sk_pr,
-            sk_ei: k.sk_ei,
-            sk_er: k.sk_er,
-            sk_ai: k.sk_ai,
-            sk_ar: k.sk_ar,
+            keymat,
             ciphers: None,
             initiator,
             iv_counter: 0,
@@ -70,17 +68,57 @@ impl IkeKeys {
         Ok(keys)
     }
 
+    fn lengths(algs: IkeAlgs) -> KeyLengths {
+        KeyLengths {
+            encr: algs.encr.keymat_len(),
+            integ: algs.integ.map_or(0, |i| i.key_len()),
+        }
+    }
+
+    fn key(&self, k: Key) -> &[u8] {
+        let l = Self::lengths(self.algs);
+        let p = self.algs.prf.key_len();
+        let sizes = [p, l.integ, l.integ, l.encr, l.encr, p, p];
+        let at: usize = sizes[..k as usize].iter().sum();
+        self.keymat
+            .as_bytes()
+            .get(at..at + sizes[k as usize])
+            .unwrap_or(&[])
+    }
+
+    pub fn sk_d(&self) -> &[u8] {
+        self.key(Key::D)
+    }
+    pub fn sk_pi(&self) -> &[u8] {
+        self.key(Key::Pi)
+    }
+    pub fn sk_pr(&self) -> &[u8] {
+        self.key(Key::Pr)
+    }
+    pub fn sk_ei(&self) -> &[u8] {
+        self.key(Key::Ei)
+    }
+    pub fn sk_er(&self) -> &[u8] {
+        self.key(Key::Er)
+    }
+    pub fn sk_ai(&self) -> &[u8] {
+        self.key(Key::Ai)
+    }
+    pub fn sk_ar(&self) -> &[u8] {
+        self.key(Key::Ar)
+    }
+
     /// The context protecting what we send (`tx`) or what we receive.
     fn cipher(&self, tx: bool) -> Result<Cipher, Error> {
         let (e, a) = if tx == self.initiator {
-            (&self.sk_ei, &self.sk_ai)
+            (self.sk_ei(), self.sk_ai())
         } else {
-            (&self.sk_er, &self.sk_ar)
+            (self.sk_er(), self.sk_ar())
         };
         Ok(Cipher::new(
             self.algs.encr,
-            e.as_bytes(),
-            self.algs.integ.map(|i| (i, a.as_bytes())),
+            e,
+            self.algs.integ.map(|i| (i, a)),
         )?)
     }
 

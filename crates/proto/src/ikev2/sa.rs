@@ -685,10 +685,10 @@ impl IkeSa {
                 &self.spi_r,
                 keys.algs.encr,
                 keys.algs.integ,
-                keys.sk_ei.as_bytes(),
-                keys.sk_er.as_bytes(),
-                keys.sk_ai.as_bytes(),
-                keys.sk_ar.as_bytes(),
+                keys.sk_ei(),
+                keys.sk_er(),
+                keys.sk_ai(),
+                keys.sk_ar(),
             ));
         }
         if let Some(old) = &self.old {
@@ -698,10 +698,10 @@ impl IkeSa {
                 &old.spi_r,
                 keys.algs.encr,
                 keys.algs.integ,
-                keys.sk_ei.as_bytes(),
-                keys.sk_er.as_bytes(),
-                keys.sk_ai.as_bytes(),
-                keys.sk_ar.as_bytes(),
+                keys.sk_ei(),
+                keys.sk_er(),
+                keys.sk_ai(),
+                keys.sk_ar(),
             ));
         }
         for c in &self.children {
@@ -1930,9 +1930,9 @@ impl IkeSa {
         Some(AuthInput {
             prf: keys.prf(),
             sk_p: if signer_is_initiator {
-                keys.sk_pi.as_bytes()
+                keys.sk_pi()
             } else {
-                keys.sk_pr.as_bytes()
+                keys.sk_pr()
             },
             real_message: if signer_is_initiator {
                 &init.request
@@ -2125,7 +2125,7 @@ impl IkeSa {
                         None => self
                             .keys
                             .as_ref()
-                            .map(|k| k.sk_pi.as_bytes().to_vec())
+                            .map(|k| k.sk_pi().to_vec())
                             .unwrap_or_default(),
                     };
                     self.auth.msk = Some(msk.unwrap_or_else(|| SecretVec::new(Vec::new())));
@@ -2172,7 +2172,7 @@ impl IkeSa {
                 .unwrap_or_default();
             let key = {
                 let keys = self.keys.as_ref();
-                let sk_pr = keys.map(|k| k.sk_pr.as_bytes()).unwrap_or(&[]);
+                let sk_pr = keys.map(|k| k.sk_pr()).unwrap_or(&[]);
                 eap_shared_key(Some(&msk), sk_pr).to_vec()
             };
             if a.method != AuthMethod::SharedKeyMic
@@ -2333,7 +2333,7 @@ impl IkeSa {
         };
         let k = ChildSaKeys::derive(
             keys.prf(),
-            keys.sk_d.as_bytes(),
+            keys.sk_d(),
             shared.as_ref().map(|s| s.as_bytes()),
             ni,
             nr,
@@ -2585,7 +2585,7 @@ impl IkeSa {
                     let sk_pi = self
                         .keys
                         .as_ref()
-                        .map(|k| k.sk_pi.as_bytes())
+                        .map(|k| k.sk_pi())
                         .unwrap_or(&[]);
                     eap_shared_key(msk.as_deref(), sk_pi).to_vec()
                 };
@@ -2704,7 +2704,7 @@ impl IkeSa {
             let sk_pr = self
                 .keys
                 .as_ref()
-                .map(|k| k.sk_pr.as_bytes().to_vec())
+                .map(|k| k.sk_pr().to_vec())
                 .unwrap_or_default();
             let key = eap_shared_key(msk.as_deref(), &sk_pr).to_vec();
             self.our_auth(Some(&key))?
@@ -2849,7 +2849,7 @@ impl IkeSa {
         };
         let k = ChildSaKeys::derive(
             keys.prf(),
-            keys.sk_d.as_bytes(),
+            keys.sk_d(),
             shared,
             ni,
             nr,
@@ -3077,7 +3077,7 @@ impl IkeSa {
         let old_keys = self.keys.as_ref().ok_or(Error::State("no keys"))?;
         let seed = rekey_skeyseed(
             old_keys.prf(),
-            old_keys.sk_d.as_bytes(),
+            old_keys.sk_d(),
             shared.as_bytes(),
             ni,
             &nr,
@@ -3597,7 +3597,7 @@ impl IkeSa {
         let Some(old) = self.keys.as_ref() else {
             return;
         };
-        let seed = rekey_skeyseed(old.prf(), old.sk_d.as_bytes(), shared.as_bytes(), &ni, nr);
+        let seed = rekey_skeyseed(old.prf(), old.sk_d(), shared.as_bytes(), &ni, nr);
         let Ok(keys) = IkeKeys::derive(algs, seed.as_bytes(), &ni, nr, &spi, &spi_r, true) else {
             return;
         };
