@@ -122,6 +122,8 @@ fn engine(local: &str, a: &IkeArgs) -> anyhow::Result<Config> {
     c.lifetimes.ike = Lifetime::NEVER;
     c.lifetimes.child = Lifetime::NEVER;
     c.send_certreq = false;
+    // as the nodes without `keys_dir`: the data path has the ESP keys
+    c.keep_child_keys = false;
     Ok(c)
 }
 

@@ -61,6 +61,8 @@ fn child_rekey_then_old_deleted() {
         let (mut i, mut r) = configs();
         let spis = std::sync::Arc::new(mobstrap_proto::ikev2::SpiSet::new());
         r.spi_allocator = Some(spis.clone());
+        // The initiator keeps its Child SAs' keys (the default) in one run, not in the other.
+        i.keep_child_keys = !pfs;
         if pfs {
             let p = EspProposal {
                 dh: vec![Group::Curve25519, Group::Ecp256],
@@ -88,10 +90,17 @@ fn child_rekey_then_old_deleted() {
             if pfs { Some(Group::Curve25519) } else { None }
         );
         assert_eq!(sim.init.children().count(), 1);
-        assert_eq!(
-            sim.init.children().next().unwrap().inbound_spi,
-            inew.inbound_spi
-        );
+        let kept = sim.init.children().next().unwrap();
+        assert_eq!(kept.inbound_spi, inew.inbound_spi);
+        if pfs {
+            // Without `keep_child_keys` the record has none: the event carried them.
+            assert!(kept.inbound.encr.is_empty() && kept.outbound.encr.is_empty());
+            assert!(!inew.inbound.encr.is_empty());
+            assert!(sim.init.wireshark_keys().esp_sa.is_empty());
+        } else {
+            assert_eq!((&kept.inbound, &kept.outbound), (&inew.inbound, &inew.outbound));
+            assert_eq!(sim.init.wireshark_keys().esp_sa.len(), 2);
+        }
         let rid = sim.r_id();
         assert_eq!(sim.resp.sa(rid).unwrap().children().count(), 1);
         // The allocator holds exactly the live inbound SPI (the old one was released).

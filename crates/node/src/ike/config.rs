@@ -827,6 +827,8 @@ fn build(f: FileConfig, base: &Path) -> Result<IkeNodeSpec, ConfigError> {
         c.lifetimes.child = lifetime("ike.child_lifetime", s);
     }
     c.initial_contact = i.initial_contact.unwrap_or(false);
+    // The data path holds the ESP keys; the SA's records keep a copy only for the key files.
+    c.keep_child_keys = i.keys_dir.is_some();
     if responder && (f.pool.is_some() || pa.eap) {
         c.cfg_policy = CfgPolicy::Defer;
     }

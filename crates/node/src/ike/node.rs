@@ -319,7 +319,8 @@ impl IkeHandle {
         });
     }
     /// Writes the Wireshark key tables of every SA into `dir` (appending); returns the
-    /// number of lines written.
+    /// number of lines written. The `esp_sa` lines only when the node was configured with
+    /// `keys_dir` (otherwise the SAs keep no copy of their Child SAs' keys).
     pub async fn write_keys(&self, dir: &Path) -> Result<usize, NodeError> {
         let (reply, rx) = oneshot::channel();
         self.tx

@@ -445,6 +445,11 @@ pub struct Config {
     pub initial_contact: bool,
     pub spi_allocator: Option<Arc<dyn SpiAllocator>>,
     pub wall_clock: WallClock,
+    /// Keep each Child SA's ESP keys in the SA's record, for
+    /// [`IkeSa::wireshark_keys`](super::IkeSa::wireshark_keys). Off, the keys are only in
+    /// the events that announce the Child SA (the data path takes them from there): about
+    /// 130 octets less per Child SA.
+    pub keep_child_keys: bool,
 }
 
 impl fmt::Debug for Config {
@@ -502,6 +507,7 @@ impl Config {
             lifetimes: Lifetimes::default(),
             auto_rekey: true,
             initial_contact: false,
+            keep_child_keys: true,
             spi_allocator: None,
             wall_clock: SystemTime::now,
         }

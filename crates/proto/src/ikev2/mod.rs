@@ -73,7 +73,7 @@ pub struct Transmit {
 }
 
 /// One direction's ESP keys (integrity empty for AEAD; GCM keys end with the salt).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct EspKeys {
     pub encr: SecretVec,
     pub integ: SecretVec,

@@ -602,7 +602,9 @@ impl IkeSa {
     pub fn peer_id(&self) -> Option<&Identity> {
         self.peer_id.as_ref()
     }
-    /// The Child SAs (including ones replaced by a rekey and not yet deleted).
+    /// The Child SAs (including ones replaced by a rekey and not yet deleted); their keys
+    /// only with [`Config::keep_child_keys`] (else they are in the [`Event::ChildCreated`]
+    /// / [`Event::ChildRekeyed`] / [`Established`] that announced each).
     pub fn children(&self) -> impl Iterator<Item = &ChildSaInfo> {
         self.children.iter().map(|c| &c.info)
     }
@@ -704,7 +706,8 @@ impl IkeSa {
                 keys.sk_ar(),
             ));
         }
-        for c in &self.children {
+        // Child SAs only with Config::keep_child_keys (otherwise the records have no keys).
+        for c in self.children.iter().filter(|c| !c.info.inbound.encr.is_empty()) {
             k.esp_sa.extend(keylog::esp_lines(&c.info));
         }
         k
@@ -2361,7 +2364,13 @@ impl IkeSa {
         })
     }
 
-    fn add_child(&mut self, now: Instant, info: ChildSaInfo) {
+    fn add_child(&mut self, now: Instant, mut info: ChildSaInfo) {
+        // The SA's record of the Child SA serves rekeying, deleting and the selectors; its
+        // keys went to the application with the event (the data path keeps them).
+        if !self.config.keep_child_keys {
+            info.inbound = EspKeys::default();
+            info.outbound = EspKeys::default();
+        }
         let lt = self.config.lifetimes.child;
         let jitter = self.jitter(lt.jitter);
         let rekey_at = lt.rekey.map(|r| now + r.saturating_sub(jitter));
