@@ -235,6 +235,11 @@ enum RespStep {
     WaitAddresses { msg_id: u32 },
 }
 
+/// The authentication context of an SA being set up, created at first use.
+fn ctx(a: &mut Option<Box<AuthCtx>>) -> &mut AuthCtx {
+    a.get_or_insert_with(Box::default)
+}
+
 #[derive(Default)]
 struct AuthCtx {
     eap_peer: Option<Box<dyn EapPeer>>,
@@ -359,7 +364,9 @@ pub struct IkeSa {
     peer_hashes: Vec<u16>,
     keys: Option<IkeKeys>,
     init: Option<Box<InitCtx>>,
-    auth: Box<AuthCtx>,
+    /// Only while the SA is being authenticated (over 400 octets an established SA does
+    /// not need): created at first use, dropped when the SA is established.
+    auth: Option<Box<AuthCtx>>,
     peer_id: Option<Identity>,
     addresses: Addresses,
     next_id: u32,
@@ -494,7 +501,7 @@ impl IkeSa {
             peer_hashes: Vec::new(),
             keys: None,
             init: None,
-            auth: Box::default(),
+            auth: None,
             peer_id: None,
             addresses: Addresses::default(),
             next_id: 0,
@@ -542,7 +549,7 @@ impl IkeSa {
         }
         let mut sa = IkeSa::blank(config, rng, Role::Initiator, local, remote, now);
         sa.spi_i = spi_i;
-        sa.auth.eap_peer = eap;
+        ctx(&mut sa.auth).eap_peer = eap;
         let ni = random_nonce(&mut *sa.rng);
         let dh = new_dh(&mut *sa.rng, group)?;
         sa.init = Some(Box::new(InitCtx {
@@ -715,21 +722,27 @@ impl IkeSa {
 
     // ----- application calls -----
 
+    /// Where the responder's authentication stands (none once established: an answer of
+    /// the application that comes late finds nothing to do and creates no context).
+    fn step(&self) -> Option<RespStep> {
+        self.auth.as_ref().and_then(|a| a.step)
+    }
+
     /// Responder: the authenticator's answer to [`Event::EapRelay`].
     pub fn eap_reply(&mut self, reply: EapReply, now: Instant) {
-        let Some(RespStep::WaitAuthenticator { msg_id, first }) = self.auth.step else {
+        let Some(RespStep::WaitAuthenticator { msg_id, first }) = self.step() else {
             return;
         };
         self.app_deadline = None;
         let r = match reply {
             EapReply::Request(p) => {
-                self.auth.step = Some(RespStep::WaitEapResponse);
+                ctx(&mut self.auth).step = Some(RespStep::WaitEapResponse);
                 self.respond_eap(msg_id, first, &p, now)
             }
             EapReply::Success { packet, msk, emsk } => {
-                self.auth.msk = Some(msk);
-                self.auth.emsk = emsk;
-                self.auth.step = Some(RespStep::WaitFinalAuth);
+                ctx(&mut self.auth).msk = Some(msk);
+                ctx(&mut self.auth).emsk = emsk;
+                ctx(&mut self.auth).step = Some(RespStep::WaitFinalAuth);
                 self.respond_eap(msg_id, first, &packet, now)
             }
             EapReply::Failure { packet } => {
@@ -745,7 +758,7 @@ impl IkeSa {
 
     /// Responder: the addresses for the deferred CFG_REPLY ([`Event::NeedAddresses`]).
     pub fn provide_addresses(&mut self, addresses: Addresses, now: Instant) {
-        let Some(RespStep::WaitAddresses { msg_id }) = self.auth.step else {
+        let Some(RespStep::WaitAddresses { msg_id }) = self.step() else {
             return;
         };
         self.app_deadline = None;
@@ -758,7 +771,7 @@ impl IkeSa {
     /// Responder: no addresses; the IKE_AUTH response carries INTERNAL_ADDRESS_FAILURE and
     /// no Child SA (the IKE SA is still established, RFC 7296 §3.15.4).
     pub fn fail_addresses(&mut self, now: Instant) {
-        let Some(RespStep::WaitAddresses { msg_id }) = self.auth.step else {
+        let Some(RespStep::WaitAddresses { msg_id }) = self.step() else {
             return;
         };
         self.app_deadline = None;
@@ -772,11 +785,11 @@ impl IkeSa {
     /// (e.g. a TS 24.302 private type when the AAA authenticated the UE but the PDN
     /// connection could not be set up), and the SA closes with [`CloseReason::Refused`].
     pub fn refuse_auth(&mut self, notify: NotifyType, now: Instant) {
-        let Some(RespStep::WaitAuthenticator { msg_id, .. }) = self.auth.step else {
+        let Some(RespStep::WaitAuthenticator { msg_id, .. }) = self.step() else {
             return;
         };
         self.app_deadline = None;
-        self.auth.step = None;
+        ctx(&mut self.auth).step = None;
         let r = self.send_response(
             msg_id,
             ExchangeType::IkeAuth,
@@ -1482,7 +1495,7 @@ impl IkeSa {
         if let Some(t) = self.app_deadline {
             if now >= t {
                 self.app_deadline = None;
-                match self.auth.step {
+                match self.step() {
                     Some(RespStep::WaitAddresses { .. }) => self.fail_addresses(now),
                     Some(RespStep::WaitAuthenticator { msg_id, .. }) => {
                         let _ = self.send_response(
@@ -1989,7 +2002,7 @@ impl IkeSa {
     fn send_auth_request(&mut self, now: Instant) -> Result<(), Error> {
         let config = self.config.clone();
         let using_eap = config.local_auth == LocalAuth::Eap;
-        self.auth.using_eap = using_eap;
+        ctx(&mut self.auth).using_eap = using_eap;
         let auth = if using_eap {
             None
         } else {
@@ -2000,7 +2013,7 @@ impl IkeSa {
         } else {
             0
         };
-        self.auth.child_spi = spi;
+        ctx(&mut self.auth).child_spi = spi;
         let spi_b = spi.to_be_bytes();
         let chain: Vec<Vec<u8>> = match (&config.signer, config.local_auth) {
             (Some(s), LocalAuth::Signature) => s.chain.clone(),
@@ -2092,13 +2105,14 @@ impl IkeSa {
                     self.auth_failed_notify(now);
                     return;
                 }
-                self.auth.peer_verified = true;
-            } else if !(self.auth.using_eap && config.eap_only) {
+                ctx(&mut self.auth).peer_verified = true;
+            } else if !(ctx(&mut self.auth).using_eap && config.eap_only) {
                 self.auth_failed_notify(now);
                 return;
             }
         }
-        if self.auth.using_eap && self.auth.msk.is_none() {
+        let a = ctx(&mut self.auth);
+        if a.using_eap && a.msk.is_none() {
             // EAP conversation.
             let Some(eap) = p.eap else {
                 let reason = p
@@ -2108,7 +2122,7 @@ impl IkeSa {
                 return;
             };
             let eap = eap.to_vec();
-            let Some(peer) = self.auth.eap_peer.as_mut() else {
+            let Some(peer) = ctx(&mut self.auth).eap_peer.as_mut() else {
                 return;
             };
             let action = peer.handle(&eap, &mut *self.rng);
@@ -2120,9 +2134,10 @@ impl IkeSa {
                     ReqKind::Auth,
                 ),
                 EapPeerAction::Success => {
-                    let msk = peer.msk();
-                    self.auth.emsk = peer.emsk();
-                    self.auth.eap_identity = peer.identity();
+                    let (msk, emsk, identity) = (peer.msk(), peer.emsk(), peer.identity());
+                    let a = ctx(&mut self.auth);
+                    a.emsk = emsk;
+                    a.eap_identity = identity;
                     let key = match &msk {
                         Some(m) => m.as_bytes().to_vec(),
                         None => self
@@ -2131,7 +2146,7 @@ impl IkeSa {
                             .map(|k| k.sk_pi().to_vec())
                             .unwrap_or_default(),
                     };
-                    self.auth.msk = Some(msk.unwrap_or_else(|| SecretVec::new(Vec::new())));
+                    ctx(&mut self.auth).msk = Some(msk.unwrap_or_else(|| SecretVec::new(Vec::new())));
                     match self.our_auth(Some(&key)) {
                         Ok((m, d)) => self.send_request(
                             now,
@@ -2157,7 +2172,7 @@ impl IkeSa {
             }
             return;
         }
-        if self.auth.using_eap {
+        if ctx(&mut self.auth).using_eap {
             // Final response: the responder's AUTH from the MSK.
             let Some(a) = &p.auth else {
                 let reason = p.error().map_or(
@@ -2167,8 +2182,7 @@ impl IkeSa {
                 self.close(reason);
                 return;
             };
-            let msk = self
-                .auth
+            let msk = ctx(&mut self.auth)
                 .msk
                 .as_ref()
                 .map(|m| m.as_bytes().to_vec())
@@ -2229,7 +2243,7 @@ impl IkeSa {
                 }
                 let cert = auth::validate_peer_cert(&config, certs, &peer_id)?;
                 auth::verify_signature(&cert, a.method, a.data, &input)?;
-                self.auth.peer_cert = Some(cert);
+                ctx(&mut self.auth).peer_cert = Some(cert);
                 Ok(())
             }
         }
@@ -2257,11 +2271,12 @@ impl IkeSa {
         let mut child = None;
         let mut child_error = None;
         if config.child_in_auth {
+            let child_spi = ctx(&mut self.auth).child_spi;
             match self.initiator_child(
                 p,
                 None,
                 None,
-                self.auth.child_spi,
+                child_spi,
                 &config.local_ts,
                 &config.remote_ts,
             ) {
@@ -2269,7 +2284,7 @@ impl IkeSa {
                 Err(t) => {
                     child_error = Some(t);
                     if let Some(a) = &config.spi_allocator {
-                        a.release(self.auth.child_spi);
+                        a.release(ctx(&mut self.auth).child_spi);
                     }
                 }
             }
@@ -2403,7 +2418,7 @@ impl IkeSa {
         child_error: Option<NotifyType>,
     ) {
         self.state = State::Established;
-        self.auth.step = None;
+        ctx(&mut self.auth).step = None;
         self.last_rx = now;
         let lt = self.config.lifetimes.ike;
         let jitter = self.jitter(lt.jitter);
@@ -2425,9 +2440,9 @@ impl IkeSa {
                 .peer_id
                 .clone()
                 .unwrap_or_else(|| Identity::new(mobstrap_wire::ikev2::IdType::Null, Vec::new())),
-            eap_identity: self.auth.eap_identity.clone(),
-            msk: self.auth.msk.clone().filter(|m| !m.is_empty()),
-            emsk: self.auth.emsk.clone(),
+            eap_identity: ctx(&mut self.auth).eap_identity.clone(),
+            msk: ctx(&mut self.auth).msk.clone().filter(|m| !m.is_empty()),
+            emsk: ctx(&mut self.auth).emsk.clone(),
             addresses: self.addresses.clone(),
             child,
             child_error,
@@ -2442,10 +2457,8 @@ impl IkeSa {
             k.release_ciphers();
         }
         self.init = None;
-        self.auth.eap_peer = None;
-        self.auth.request = None;
-        self.auth.msk = None;
-        self.auth.emsk = None;
+        // The authentication context (EAP peer, MSK, requested IDr, certificate) too.
+        self.auth = None;
         self.events.push_back(Event::Established(Box::new(e)));
     }
 }
@@ -2509,7 +2522,7 @@ impl IkeSa {
 
     fn responder_auth(&mut self, now: Instant, msg_id: u32, p: Parsed<'_>) -> Result<(), Error> {
         let config = self.config.clone();
-        match self.auth.step {
+        match self.step() {
             None => {
                 let Some(idi) = p.idi else {
                     self.send_response(
@@ -2525,13 +2538,13 @@ impl IkeSa {
                     return self.reject_auth(now, msg_id);
                 }
                 self.peer_id = Some(idi.clone());
-                self.auth.requested_id = p.idr.as_ref().map(Identity::from_payload);
+                ctx(&mut self.auth).requested_id = p.idr.as_ref().map(Identity::from_payload);
                 self.state = State::Responding;
                 let mut sa_bytes = Vec::new();
                 if let Some(sa) = &p.sa {
                     sa.emit(&mut sa_bytes)?;
                 }
-                self.auth.request = Some(ChildRequest {
+                ctx(&mut self.auth).request = Some(ChildRequest {
                     sa: sa_bytes,
                     tsi: ts_ranges(&p.tsi).unwrap_or_default(),
                     tsr: ts_ranges(&p.tsr).unwrap_or_default(),
@@ -2551,18 +2564,18 @@ impl IkeSa {
                 if !config.peer_auth.eap {
                     return self.reject_auth(now, msg_id);
                 }
-                self.auth.eap_only = config.eap_only && p.has(NotifyType::EapOnlyAuthentication);
+                ctx(&mut self.auth).eap_only = config.eap_only && p.has(NotifyType::EapOnlyAuthentication);
                 let can_sign = match config.local_auth {
                     LocalAuth::Psk => config.psk_for(&config.local_id).is_some(),
                     LocalAuth::Signature => config.signer.is_some(),
                     LocalAuth::Eap => false,
                 };
-                if !self.auth.eap_only && !can_sign {
+                if !ctx(&mut self.auth).eap_only && !can_sign {
                     return self.reject_auth(now, msg_id);
                 }
                 let packet = match config.eap_start {
                     EapStart::IdentityFromIdi => {
-                        self.auth.eap_identity = Some(idi.data.clone());
+                        ctx(&mut self.auth).eap_identity = Some(idi.data.clone());
                         identity_response(0, &idi.data)
                     }
                     EapStart::Empty => Vec::new(),
@@ -2576,7 +2589,7 @@ impl IkeSa {
                 };
                 // An EAP-Response/Identity from the peer names its EAP identity.
                 if eap.len() > 5 && eap[0] == 2 && eap[4] == 1 {
-                    self.auth.eap_identity = Some(eap[5..].to_vec());
+                    ctx(&mut self.auth).eap_identity = Some(eap[5..].to_vec());
                 }
                 let idi = self
                     .peer_id
@@ -2589,7 +2602,7 @@ impl IkeSa {
                 let Some(a) = &p.auth else {
                     return self.reject_auth(now, msg_id);
                 };
-                let msk = self.auth.msk.as_ref().map(|m| m.as_bytes().to_vec());
+                let msk = ctx(&mut self.auth).msk.as_ref().map(|m| m.as_bytes().to_vec());
                 let key = {
                     let sk_pi = self
                         .keys
@@ -2615,12 +2628,11 @@ impl IkeSa {
         identity: Identity,
         packet: Vec<u8>,
     ) {
-        self.auth.step = Some(RespStep::WaitAuthenticator { msg_id, first });
+        ctx(&mut self.auth).step = Some(RespStep::WaitAuthenticator { msg_id, first });
         self.deferred = Some(msg_id);
         self.app_deadline = Some(now + self.config.timers.application_timeout);
-        let requested = self.auth.requested_id.clone();
-        let cfg = self
-            .auth
+        let requested = ctx(&mut self.auth).requested_id.clone();
+        let cfg = ctx(&mut self.auth)
             .request
             .as_ref()
             .and_then(|r| r.cfg.as_ref())
@@ -2650,7 +2662,7 @@ impl IkeSa {
                 &[Payload::new(PayloadBody::Eap(packet))],
             );
         }
-        let auth = if self.auth.eap_only {
+        let auth = if ctx(&mut self.auth).eap_only {
             None
         } else {
             Some(self.our_auth(None)?)
@@ -2669,7 +2681,7 @@ impl IkeSa {
         if let Some((m, d)) = &auth {
             pl.push(Payload::new(PayloadBody::Auth(Auth::new(*m, d))));
         }
-        if self.auth.eap_only {
+        if ctx(&mut self.auth).eap_only {
             pl.push(notify_payload(NotifyType::EapOnlyAuthentication, &[]));
         }
         pl.push(Payload::new(PayloadBody::Eap(packet)));
@@ -2678,9 +2690,9 @@ impl IkeSa {
 
     fn finish_or_defer(&mut self, now: Instant, msg_id: u32) -> Result<(), Error> {
         let config = self.config.clone();
-        let cfg = self.auth.request.as_ref().and_then(|r| r.cfg.clone());
+        let cfg = ctx(&mut self.auth).request.as_ref().and_then(|r| r.cfg.clone());
         if let (Some((types, hints)), CfgPolicy::Defer) = (cfg, config.cfg_policy) {
-            self.auth.step = Some(RespStep::WaitAddresses { msg_id });
+            ctx(&mut self.auth).step = Some(RespStep::WaitAddresses { msg_id });
             self.deferred = Some(msg_id);
             self.app_deadline = Some(now + config.timers.application_timeout);
             let peer_id = self
@@ -2692,7 +2704,7 @@ impl IkeSa {
                     attributes: types,
                     hints,
                     peer_id,
-                    eap_identity: self.auth.eap_identity.clone(),
+                    eap_identity: ctx(&mut self.auth).eap_identity.clone(),
                 })));
             return Ok(());
         }
@@ -2707,9 +2719,9 @@ impl IkeSa {
         addr_failed: bool,
     ) -> Result<(), Error> {
         let config = self.config.clone();
-        let eap = self.auth.msk.is_some();
+        let eap = ctx(&mut self.auth).msk.is_some();
         let (method, auth_data) = if eap {
-            let msk = self.auth.msk.as_ref().map(|m| m.as_bytes().to_vec());
+            let msk = ctx(&mut self.auth).msk.as_ref().map(|m| m.as_bytes().to_vec());
             let sk_pr = self
                 .keys
                 .as_ref()
@@ -2720,7 +2732,7 @@ impl IkeSa {
         } else {
             self.our_auth(None)?
         };
-        let req = self.auth.request.take();
+        let req = ctx(&mut self.auth).request.take();
         let cfg_req = req.as_ref().and_then(|r| r.cfg.clone());
         let mut child = None;
         let mut child_error = None;
