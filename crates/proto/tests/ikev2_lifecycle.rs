@@ -98,7 +98,10 @@ fn child_rekey_then_old_deleted() {
             assert!(!inew.inbound.encr.is_empty());
             assert!(sim.init.wireshark_keys().esp_sa.is_empty());
         } else {
-            assert_eq!((&kept.inbound, &kept.outbound), (&inew.inbound, &inew.outbound));
+            assert_eq!(
+                (&kept.inbound, &kept.outbound),
+                (&inew.inbound, &inew.outbound)
+            );
             assert_eq!(sim.init.wireshark_keys().esp_sa.len(), 2);
         }
         let rid = sim.r_id();

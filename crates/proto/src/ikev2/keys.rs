@@ -55,8 +55,15 @@ impl IkeKeys {
         spi_r: &[u8; 8],
         initiator: bool,
     ) -> Result<Self, Error> {
-        let keymat =
-            IkeSaKeys::keymat(algs.prf, skeyseed, ni, nr, spi_i, spi_r, Self::lengths(algs))?;
+        let keymat = IkeSaKeys::keymat(
+            algs.prf,
+            skeyseed,
+            ni,
+            nr,
+            spi_i,
+            spi_r,
+            Self::lengths(algs),
+        )?;
         let mut keys = IkeKeys {
             algs,
             keymat,

@@ -714,7 +714,11 @@ impl IkeSa {
             ));
         }
         // Child SAs only with Config::keep_child_keys (otherwise the records have no keys).
-        for c in self.children.iter().filter(|c| !c.info.inbound.encr.is_empty()) {
+        for c in self
+            .children
+            .iter()
+            .filter(|c| !c.info.inbound.encr.is_empty())
+        {
             k.esp_sa.extend(keylog::esp_lines(&c.info));
         }
         k
@@ -2146,7 +2150,8 @@ impl IkeSa {
                             .map(|k| k.sk_pi().to_vec())
                             .unwrap_or_default(),
                     };
-                    ctx(&mut self.auth).msk = Some(msk.unwrap_or_else(|| SecretVec::new(Vec::new())));
+                    ctx(&mut self.auth).msk =
+                        Some(msk.unwrap_or_else(|| SecretVec::new(Vec::new())));
                     match self.our_auth(Some(&key)) {
                         Ok((m, d)) => self.send_request(
                             now,
@@ -2564,7 +2569,8 @@ impl IkeSa {
                 if !config.peer_auth.eap {
                     return self.reject_auth(now, msg_id);
                 }
-                ctx(&mut self.auth).eap_only = config.eap_only && p.has(NotifyType::EapOnlyAuthentication);
+                ctx(&mut self.auth).eap_only =
+                    config.eap_only && p.has(NotifyType::EapOnlyAuthentication);
                 let can_sign = match config.local_auth {
                     LocalAuth::Psk => config.psk_for(&config.local_id).is_some(),
                     LocalAuth::Signature => config.signer.is_some(),
@@ -2602,13 +2608,12 @@ impl IkeSa {
                 let Some(a) = &p.auth else {
                     return self.reject_auth(now, msg_id);
                 };
-                let msk = ctx(&mut self.auth).msk.as_ref().map(|m| m.as_bytes().to_vec());
+                let msk = ctx(&mut self.auth)
+                    .msk
+                    .as_ref()
+                    .map(|m| m.as_bytes().to_vec());
                 let key = {
-                    let sk_pi = self
-                        .keys
-                        .as_ref()
-                        .map(|k| k.sk_pi())
-                        .unwrap_or(&[]);
+                    let sk_pi = self.keys.as_ref().map(|k| k.sk_pi()).unwrap_or(&[]);
                     eap_shared_key(msk.as_deref(), sk_pi).to_vec()
                 };
                 if self.verify_peer_auth(a, &[], Some(&key)).is_err() {
@@ -2690,7 +2695,10 @@ impl IkeSa {
 
     fn finish_or_defer(&mut self, now: Instant, msg_id: u32) -> Result<(), Error> {
         let config = self.config.clone();
-        let cfg = ctx(&mut self.auth).request.as_ref().and_then(|r| r.cfg.clone());
+        let cfg = ctx(&mut self.auth)
+            .request
+            .as_ref()
+            .and_then(|r| r.cfg.clone());
         if let (Some((types, hints)), CfgPolicy::Defer) = (cfg, config.cfg_policy) {
             ctx(&mut self.auth).step = Some(RespStep::WaitAddresses { msg_id });
             self.deferred = Some(msg_id);
@@ -2721,7 +2729,10 @@ impl IkeSa {
         let config = self.config.clone();
         let eap = ctx(&mut self.auth).msk.is_some();
         let (method, auth_data) = if eap {
-            let msk = ctx(&mut self.auth).msk.as_ref().map(|m| m.as_bytes().to_vec());
+            let msk = ctx(&mut self.auth)
+                .msk
+                .as_ref()
+                .map(|m| m.as_bytes().to_vec());
             let sk_pr = self
                 .keys
                 .as_ref()
@@ -3096,13 +3107,7 @@ impl IkeSa {
         };
         let nr = random_nonce(&mut *self.rng);
         let old_keys = self.keys.as_ref().ok_or(Error::State("no keys"))?;
-        let seed = rekey_skeyseed(
-            old_keys.prf(),
-            old_keys.sk_d(),
-            shared.as_bytes(),
-            ni,
-            &nr,
-        );
+        let seed = rekey_skeyseed(old_keys.prf(), old_keys.sk_d(), shared.as_bytes(), ni, &nr);
         let new_keys = IkeKeys::derive(
             algs,
             seed.as_bytes(),

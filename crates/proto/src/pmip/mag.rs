@@ -340,8 +340,8 @@ impl Mag {
             seq: e.seq,
             flags: bu_flags::A | bu_flags::H | bu_flags::P,
             lifetime,
-            nai: Some(e.req.key.nai.clone()),
-            apn: (!e.req.key.apn.is_empty()).then(|| e.req.key.apn.clone()),
+            nai: Some(e.req.key.nai.to_string()),
+            apn: (!e.req.key.apn.is_empty()).then(|| e.req.key.apn.to_string()),
             hnp,
             v4_request: v4,
             hi: Some(hi_value),
@@ -393,7 +393,7 @@ impl Mag {
             return Err(InputError::NoMatch(pba.seq));
         }
         if let Some(nai) = &pba.nai {
-            if *nai != key.nai {
+            if **nai != *key.nai {
                 return Err(InputError::NoMatch(pba.seq));
             }
         }

@@ -90,14 +90,16 @@ pub const MOBSTRAP_VENDOR_ID: u32 = 32473;
 pub const VSO_HOME_GATEWAY: u8 = 1;
 
 /// A mobility session: the MN-ID NAI and the APN (Service Selection; empty when absent).
+/// Shared strings: a node keys several tables and timers by it, and a clone is two
+/// reference counts, not two allocations.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MnKey {
-    pub nai: String,
-    pub apn: String,
+    pub nai: std::sync::Arc<str>,
+    pub apn: std::sync::Arc<str>,
 }
 
 impl MnKey {
-    pub fn new(nai: impl Into<String>, apn: impl Into<String>) -> Self {
+    pub fn new(nai: impl Into<std::sync::Arc<str>>, apn: impl Into<std::sync::Arc<str>>) -> Self {
         MnKey {
             nai: nai.into(),
             apn: apn.into(),

@@ -242,7 +242,7 @@ fn attach_registers_with_prefix_and_address() {
         pbu.flags & (bu_flags::A | bu_flags::P),
         bu_flags::A | bu_flags::P
     );
-    assert_eq!(pbu.nai.as_deref(), Some(key(1).nai.as_str()));
+    assert_eq!(pbu.nai.as_deref(), Some(&*key(1).nai));
     assert_eq!(pbu.apn.as_deref(), Some("internet"));
     assert_eq!(pbu.hnp, Some((Ipv6Addr::UNSPECIFIED, 0)));
     assert_eq!(pbu.v4_request, Some((Ipv4Addr::UNSPECIFIED, 0)));
@@ -530,7 +530,7 @@ fn good_pbu(n: &Net, seq: u16) -> Pbu {
         seq,
         flags: bu_flags::A | bu_flags::P,
         lifetime: 600,
-        nai: Some(key(1).nai),
+        nai: Some(key(1).nai.to_string()),
         apn: Some("internet".into()),
         hnp: Some((Ipv6Addr::UNSPECIFIED, 0)),
         v4_request: Some((Ipv4Addr::UNSPECIFIED, 0)),
@@ -801,7 +801,7 @@ fn roaming_relay_mag_vgw_hgw() {
     assert_eq!(hops, vec![(MAG, LMA), (LMA, HLMA), (HLMA, LMA), (LMA, MAG)]);
     let up = parse_pbu(&n.wire[1].2).unwrap();
     assert_eq!(up.home_gw, None, "no home gateway option upstream");
-    assert_eq!(up.nai.as_deref(), Some(key(1).nai.as_str()));
+    assert_eq!(up.nai.as_deref(), Some(&*key(1).nai));
     assert_eq!(up.apn.as_deref(), Some("internet"));
     assert_eq!(up.hnp, Some((Ipv6Addr::UNSPECIFIED, 0)));
     assert_eq!(n.pbus_sent()[0].home_gw, Some(HLMA.ip()));
