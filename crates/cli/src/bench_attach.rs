@@ -152,11 +152,7 @@ impl NodeProc {
     /// Resident set (bytes) and CPU time (ns, all threads) of the process.
     fn usage(&self) -> (u64, u64) {
         let pid = self.pid();
-        let rss = std::fs::read_to_string(format!("/proc/{pid}/statm"))
-            .ok()
-            .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .map_or(0, |p| p * 4096);
-        (rss, process_cpu(pid))
+        (process_rss(pid), process_cpu(pid))
     }
 }
 
@@ -189,11 +185,19 @@ fn this_process_cpu() -> u64 {
     process_cpu(std::process::id())
 }
 
-fn this_process_rss() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
+/// UEs attached, and the nodes' resident sets (bytes) then.
+type Halfway = (u64, Vec<u64>);
+
+/// Resident set (bytes) of `pid`.
+fn process_rss(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/statm"))
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
         .map_or(0, |p| p * 4096)
+}
+
+fn this_process_rss() -> u64 {
+    process_rss(std::process::id())
 }
 
 /// Waits until `file` contains `needle` (a node's readiness line) or the node died.
@@ -466,6 +470,11 @@ listen = "{epdg_ip}:5436"
         failures: Mutex::new(HashMap::new()),
     });
     let nodes = [&aaa, &gw, &epdg_p];
+    // The nodes' resident sets when half the UEs were attached (UEs attached then, bytes
+    // per node): the second half's growth is the memory one more UE costs, without what
+    // fixed-size caches (SQLite's page caches, tables that grew by doubling early) took
+    // while they filled.
+    let halfway: Arc<Mutex<Option<Halfway>>> = Arc::default();
     type Measured = (
         Duration,
         Duration,
@@ -523,6 +532,22 @@ listen = "{epdg_ip}:5436"
         let started = Arc::new(AtomicU64::new(0));
         let deadline = Instant::now() + Duration::from_secs(a.timeout);
         let t0 = Instant::now();
+        let sampler = {
+            let (tally, halfway) = (tally.clone(), halfway.clone());
+            let pids: Vec<u32> = nodes.iter().map(|p| p.pid()).collect();
+            let half = a.ues / 2;
+            tokio::spawn(async move {
+                loop {
+                    let n = tally.ok.load(Ordering::Relaxed);
+                    if n >= half {
+                        let rss = pids.iter().map(|&p| process_rss(p)).collect();
+                        *halfway.lock().unwrap_or_else(|e| e.into_inner()) = Some((n, rss));
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            })
+        };
         let mut tasks = Vec::new();
         for (h, mut ev) in ues {
             let (started, tally, pb) = (started.clone(), tally.clone(), pb.clone());
@@ -597,6 +622,7 @@ listen = "{epdg_ip}:5436"
             handles.push(t.await??);
         }
         let wall = t0.elapsed();
+        sampler.abort();
         // Work the nodes queued behind their answers (the AAA's identity and session rows)
         // is part of what an attach costs: CPU and memory are read once the nodes are idle
         // (below 5 % of a CPU over 100 ms), at most 10 s after the last attach.
@@ -715,6 +741,20 @@ listen = "{epdg_ip}:5436"
             .join(", "),
         per(ue_rss0, ue_rss1) / 1024.0
     );
+    let halfway = halfway.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some((n, rss)) = halfway.filter(|(n, _)| ok > *n) {
+        let marg: Vec<f64> = (0..3)
+            .map(|i| after[i].0.saturating_sub(rss[i]) as f64 / (ok - n) as f64)
+            .collect();
+        crate::outln!(
+            "bench attach: marginal memory per attached UE {:.2} KiB across the network nodes ({}) (growth from the {n}th to the {ok}th attach / UEs)",
+            marg.iter().sum::<f64>() / 1024.0,
+            (0..3)
+                .map(|i| format!("{} {:.2} KiB", names[i], marg[i] / 1024.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     crate::outln!(
         "bench attach: CPU per attach {:.0} µs across the network nodes ({}); UE side {:.0} µs; nodes idle {:.2} s after the last attach",
         cpu.iter().sum::<f64>() / 1000.0,
