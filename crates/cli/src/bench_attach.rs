@@ -729,16 +729,21 @@ listen = "{epdg_ip}:5436"
         a.ues + 1,
         prov.as_secs_f64()
     );
-    let names = ["AAA", "gw", "ePDG"];
+    // "AAA 4.24 KiB, gw 1.44 KiB, ePDG 4.53 KiB": each node's figure / `unit`
+    let by_node = |v: &[f64], unit: f64, name: &str, decimals: usize| {
+        ["AAA", "gw", "ePDG"]
+            .iter()
+            .zip(v)
+            .map(|(n, x)| format!("{n} {:.*} {name}", decimals, x / unit))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mem: Vec<f64> = (0..3).map(|i| per(before[i].0, after[i].0)).collect();
     let cpu: Vec<f64> = (0..3).map(|i| per(before[i].1, after[i].1)).collect();
     crate::outln!(
         "bench attach: memory per attached UE {:.2} KiB across the network nodes ({}); UE side {:.2} KiB (resident set growth / UEs)",
         mem.iter().sum::<f64>() / 1024.0,
-        (0..3)
-            .map(|i| format!("{} {:.2} KiB", names[i], mem[i] / 1024.0))
-            .collect::<Vec<_>>()
-            .join(", "),
+        by_node(&mem, 1024.0, "KiB", 2),
         per(ue_rss0, ue_rss1) / 1024.0
     );
     let halfway = halfway.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -749,19 +754,13 @@ listen = "{epdg_ip}:5436"
         crate::outln!(
             "bench attach: marginal memory per attached UE {:.2} KiB across the network nodes ({}) (growth from the {n}th to the {ok}th attach / UEs)",
             marg.iter().sum::<f64>() / 1024.0,
-            (0..3)
-                .map(|i| format!("{} {:.2} KiB", names[i], marg[i] / 1024.0))
-                .collect::<Vec<_>>()
-                .join(", ")
+            by_node(&marg, 1024.0, "KiB", 2)
         );
     }
     crate::outln!(
         "bench attach: CPU per attach {:.0} µs across the network nodes ({}); UE side {:.0} µs; nodes idle {:.2} s after the last attach",
         cpu.iter().sum::<f64>() / 1000.0,
-        (0..3)
-            .map(|i| format!("{} {:.0} µs", names[i], cpu[i] / 1000.0))
-            .collect::<Vec<_>>()
-            .join(", "),
+        by_node(&cpu, 1000.0, "µs", 0),
         per(ue_cpu0, ue_cpu1) / 1000.0,
         settle.as_secs_f64()
     );
