@@ -164,16 +164,28 @@ impl IkeSaKeys {
         lens: KeyLengths,
     ) -> Result<Self> {
         let km = Self::keymat(prf, skeyseed, ni, nr, spi_i, spi_r, lens)?;
-        let mut split = Splitter::new(km.as_bytes());
-        let p = prf.key_len();
+        let [d, ai, ar, ei, er, pi, pr] = Self::layout(prf, lens)
+            .map(|r| SecretVec::from_slice(km.as_bytes().get(r).unwrap_or(&[])));
         Ok(Self {
-            sk_d: split.take(p),
-            sk_ai: split.take(lens.integ),
-            sk_ar: split.take(lens.integ),
-            sk_ei: split.take(lens.encr),
-            sk_er: split.take(lens.encr),
-            sk_pi: split.take(p),
-            sk_pr: split.take(p),
+            sk_d: d,
+            sk_ai: ai,
+            sk_ar: ar,
+            sk_ei: ei,
+            sk_er: er,
+            sk_pi: pi,
+            sk_pr: pr,
+        })
+    }
+
+    /// Where each key lies in [`IkeSaKeys::keymat`]'s buffer: SK_d, SK_ai, SK_ar, SK_ei,
+    /// SK_er, SK_pi, SK_pr, in that order (RFC 7296 §2.14).
+    pub fn layout(prf: Prf, lens: KeyLengths) -> [core::ops::Range<usize>; 7] {
+        let p = prf.key_len();
+        let sizes = [p, lens.integ, lens.integ, lens.encr, lens.encr, p, p];
+        let mut at = 0;
+        sizes.map(|n| {
+            at += n;
+            at - n..at
         })
     }
 
@@ -573,6 +585,14 @@ mod tests {
             cat.extend_from_slice(k.as_bytes());
         }
         assert_eq!(cat, km);
+        // keymat() is the same buffer, and layout() cuts it where derive() does
+        let whole =
+            IkeSaKeys::keymat(prf, &[7u8; 32], b"ni", b"nr", &[1; 8], &[2; 8], lens).unwrap();
+        assert_eq!(whole.as_bytes(), &km[..]);
+        let layout = IkeSaKeys::layout(prf, lens);
+        assert_eq!(layout[6].end, km.len());
+        assert_eq!(&km[layout[3].clone()], keys.sk_ei.as_bytes());
+        assert_eq!(&km[layout[6].clone()], keys.sk_pr.as_bytes());
         assert_eq!(keys.sk_ei.len(), 36);
         assert!(keys.sk_ai.is_empty());
         assert_eq!(keys.sk_pr.len(), 32);

@@ -30,7 +30,7 @@ pub(crate) struct IkeKeys {
     iv_counter: u64,
 }
 
-/// The keys in `IkeKeys::keymat`, in their order.
+/// The keys in `IkeKeys::keymat`, in the order of [`IkeSaKeys::layout`].
 #[derive(Clone, Copy)]
 enum Key {
     D,
@@ -83,14 +83,8 @@ impl IkeKeys {
     }
 
     fn key(&self, k: Key) -> &[u8] {
-        let l = Self::lengths(self.algs);
-        let p = self.algs.prf.key_len();
-        let sizes = [p, l.integ, l.integ, l.encr, l.encr, p, p];
-        let at: usize = sizes[..k as usize].iter().sum();
-        self.keymat
-            .as_bytes()
-            .get(at..at + sizes[k as usize])
-            .unwrap_or(&[])
+        let r = IkeSaKeys::layout(self.algs.prf, Self::lengths(self.algs))[k as usize].clone();
+        self.keymat.as_bytes().get(r).unwrap_or(&[])
     }
 
     pub fn sk_d(&self) -> &[u8] {
