@@ -34,6 +34,7 @@ pub mod erp;
 pub mod fips186;
 pub mod ikev2;
 pub mod milenage;
+pub mod pseudonym;
 pub mod radius;
 mod secret;
 pub mod sig;

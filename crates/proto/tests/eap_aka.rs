@@ -285,6 +285,123 @@ fn pseudonym_is_issued_then_used_and_unknown_pseudonym_falls_back() {
 }
 
 #[test]
+fn encrypted_pseudonyms_are_resolved_without_the_store() {
+    use mobstrap_crypto::pseudonym::PseudonymKey;
+    use mobstrap_proto::eap::EncryptedPseudonyms;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let clock = Arc::new(AtomicU64::new(1_800_000_000));
+    let c2 = clock.clone();
+    let cipher = Arc::new(EncryptedPseudonyms::new(
+        PseudonymKey::new(&[0x5a; 16]),
+        0,
+        3600,
+        Arc::new(move || c2.load(Ordering::Relaxed)),
+    ));
+    for method in [Method::Aka, Method::AkaPrime] {
+        let cfg = server_cfg(|c| c.pseudonym_cipher = Some(cipher.clone()));
+        let mut peer = new_peer(|c| {
+            c.methods = vec![method];
+            c.identity_choice = IdentityChoice::PseudonymOrPermanent;
+        });
+        let mut h = hss();
+        let mut r = rng(16);
+        let t1 = run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest);
+        assert_success(&t1, method);
+        let pseudonym = peer.method().pseudonym().unwrap().to_string();
+        let user = pseudonym.split('@').next().unwrap().to_string();
+        assert_eq!(user.len(), 34, "{user}");
+        assert_eq!(user.as_bytes()[0], method.pseudonym_prefix());
+        // Nothing for the store to keep.
+        assert!(h.pseudonyms.is_empty());
+        assert!(!t1
+            .server_events
+            .iter()
+            .any(|e| matches!(e, Event::StorePseudonym { .. })));
+
+        // Used: no lookup, no identity round, the vector asked for the right IMSI.
+        let t2 = run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest);
+        assert_success(&t2, method);
+        assert_eq!(t2.server_success().unwrap().identity, pseudonym.as_bytes());
+        assert!(
+            matches!(&t2.needs[..], [Need::Vector { imsi, .. }] if imsi == IMSI),
+            "{:?}",
+            t2.needs
+        );
+        assert_eq!(t2.aka_subtypes().len(), 2, "no identity round");
+        assert_ne!(peer.method().pseudonym().unwrap(), pseudonym);
+
+        // Expired: the store is asked (it knows nothing), then the permanent identity.
+        clock.fetch_add(3600, Ordering::Relaxed);
+        let user = peer
+            .method()
+            .pseudonym()
+            .unwrap()
+            .split('@')
+            .next()
+            .unwrap()
+            .to_string();
+        let t3 = run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest);
+        assert_success(&t3, method);
+        assert_eq!(t3.needs[0], Need::Pseudonym { username: user });
+        assert_eq!(&t3.packets[2][8..10], &[10, 1], "AT_PERMANENT_ID_REQ");
+    }
+}
+
+#[test]
+fn a_stored_pseudonym_still_resolves_once_the_cipher_is_configured() {
+    use mobstrap_crypto::pseudonym::PseudonymKey;
+    use mobstrap_proto::eap::EncryptedPseudonyms;
+    use std::sync::Arc;
+    let mut peer = new_peer(|c| {
+        c.methods = vec![Method::Aka];
+        c.identity_choice = IdentityChoice::PseudonymOrPermanent;
+    });
+    let mut h = hss();
+    let mut r = rng(17);
+    // Issued by a server without the cipher: random, stored.
+    let t1 = run(
+        &server_cfg(|_| {}),
+        &mut peer,
+        &mut h,
+        &mut r,
+        Start::IdentityRequest,
+    );
+    assert_success(&t1, Method::Aka);
+    let user = peer
+        .method()
+        .pseudonym()
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(h.pseudonyms.len(), 1);
+    let cipher = Arc::new(EncryptedPseudonyms::new(
+        PseudonymKey::new(&[0x5a; 16]),
+        0,
+        3600,
+        Arc::new(|| 1_800_000_000),
+    ));
+    let cfg = server_cfg(|c| c.pseudonym_cipher = Some(cipher));
+    let t2 = run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest);
+    assert_success(&t2, Method::Aka);
+    assert_eq!(t2.needs[0], Need::Pseudonym { username: user });
+    assert_eq!(t2.aka_subtypes().len(), 2, "no identity round");
+    // The next one is an encrypted one.
+    assert_eq!(
+        peer.method()
+            .pseudonym()
+            .unwrap()
+            .split('@')
+            .next()
+            .unwrap()
+            .len(),
+        34
+    );
+}
+
+#[test]
 fn fast_reauthentication_counts_up_and_falls_back() {
     for method in [Method::Aka, Method::AkaPrime] {
         let cfg = server_cfg(|_| {});

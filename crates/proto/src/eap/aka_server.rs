@@ -59,7 +59,7 @@ pub enum IdentityPolicy {
 }
 
 /// Settings of the EAP-AKA / EAP-AKA' server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AkaServerConfig {
     /// EAP-AKA allowed.
     pub aka: bool,
@@ -73,6 +73,11 @@ pub struct AkaServerConfig {
     pub identity_policy: IdentityPolicy,
     /// Issue pseudonyms (AT_NEXT_PSEUDONYM).
     pub pseudonyms: bool,
+    /// Issue pseudonyms that carry the IMSI encrypted and resolve them without asking the
+    /// node ([`super::pseudonym`]); `None`: random pseudonyms the node stores and looks up
+    /// ([`Event::StorePseudonym`], [`Need::Pseudonym`]). Either way a pseudonym the cipher
+    /// does not open is looked up, so pseudonyms issued before a change stay usable.
+    pub pseudonym_cipher: Option<Arc<dyn super::PseudonymCipher>>,
     /// Issue fast re-authentication identities (AT_NEXT_REAUTH_ID).
     pub fast_reauth: bool,
     /// Largest AT_COUNTER value; past it, full authentication again.
@@ -97,6 +102,7 @@ impl Default for AkaServerConfig {
             result_ind: false,
             identity_policy: IdentityPolicy::UseEapIdentity,
             pseudonyms: true,
+            pseudonym_cipher: None,
             fast_reauth: true,
             max_fast_reauths: 1000,
             bidding: true,
@@ -153,6 +159,8 @@ pub struct AkaServer {
     xres: [u8; 8],
     resyncs: u8,
     next_pseudonym: Option<String>,
+    /// `next_pseudonym` came from the cipher: nothing to store.
+    pseudonym_sealed: bool,
     next_reauth_id: Option<String>,
     next_counter: u16,
     reauth: Option<ReauthRun>,
@@ -176,6 +184,7 @@ impl AkaServer {
             xres: [0; 8],
             resyncs: 0,
             next_pseudonym: None,
+            pseudonym_sealed: false,
             next_reauth_id: None,
             next_counter: 1,
             reauth: None,
@@ -233,6 +242,15 @@ impl AkaServer {
             {
                 let user = split_nai(&self.identity).0;
                 if let Ok(u) = core::str::from_utf8(user) {
+                    if let Some(imsi) = self
+                        .config
+                        .pseudonym_cipher
+                        .as_ref()
+                        .and_then(|c| c.open(m, u))
+                    {
+                        self.imsi = Some(imsi);
+                        return self.need_vector(None, ctx);
+                    }
                     ctx.events.push_back(Event::Need(Need::Pseudonym {
                         username: u.to_string(),
                     }));
@@ -408,10 +426,17 @@ impl AkaServer {
     }
 
     fn send_challenge(&mut self, ctx: &mut ServerCtx<'_>) -> Step {
-        self.next_pseudonym = self
-            .config
-            .pseudonyms
-            .then(|| random_username(self.method.pseudonym_prefix(), ctx.rng));
+        self.next_pseudonym = None;
+        self.pseudonym_sealed = false;
+        if self.config.pseudonyms {
+            let sealed = match (&self.config.pseudonym_cipher, &self.imsi) {
+                (Some(c), Some(imsi)) => c.seal(self.method, imsi, ctx.rng),
+                _ => None,
+            };
+            self.pseudonym_sealed = sealed.is_some();
+            self.next_pseudonym =
+                sealed.or_else(|| Some(random_username(self.method.pseudonym_prefix(), ctx.rng)));
+        }
         self.next_reauth_id = self.new_reauth_id(ctx);
         let Some(keys) = &self.keys else {
             return self.fail_now(FailureReason::ProtocolError, ctx);
@@ -796,7 +821,11 @@ impl AkaServer {
         let (Some(keys), Some(imsi)) = (&self.keys, &self.imsi) else {
             return self.finish_failure(FailureReason::ProtocolError, ctx);
         };
-        if let Some(p) = self.next_pseudonym.take() {
+        if let Some(p) = self
+            .next_pseudonym
+            .take()
+            .filter(|_| !self.pseudonym_sealed)
+        {
             ctx.events.push_back(Event::StorePseudonym {
                 username: p,
                 imsi: imsi.clone(),

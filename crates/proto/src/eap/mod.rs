@@ -21,6 +21,7 @@ mod aka;
 pub mod aka_peer;
 pub mod aka_server;
 pub mod peer;
+pub mod pseudonym;
 pub mod server;
 pub mod usim;
 
@@ -29,6 +30,7 @@ pub use aka_peer::{
 };
 pub use aka_server::{AkaEapServer, AkaServer, AkaServerConfig, IdRequest, IdentityPolicy};
 pub use peer::{EapPeer, PeerEvent, PeerFailure, PeerSuccess};
+pub use pseudonym::{EncryptedPseudonyms, PseudonymCipher};
 pub use server::{EapServer, ServerConfig};
 pub use usim::{SqnPolicy, SqnState, Usim, UsimAnswer};
 
@@ -347,7 +349,8 @@ pub enum Event {
     /// The engine waits for this; no packet goes out until the node answers.
     Need(Need),
     /// Remember that `username` (a pseudonym without realm) stands for `imsi`. Emitted on
-    /// success of the exchange that issued it, before [`Event::Success`].
+    /// success of the exchange that issued it, before [`Event::Success`]; not for
+    /// pseudonyms of [`AkaServerConfig::pseudonym_cipher`], which need no storing.
     StorePseudonym {
         username: String,
         imsi: String,
