@@ -238,6 +238,15 @@ pub trait Backend: Send + Sync + 'static {
     /// Removes temporary identities and AAA sessions that expired before `now`.
     fn purge_expired(&self, now: i64) -> impl Future<Output = Result<Purged>> + Send;
 
+    /// The shared secret `name`: the stored one, or `fresh` (stored now) if there was none.
+    /// Nodes racing to create it all get the one that was stored first.
+    fn shared_secret(
+        &self,
+        name: &str,
+        fresh: &[u8],
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<u8>>> + Send;
+
     /// An AAA session that has not expired at `now`.
     fn session(
         &self,
@@ -935,6 +944,28 @@ macro_rules! shared_impl {
                 }
             }
 
+            async fn shared_secret_impl(
+                &self,
+                name: &str,
+                fresh: &[u8],
+                now: i64,
+            ) -> Result<Vec<u8>> {
+                sqlx::query(
+                    "INSERT INTO aaa_secret (name, value, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(name)
+                .bind(fresh)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                let row = sqlx::query("SELECT value FROM aaa_secret WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get("value")?)
+            }
+
             async fn purge_expired_impl(&self, now: i64) -> Result<Purged> {
                 let mut tx = self.begin_write().await?;
                 let p = sqlx::query("DELETE FROM pseudonym WHERE expires_at <= $1")
@@ -1012,6 +1043,9 @@ macro_rules! shared_impl {
             }
             async fn purge_expired(&self, now: i64) -> Result<Purged> {
                 self.purge_expired_impl(now).await
+            }
+            async fn shared_secret(&self, name: &str, fresh: &[u8], now: i64) -> Result<Vec<u8>> {
+                self.shared_secret_impl(name, fresh, now).await
             }
             async fn session(
                 &self,
@@ -1957,6 +1991,9 @@ impl Backend for AnyBackend {
     }
     async fn purge_expired(&self, now: i64) -> Result<Purged> {
         dispatch!(self, b => b.purge_expired(now).await)
+    }
+    async fn shared_secret(&self, name: &str, fresh: &[u8], now: i64) -> Result<Vec<u8>> {
+        dispatch!(self, b => b.shared_secret(name, fresh, now).await)
     }
     async fn session(&self, session_id: &str, now: i64) -> Result<Option<AaaSessionRecord>> {
         dispatch!(self, b => b.session(session_id, now).await)

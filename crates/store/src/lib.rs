@@ -382,6 +382,15 @@ impl Store {
         }
     }
 
+    // --- shared secrets ------------------------------------------------------------------
+
+    /// The secret `name` every node on this database shares (table `aaa_secret`): the one
+    /// stored, or `fresh` if none was, stored now. Nodes racing to create it all get the
+    /// first one stored.
+    pub async fn shared_secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>> {
+        self.inner.db.shared_secret(name, fresh, unix_now()).await
+    }
+
     // --- temporary identities ----------------------------------------------------------
 
     /// Stores a pseudonym; returns once it is committed (group-committed with other

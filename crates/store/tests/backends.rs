@@ -44,6 +44,7 @@ both_backends!(
     identities_of_several_subscribers_replaced_in_one_batch,
     concurrent_misses_load_in_batches,
     identity_tables_upgrade_keeps_the_latest,
+    shared_secret_first_one_wins,
 );
 
 const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
@@ -94,6 +95,26 @@ async fn migrations_from_empty(url: &str) {
     let s = open(url).await;
     assert_eq!(s.count_subscribers().await.unwrap(), 1);
     assert!(s.list_subscribers(None, 10).await.unwrap()[0].seq_hwm >= 1);
+}
+
+async fn shared_secret_first_one_wins(url: &str) {
+    let a = open(url).await;
+    let b = open(url).await;
+    assert_eq!(a.shared_secret("k", &[1; 16]).await.unwrap(), vec![1; 16]);
+    // Another node (or a restart) offering its own gets the stored one.
+    assert_eq!(b.shared_secret("k", &[2; 16]).await.unwrap(), vec![1; 16]);
+    assert_eq!(b.shared_secret("other", &[3; 4]).await.unwrap(), vec![3; 4]);
+    drop((a, b));
+    let c = open(url).await;
+    assert_eq!(c.shared_secret("k", &[4; 16]).await.unwrap(), vec![1; 16]);
+    // Racing creators agree.
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..4u8 {
+        let s = open(url).await;
+        set.spawn(async move { s.shared_secret("raced", &[i; 8]).await.unwrap() });
+    }
+    let got = set.join_all().await;
+    assert!(got.windows(2).all(|w| w[0] == w[1]), "{got:?}");
 }
 
 async fn crud(url: &str) {
