@@ -150,6 +150,85 @@ async fn pseudonym_and_fast_reauth() {
     }
 }
 
+/// Encrypted pseudonyms (the default): nothing in the store's pseudonym table, and a
+/// pseudonym issued before a restart is still resolved after it, because the key is the
+/// store's (`aaa_secret`), not the process's. With `pseudonym_format = "random"` the
+/// pseudonym is a stored row instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_pseudonym_survives_a_restart_and_random_ones_are_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let aaa = start(radius_config(dir.path())).await;
+    provision(aaa.store(), Sub::new(4)).await;
+    let mut first = ue(4, 0, &[Method::Aka]);
+    let r = nas(aaa.radius_addr().unwrap())
+        .await
+        .authenticate(&mut first)
+        .await
+        .unwrap();
+    assert_eq!(r.code, Code::AccessAccept, "{:?}", r.events);
+    let pseudonym = first
+        .method()
+        .pseudonym()
+        .expect("pseudonym learned")
+        .to_string();
+    let user = pseudonym.split('@').next().unwrap().to_string();
+    assert_eq!(user.len(), 34, "{user}");
+    assert!(user.starts_with("20"), "{user}");
+    aaa.store().flush().await.unwrap();
+    let now = mobstrap_store::unix_now();
+    assert!(aaa.store().pseudonym(&user, now).await.unwrap().is_none());
+    aaa.shutdown(Duration::from_secs(5)).await;
+
+    let aaa = start(radius_config(dir.path())).await;
+    let mut ue2 = ue_with_pseudonym(4, Method::Aka, &pseudonym);
+    let r = nas(aaa.radius_addr().unwrap())
+        .await
+        .authenticate(&mut ue2)
+        .await
+        .unwrap();
+    assert_eq!(r.code, Code::AccessAccept, "{:?}", r.events);
+    assert!(r
+        .peer_success()
+        .unwrap()
+        .identity
+        .starts_with(user.as_bytes()));
+    assert_eq!(
+        r.sqns(&k_of(4), &OPC).len(),
+        1,
+        "one challenge, for subscriber 4"
+    );
+    aaa.shutdown(Duration::from_secs(5)).await;
+
+    let mut c = radius_config(dir.path());
+    c.eap.pseudonym_format = "random".into();
+    let aaa = start(c).await;
+    let mut ue3 = ue(4, 0, &[Method::Aka]);
+    let r = nas(aaa.radius_addr().unwrap())
+        .await
+        .authenticate(&mut ue3)
+        .await
+        .unwrap();
+    assert_eq!(r.code, Code::AccessAccept, "{:?}", r.events);
+    let user = ue3
+        .method()
+        .pseudonym()
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(user.len(), 25, "{user}");
+    aaa.store().flush().await.unwrap();
+    let rec = aaa
+        .store()
+        .pseudonym(&user, now)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(rec.imsi.as_str(), imsi(4));
+    aaa.shutdown(Duration::from_secs(5)).await;
+}
+
 /// A UE that knows only a pseudonym (as after a restart with stored identities).
 fn ue_with_pseudonym(n: u64, method: Method, pseudonym: &str) -> mobstrap_proto::eap::AkaEapPeer {
     // The peer has no setter for a pseudonym: present it through the identity override.

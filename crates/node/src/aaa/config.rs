@@ -247,6 +247,11 @@ pub struct EapSection {
     pub result_ind: bool,
     #[serde(default = "yes")]
     pub pseudonyms: bool,
+    /// `encrypted` (default): pseudonyms carry the IMSI encrypted under a key all AAA nodes
+    /// on the store share, and are resolved without a store row; `random`: random
+    /// pseudonyms, each a row in the store (docs/aaa.md).
+    #[serde(default = "default_pseudonym_format")]
+    pub pseudonym_format: String,
     #[serde(default = "yes")]
     pub fast_reauth: bool,
     #[serde(default = "default_max_reauths")]
@@ -517,6 +522,12 @@ impl AaaConfig {
             return Err(err("eap.network_name", "1 to 255 characters"));
         }
         self.identity_policy()?;
+        self.encrypted_pseudonyms()?;
+        if self.eap.pseudonym_lifetime.is_zero()
+            || self.eap.pseudonym_lifetime > Duration::from_secs(u64::from(u32::MAX) / 4)
+        {
+            return Err(err("eap.pseudonym_lifetime", "1 s to about 34 years"));
+        }
         if self.eap.max_sessions == 0 {
             return Err(err("eap.max_sessions", "must be at least 1"));
         }
@@ -581,6 +592,18 @@ impl AaaConfig {
         })
     }
 
+    /// `[eap] pseudonym_format`: whether pseudonyms are encrypted (true) or random, stored.
+    pub fn encrypted_pseudonyms(&self) -> Result<bool, ConfigError> {
+        match self.eap.pseudonym_format.as_str() {
+            "encrypted" => Ok(true),
+            "random" => Ok(false),
+            other => Err(err(
+                "eap.pseudonym_format",
+                format!("{other:?}: encrypted or random"),
+            )),
+        }
+    }
+
     /// The realms served here.
     pub fn home_realms(&self) -> Vec<String> {
         let mut v = self.roaming.home_realms.clone();
@@ -643,6 +666,9 @@ fn d60() -> Duration {
 }
 fn d3600() -> Duration {
     Duration::from_secs(3600)
+}
+fn default_pseudonym_format() -> String {
+    "encrypted".into()
 }
 fn d86400() -> Duration {
     Duration::from_secs(86400)
@@ -718,6 +744,13 @@ secret = "s"
         let e =
             AaaConfig::from_toml(&format!("{MIN}\n[eap]\nidentity_policy = \"x\"\n")).unwrap_err();
         assert_eq!(e.key, "eap.identity_policy");
+        let e = AaaConfig::from_toml(&format!("{MIN}\n[eap]\npseudonym_format = \"aes\"\n"))
+            .unwrap_err();
+        assert_eq!(e.key, "eap.pseudonym_format");
+        assert!(e.why.contains("encrypted or random"), "{e}");
+        let e =
+            AaaConfig::from_toml(&format!("{MIN}\n[eap]\npseudonym_lifetime = 0\n")).unwrap_err();
+        assert_eq!(e.key, "eap.pseudonym_lifetime");
         let e = AaaConfig::from_toml(&format!("{MIN}\n[radius.x]\n")).unwrap_err();
         assert!(e.key.starts_with("radius"), "{e}");
         let e = AaaConfig::from_toml("[store]\nurl = \"x\"\n").unwrap_err();

@@ -105,6 +105,18 @@ impl AaaNode {
             result_ind: cfg.eap.result_ind,
             identity_policy: cfg.identity_policy()?,
             pseudonyms: cfg.eap.pseudonyms,
+            pseudonym_cipher: if cfg.eap.pseudonyms && cfg.encrypted_pseudonyms()? {
+                Some(
+                    pseudonym_cipher(&store, cfg)
+                        .await
+                        .map_err(|source| AaaError::Store {
+                            url: redact(&cfg.store.url),
+                            source,
+                        })?,
+                )
+            } else {
+                None
+            },
             fast_reauth: cfg.eap.fast_reauth,
             max_fast_reauths: cfg.eap.max_fast_reauths,
             bidding: cfg.eap.bidding,
@@ -322,6 +334,39 @@ async fn housekeeping(core: Arc<core::Core>, mut stop: watch::Receiver<bool>) {
             }
         }
     }
+}
+
+/// The store row holding the key of encrypted pseudonyms (key identifier 0).
+pub const PSEUDONYM_KEY_NAME: &str = "eap-pseudonym-key-0";
+
+/// The encrypted-pseudonym cipher with the key every node on `store` shares (created by
+/// the first node to start; docs/aaa.md).
+async fn pseudonym_cipher(
+    store: &Store,
+    cfg: &AaaConfig,
+) -> Result<Arc<dyn mobstrap_proto::eap::PseudonymCipher>, mobstrap_store::Error> {
+    use mobstrap_crypto::pseudonym::{PseudonymKey, KEY_LEN};
+    use rand::RngCore;
+    let mut fresh = zeroize::Zeroizing::new([0u8; KEY_LEN]);
+    rand::rng().fill_bytes(&mut fresh[..]);
+    let stored =
+        zeroize::Zeroizing::new(store.shared_secret(PSEUDONYM_KEY_NAME, &fresh[..]).await?);
+    let key: [u8; KEY_LEN] =
+        stored
+            .as_slice()
+            .try_into()
+            .map_err(|_| mobstrap_store::Error::Corrupt {
+                what: "aaa_secret.value",
+                key: PSEUDONYM_KEY_NAME.into(),
+                reason: format!("{} octets, expected {KEY_LEN}", stored.len()),
+            })?;
+    let lifetime = u32::try_from(cfg.eap.pseudonym_lifetime.as_secs()).unwrap_or(u32::MAX);
+    Ok(Arc::new(mobstrap_proto::eap::EncryptedPseudonyms::new(
+        PseudonymKey::new(&key),
+        0,
+        lifetime,
+        Arc::new(|| u64::try_from(mobstrap_store::unix_now()).unwrap_or(0)),
+    )))
 }
 
 /// A URL with its password masked.
