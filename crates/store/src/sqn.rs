@@ -496,12 +496,17 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                 // the same batch supersedes the earlier, whose waiter is answered with it.
                 Op::Pseudonym { rec, reply } => {
                     let key = identity_key(&rec.imsi, rec.method);
-                    pseudo_replies.push((key.clone(), reply));
+                    // A `_nowait` write has nobody to answer: no key kept for it.
+                    if let Some(reply) = reply {
+                        pseudo_replies.push((key.clone(), reply));
+                    }
                     upsert(&mut batch.pseudonyms, &mut pseudo_at, key, rec);
                 }
                 Op::Reauth { rec, reply } => {
                     let key = identity_key(&rec.imsi, rec.method);
-                    reauth_replies.push((key.clone(), reply));
+                    if let Some(reply) = reply {
+                        reauth_replies.push((key.clone(), reply));
+                    }
                     upsert(&mut batch.reauths, &mut reauth_at, key, rec);
                 }
                 Op::Session { rec, reply } => {
@@ -511,7 +516,9 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                             let _ = w.send(Ok(true));
                         }
                     }
-                    session_replies.push((rec.session_id.clone(), reply));
+                    if let Some(reply) = reply {
+                        session_replies.push((rec.session_id.clone(), reply));
+                    }
                     upsert(
                         &mut batch.sessions,
                         &mut session_at,
@@ -643,18 +650,16 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                     }
                 }
                 for (outcome, reply) in answers {
-                    if let Some(reply) = reply {
-                        let _ = reply.send(match outcome {
-                            Some((Outcome::Done(_), _)) => Ok(()),
-                            Some((Outcome::Taken, imsi)) => Err(Error::IdentityTaken {
-                                imsi: imsi.to_owned(),
-                            }),
-                            Some((_, imsi)) => Err(Error::NotFound {
-                                imsi: imsi.to_owned(),
-                            }),
-                            None => Err(Error::Closed),
-                        });
-                    }
+                    let _ = reply.send(match outcome {
+                        Some((Outcome::Done(_), _)) => Ok(()),
+                        Some((Outcome::Taken, imsi)) => Err(Error::IdentityTaken {
+                            imsi: imsi.to_owned(),
+                        }),
+                        Some((_, imsi)) => Err(Error::NotFound {
+                            imsi: imsi.to_owned(),
+                        }),
+                        None => Err(Error::Closed),
+                    });
                 }
             }
             Err(e) => {
@@ -682,9 +687,7 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                     .chain(reauth_replies)
                     .chain(session_replies)
                 {
-                    if let Some(reply) = reply {
-                        let _ = reply.send(Err(e.duplicate()));
-                    }
+                    let _ = reply.send(Err(e.duplicate()));
                 }
             }
         }
