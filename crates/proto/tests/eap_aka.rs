@@ -411,6 +411,14 @@ fn fast_reauthentication_counts_up_and_falls_back() {
         let full = run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest);
         assert_success(&full, method);
         let full_msk = full.server_success().unwrap().msk.clone();
+        // EAP-AKA's stored context carries the K_encr and K_aut of its MK (RFC 4187 §7).
+        if let mobstrap_proto::eap::ReauthSecrets::Aka { mk, k_encr, k_aut } =
+            &h.reauth[peer.method().reauth_id().unwrap()].secrets
+        {
+            let k = AkaKeys::from_mk(mk.clone());
+            assert_eq!(k_encr.as_bytes(), k.k_encr.as_bytes());
+            assert_eq!(k_aut.as_bytes(), k.k_aut.as_bytes());
+        }
         for counter in 1..=3u16 {
             let rid = peer.method().reauth_id().unwrap().to_string();
             assert_eq!(h.reauth[&rid].counter, counter);

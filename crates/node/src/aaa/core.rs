@@ -260,6 +260,8 @@ impl Core {
         let secrets = match rec.method {
             AkaMethod::Aka => ReauthSecrets::Aka {
                 mk: mobstrap_crypto::SecretBytes::from_slice("mk", &rec.mk).ok()?,
+                k_encr: mobstrap_crypto::SecretBytes::from_slice("k_encr", &rec.k_encr).ok()?,
+                k_aut: mobstrap_crypto::SecretBytes::from_slice("k_aut", &rec.k_aut).ok()?,
             },
             AkaMethod::AkaPrime => ReauthSecrets::AkaPrime {
                 k_encr: mobstrap_crypto::SecretBytes::from_slice("k_encr", &rec.k_encr).ok()?,
@@ -286,16 +288,13 @@ impl Core {
             return;
         };
         let (method, mk, k_re, k_aut, k_encr) = match &ctx.secrets {
-            ReauthSecrets::Aka { mk } => {
-                let k = mobstrap_crypto::eap_aka::AkaKeys::from_mk(mk.clone());
-                (
-                    AkaMethod::Aka,
-                    mk.as_bytes().to_vec(),
-                    Vec::new(),
-                    k.k_aut.as_bytes().to_vec(),
-                    k.k_encr.as_bytes().to_vec(),
-                )
-            }
+            ReauthSecrets::Aka { mk, k_encr, k_aut } => (
+                AkaMethod::Aka,
+                mk.as_bytes().to_vec(),
+                Vec::new(),
+                k_aut.as_bytes().to_vec(),
+                k_encr.as_bytes().to_vec(),
+            ),
             ReauthSecrets::AkaPrime {
                 k_encr,
                 k_aut,

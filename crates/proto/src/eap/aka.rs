@@ -327,7 +327,11 @@ impl Keys {
     /// What the store keeps for fast re-authentication.
     pub fn reauth_secrets(&self) -> ReauthSecrets {
         match self {
-            Keys::Aka(k, _) => ReauthSecrets::Aka { mk: k.mk.clone() },
+            Keys::Aka(k, _) => ReauthSecrets::Aka {
+                mk: k.mk.clone(),
+                k_encr: k.k_encr.clone(),
+                k_aut: k.k_aut.clone(),
+            },
             Keys::AkaPrime(k, _) => ReauthSecrets::AkaPrime {
                 k_encr: k.k_encr.clone(),
                 k_aut: k.k_aut.clone(),
@@ -339,7 +343,7 @@ impl Keys {
     /// The full-authentication keys back from a stored context.
     pub fn from_reauth(s: &ReauthSecrets) -> Self {
         match s {
-            ReauthSecrets::Aka { mk } => Keys::Aka(AkaKeys::from_mk(mk.clone()), None),
+            ReauthSecrets::Aka { mk, .. } => Keys::Aka(AkaKeys::from_mk(mk.clone()), None),
             ReauthSecrets::AkaPrime {
                 k_encr,
                 k_aut,

@@ -237,8 +237,14 @@ pub enum VectorError {
 /// Keys kept for fast re-authentication (RFC 4187 §5, RFC 9048 §3.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReauthSecrets {
-    /// EAP-AKA: MK of the full authentication (K_encr and K_aut are derived again from it).
-    Aka { mk: SecretBytes<20> },
+    /// EAP-AKA: MK of the full authentication, and the K_encr and K_aut derived from it
+    /// (RFC 4187 §7), carried so that whoever stores the context need not derive them
+    /// again; the engine itself derives them from MK when it resumes.
+    Aka {
+        mk: SecretBytes<20>,
+        k_encr: SecretBytes<16>,
+        k_aut: SecretBytes<16>,
+    },
     /// EAP-AKA': K_encr, K_aut and K_re of the full authentication.
     AkaPrime {
         k_encr: SecretBytes<16>,
