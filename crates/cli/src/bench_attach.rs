@@ -752,7 +752,7 @@ listen = "{epdg_ip}:5436"
             .map(|i| after[i].0.saturating_sub(rss[i]) as f64 / (ok - n) as f64)
             .collect();
         crate::outln!(
-            "bench attach: marginal memory per attached UE {:.2} KiB across the network nodes ({}) (growth from the {n}th to the {ok}th attach / UEs)",
+            "bench attach: marginal memory per attached UE {:.2} KiB across the network nodes ({}) (growth from attach {n} to attach {ok} / UEs)",
             marg.iter().sum::<f64>() / 1024.0,
             by_node(&marg, 1024.0, "KiB", 2)
         );
