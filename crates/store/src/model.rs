@@ -36,6 +36,9 @@ impl FieldError {
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Imsi(String);
 
+/// Length of `nai.epc.mncXXX.mccYYY.3gppnetwork.org`.
+const REALM_LEN: usize = 37;
+
 impl Imsi {
     /// Validates an IMSI.
     pub fn new(s: &str) -> Result<Self, FieldError> {
@@ -66,22 +69,34 @@ impl Imsi {
     /// The home network realm of the EPC NAIs (TS 23.003 §19.3.2):
     /// `nai.epc.mnc<MNC, 3 digits>.mcc<MCC>.3gppnetwork.org`.
     pub fn nai_realm(&self, mnc_len: MncLen) -> String {
-        format!(
-            "nai.epc.mnc{:0>3}.mcc{}.3gppnetwork.org",
-            self.mnc(mnc_len),
-            self.mcc()
-        )
+        let mut s = String::with_capacity(REALM_LEN);
+        self.push_nai_realm(&mut s, mnc_len);
+        s
+    }
+
+    fn push_nai_realm(&self, s: &mut String, mnc_len: MncLen) {
+        let mnc = self.mnc(mnc_len);
+        s.push_str("nai.epc.mnc");
+        // TS 23.003 §19.3.2: the MNC with three digits (a 2-digit MNC gets a leading zero)
+        for _ in mnc.len()..3 {
+            s.push('0');
+        }
+        s.push_str(mnc);
+        s.push_str(".mcc");
+        s.push_str(self.mcc());
+        s.push_str(".3gppnetwork.org");
     }
 
     /// The permanent identity for `method` (TS 23.003 §19.3.2): `0<IMSI>@realm` for
-    /// EAP-AKA, `6<IMSI>@realm` for EAP-AKA'.
+    /// EAP-AKA, `6<IMSI>@realm` for EAP-AKA'. (Built without `format!`: the AAA makes one
+    /// per successful authentication.)
     pub fn permanent_identity(&self, method: AkaMethod, mnc_len: MncLen) -> String {
-        format!(
-            "{}{}@{}",
-            method.permanent_prefix(),
-            self.0,
-            self.nai_realm(mnc_len)
-        )
+        let mut s = String::with_capacity(2 + self.0.len() + REALM_LEN);
+        s.push(method.permanent_prefix());
+        s.push_str(&self.0);
+        s.push('@');
+        self.push_nai_realm(&mut s, mnc_len);
+        s
     }
 }
 
