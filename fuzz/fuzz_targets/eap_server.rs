@@ -3,16 +3,18 @@
 //! need answered like the AAA node would: it must never panic, never authenticate what it
 //! was fed, and never send anything after it discarded a packet.
 //!
-//! Input: one flags byte (configuration and start mode), then chunks `ctl len bytes…`; `ctl`
-//! bit 0 puts the outstanding Identifier in, bit 1 makes it a Response, bit 2 fixes Length,
-//! so that the fuzzer reaches the method instead of the framing only.
+//! Input: one flags byte (configuration, encrypted pseudonyms with bit 5, and start mode),
+//! then chunks `ctl len bytes…`; `ctl` bit 0 puts the outstanding Identifier in, bit 1 makes
+//! it a Response, bit 2 fixes Length, so that the fuzzer reaches the method instead of the
+//! framing only.
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use mobstrap_crypto::milenage::Milenage;
+use mobstrap_crypto::pseudonym::PseudonymKey;
 use mobstrap_proto::eap::{
-    AkaEapServer, AkaServerConfig, Event, IdRequest, IdentityPolicy, Method, Need,
-    ReauthContext, ReauthSecrets, ServerConfig, VectorError,
+    AkaEapServer, AkaServerConfig, EncryptedPseudonyms, Event, IdRequest, IdentityPolicy, Method,
+    Need, ReauthContext, ReauthSecrets, ServerConfig, VectorError,
 };
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -30,6 +32,15 @@ fuzz_target!(|data: &[u8]| {
         },
         notify_failures: flags & 4 != 0,
         aka: flags & 16 == 0,
+        // Encrypted pseudonyms: every identity with a pseudonym prefix is opened first.
+        pseudonym_cipher: (flags & 32 != 0).then(|| {
+            Arc::new(EncryptedPseudonyms::new(
+                PseudonymKey::new(&[0x33; 16]),
+                0,
+                3600,
+                Arc::new(|| 1_800_000_000),
+            )) as Arc<dyn mobstrap_proto::eap::PseudonymCipher>
+        }),
         ..AkaServerConfig::default()
     };
     let mut rng = StdRng::seed_from_u64(u64::from(flags));
@@ -89,6 +100,8 @@ fuzz_target!(|data: &[u8]| {
                         counter: 1,
                         secrets: ReauthSecrets::Aka {
                             mk: [7u8; 20].into(),
+                            k_encr: [8u8; 16].into(),
+                            k_aut: [9u8; 16].into(),
                         },
                         network_name: None,
                     };
