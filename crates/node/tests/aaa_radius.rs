@@ -160,18 +160,13 @@ async fn encrypted_pseudonym_survives_a_restart_and_random_ones_are_stored() {
     let aaa = start(radius_config(dir.path())).await;
     provision(aaa.store(), Sub::new(4)).await;
     let mut first = ue(4, 0, &[Method::Aka]);
-    let r = nas(aaa.radius_addr().unwrap())
-        .await
-        .authenticate(&mut first)
-        .await
-        .unwrap();
-    assert_eq!(r.code, Code::AccessAccept, "{:?}", r.events);
+    accepted(&aaa, &mut first).await;
     let pseudonym = first
         .method()
         .pseudonym()
         .expect("pseudonym learned")
         .to_string();
-    let user = pseudonym.split('@').next().unwrap().to_string();
+    let user = username(&pseudonym);
     assert_eq!(user.len(), 34, "{user}");
     assert!(user.starts_with("20"), "{user}");
     aaa.store().flush().await.unwrap();
@@ -181,12 +176,7 @@ async fn encrypted_pseudonym_survives_a_restart_and_random_ones_are_stored() {
 
     let aaa = start(radius_config(dir.path())).await;
     let mut ue2 = ue_with_pseudonym(4, Method::Aka, &pseudonym);
-    let r = nas(aaa.radius_addr().unwrap())
-        .await
-        .authenticate(&mut ue2)
-        .await
-        .unwrap();
-    assert_eq!(r.code, Code::AccessAccept, "{:?}", r.events);
+    let r = accepted(&aaa, &mut ue2).await;
     assert!(r
         .peer_success()
         .unwrap()
@@ -203,20 +193,8 @@ async fn encrypted_pseudonym_survives_a_restart_and_random_ones_are_stored() {
     c.eap.pseudonym_format = "random".into();
     let aaa = start(c).await;
     let mut ue3 = ue(4, 0, &[Method::Aka]);
-    let r = nas(aaa.radius_addr().unwrap())
-        .await
-        .authenticate(&mut ue3)
-        .await
-        .unwrap();
-    assert_eq!(r.code, Code::AccessAccept, "{:?}", r.events);
-    let user = ue3
-        .method()
-        .pseudonym()
-        .unwrap()
-        .split('@')
-        .next()
-        .unwrap()
-        .to_string();
+    accepted(&aaa, &mut ue3).await;
+    let user = username(ue3.method().pseudonym().expect("pseudonym learned"));
     assert_eq!(user.len(), 25, "{user}");
     aaa.store().flush().await.unwrap();
     let rec = aaa
@@ -227,6 +205,25 @@ async fn encrypted_pseudonym_survives_a_restart_and_random_ones_are_stored() {
         .expect("stored");
     assert_eq!(rec.imsi.as_str(), imsi(4));
     aaa.shutdown(Duration::from_secs(5)).await;
+}
+
+/// One authentication from a fresh NAS; it must end in Access-Accept.
+async fn accepted(
+    aaa: &mobstrap_node::aaa::AaaNode,
+    ue: &mut mobstrap_proto::eap::AkaEapPeer,
+) -> mobstrap_node::aaa::client::RadiusAuth {
+    let r = nas(aaa.radius_addr().unwrap())
+        .await
+        .authenticate(ue)
+        .await
+        .unwrap();
+    assert_eq!(r.code, Code::AccessAccept, "{:?}", r.events);
+    r
+}
+
+/// The username part of an identity.
+fn username(identity: &str) -> String {
+    identity.split('@').next().unwrap_or(identity).to_string()
 }
 
 /// A UE that knows only a pseudonym (as after a restart with stored identities).

@@ -284,20 +284,31 @@ fn pseudonym_is_issued_then_used_and_unknown_pseudonym_falls_back() {
     );
 }
 
+/// An encrypted-pseudonym cipher with a fixed key, valid 3600 s, on `clock`.
+fn test_cipher(
+    clock: impl Fn() -> u64 + Send + Sync + 'static,
+) -> std::sync::Arc<mobstrap_proto::eap::EncryptedPseudonyms> {
+    std::sync::Arc::new(mobstrap_proto::eap::EncryptedPseudonyms::new(
+        mobstrap_crypto::pseudonym::PseudonymKey::new(&[0x5a; 16]),
+        0,
+        3600,
+        std::sync::Arc::new(clock),
+    ))
+}
+
+/// The username part of the pseudonym the peer holds.
+fn pseudonym_user(peer: &mobstrap_proto::eap::AkaEapPeer) -> String {
+    let p = peer.method().pseudonym().expect("a pseudonym");
+    p.split('@').next().unwrap_or(p).to_string()
+}
+
 #[test]
 fn encrypted_pseudonyms_are_resolved_without_the_store() {
-    use mobstrap_crypto::pseudonym::PseudonymKey;
-    use mobstrap_proto::eap::EncryptedPseudonyms;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
     let clock = Arc::new(AtomicU64::new(1_800_000_000));
     let c2 = clock.clone();
-    let cipher = Arc::new(EncryptedPseudonyms::new(
-        PseudonymKey::new(&[0x5a; 16]),
-        0,
-        3600,
-        Arc::new(move || c2.load(Ordering::Relaxed)),
-    ));
+    let cipher = test_cipher(move || c2.load(Ordering::Relaxed));
     for method in [Method::Aka, Method::AkaPrime] {
         let cfg = server_cfg(|c| c.pseudonym_cipher = Some(cipher.clone()));
         let mut peer = new_peer(|c| {
@@ -309,7 +320,7 @@ fn encrypted_pseudonyms_are_resolved_without_the_store() {
         let t1 = run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest);
         assert_success(&t1, method);
         let pseudonym = peer.method().pseudonym().unwrap().to_string();
-        let user = pseudonym.split('@').next().unwrap().to_string();
+        let user = pseudonym_user(&peer);
         assert_eq!(user.len(), 34, "{user}");
         assert_eq!(user.as_bytes()[0], method.pseudonym_prefix());
         // Nothing for the store to keep.
@@ -333,14 +344,7 @@ fn encrypted_pseudonyms_are_resolved_without_the_store() {
 
         // Expired: the store is asked (it knows nothing), then the permanent identity.
         clock.fetch_add(3600, Ordering::Relaxed);
-        let user = peer
-            .method()
-            .pseudonym()
-            .unwrap()
-            .split('@')
-            .next()
-            .unwrap()
-            .to_string();
+        let user = pseudonym_user(&peer);
         let t3 = run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest);
         assert_success(&t3, method);
         assert_eq!(t3.needs[0], Need::Pseudonym { username: user });
@@ -350,9 +354,6 @@ fn encrypted_pseudonyms_are_resolved_without_the_store() {
 
 #[test]
 fn a_stored_pseudonym_still_resolves_once_the_cipher_is_configured() {
-    use mobstrap_crypto::pseudonym::PseudonymKey;
-    use mobstrap_proto::eap::EncryptedPseudonyms;
-    use std::sync::Arc;
     let mut peer = new_peer(|c| {
         c.methods = vec![Method::Aka];
         c.identity_choice = IdentityChoice::PseudonymOrPermanent;
@@ -368,37 +369,15 @@ fn a_stored_pseudonym_still_resolves_once_the_cipher_is_configured() {
         Start::IdentityRequest,
     );
     assert_success(&t1, Method::Aka);
-    let user = peer
-        .method()
-        .pseudonym()
-        .unwrap()
-        .split('@')
-        .next()
-        .unwrap()
-        .to_string();
+    let user = pseudonym_user(&peer);
     assert_eq!(h.pseudonyms.len(), 1);
-    let cipher = Arc::new(EncryptedPseudonyms::new(
-        PseudonymKey::new(&[0x5a; 16]),
-        0,
-        3600,
-        Arc::new(|| 1_800_000_000),
-    ));
-    let cfg = server_cfg(|c| c.pseudonym_cipher = Some(cipher));
+    let cfg = server_cfg(|c| c.pseudonym_cipher = Some(test_cipher(|| 1_800_000_000)));
     let t2 = run(&cfg, &mut peer, &mut h, &mut r, Start::IdentityRequest);
     assert_success(&t2, Method::Aka);
     assert_eq!(t2.needs[0], Need::Pseudonym { username: user });
     assert_eq!(t2.aka_subtypes().len(), 2, "no identity round");
     // The next one is an encrypted one.
-    assert_eq!(
-        peer.method()
-            .pseudonym()
-            .unwrap()
-            .split('@')
-            .next()
-            .unwrap()
-            .len(),
-        34
-    );
+    assert_eq!(pseudonym_user(&peer).len(), 34);
 }
 
 #[test]
