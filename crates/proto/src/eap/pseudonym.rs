@@ -126,13 +126,18 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    fn cipher(clock: Arc<AtomicU64>) -> EncryptedPseudonyms {
+    /// Key id 3, 600 s lifetime, the key `[key; 16]`, on `clock`.
+    fn cipher_with(key: u8, clock: Arc<AtomicU64>) -> EncryptedPseudonyms {
         EncryptedPseudonyms::new(
-            PseudonymKey::new(&[7; 16]),
+            PseudonymKey::new(&[key; 16]),
             3,
             600,
             Arc::new(move || clock.load(Ordering::Relaxed)),
         )
+    }
+
+    fn cipher(clock: Arc<AtomicU64>) -> EncryptedPseudonyms {
+        cipher_with(7, clock)
     }
 
     #[test]
@@ -166,12 +171,7 @@ mod tests {
         let p = c
             .seal(Method::Aka, "001010000000042", &mut rand::rng())
             .unwrap();
-        let other = EncryptedPseudonyms::new(
-            PseudonymKey::new(&[8; 16]),
-            3,
-            600,
-            Arc::new(move || clock.load(Ordering::Relaxed)),
-        );
+        let other = cipher_with(8, clock);
         assert_eq!(other.open(Method::Aka, &p), None);
         let wrong_id = format!("24{}", &p[2..]);
         assert_eq!(c.open(Method::Aka, &wrong_id), None);
