@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// jemalloc: about a sixth less AAA CPU per authentication than glibc's malloc, whose
+/// consolidation and free-list walks were a quarter of the AAA's profile (docs/performance.md).
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod aaa;
 mod aka_vector;
 mod bench;
