@@ -81,7 +81,8 @@ pub fn unix_now() -> i64 {
 }
 
 struct Cache {
-    map: RwLock<HashMap<String, (Arc<StoredSubscriber>, Instant)>>,
+    /// foldhash, seeded per process (IMSIs come from peers).
+    map: RwLock<HashMap<String, (Arc<StoredSubscriber>, Instant), foldhash::fast::RandomState>>,
     ttl: Option<Duration>,
     capacity: usize,
     /// Bumped by every invalidation, so a load that raced with an update is not cached.
@@ -240,7 +241,7 @@ impl Store {
                 loader,
                 db,
                 cache: Cache {
-                    map: RwLock::new(HashMap::new()),
+                    map: RwLock::new(HashMap::default()),
                     ttl: opts.cache_ttl,
                     capacity: opts.cache_capacity.max(1),
                     generation: AtomicU64::new(0),
