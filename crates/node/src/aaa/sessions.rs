@@ -51,7 +51,9 @@ pub(crate) struct Table<K, V> {
 impl<K: Hash + Eq, V> Table<K, V> {
     pub fn new(max: usize) -> Self {
         Table {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::default())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(HashMap::default()))
+                .collect(),
             hasher: Default::default(),
             len: AtomicUsize::new(0),
             max,
