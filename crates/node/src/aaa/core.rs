@@ -117,6 +117,9 @@ pub(crate) struct Conversation {
     pub lma_hint: Option<HostRef>,
     /// Load the subscriber profile on success (Diameter answers carry it).
     pub want_profile: bool,
+    /// With `want_profile`: the subscriber record this conversation's vector came from, so
+    /// that the success needs no second look-up (it is the profile of the authentication).
+    pub subscriber: Option<Arc<StoredSubscriber>>,
 }
 
 /// The outcome of feeding one message to a conversation.
@@ -179,6 +182,7 @@ impl Core {
             visited: None,
             lma_hint: None,
             want_profile: matches!(front, Front::Diameter(_)),
+            subscriber: None,
         })
     }
 
@@ -243,9 +247,13 @@ impl Core {
         }
         let mut rand = [0u8; 16];
         rand::rng().fill_bytes(&mut rand);
-        milenage
+        let v = milenage
             .generate_vector(&rand, sqn, amf)
-            .map_err(|_| VectorError::Unavailable)
+            .map_err(|_| VectorError::Unavailable)?;
+        if conv.want_profile {
+            conv.subscriber = Some(sub);
+        }
+        Ok(v)
     }
 
     async fn reauth_context(&self, id: &str) -> Option<ReauthContext> {
@@ -396,9 +404,13 @@ pub(crate) async fn drive(
     let pkt = conv.eap.poll_transmit().map(<[u8]>::to_vec);
     if let Some(ok) = success {
         let sub = if conv.want_profile {
-            match Imsi::new(&ok.imsi) {
-                Ok(i) => core.store.subscriber(&i).await.ok().flatten(),
-                Err(_) => None,
+            match conv.subscriber.take() {
+                Some(s) if s.subscriber.imsi.as_str() == ok.imsi => Some(s),
+                // fast re-authentication (no vector) or another IMSI: look it up
+                _ => match Imsi::new(&ok.imsi) {
+                    Ok(i) => core.store.subscriber(&i).await.ok().flatten(),
+                    Err(_) => None,
+                },
             }
         } else {
             None
