@@ -398,7 +398,7 @@ fn identity_key(imsi: &Imsi, method: AkaMethod) -> String {
 /// The outcome and IMSI of the batch item stored under `key` by [`upsert`].
 fn outcome_of<'a, T>(
     items: &'a [(T, Outcome)],
-    at: &HashMap<String, usize>,
+    at: &KeyIndex,
     key: &str,
     imsi: fn(&T) -> &Imsi,
 ) -> Option<(Outcome, &'a str)> {
@@ -408,7 +408,10 @@ fn outcome_of<'a, T>(
 
 /// Puts `rec` into `items` under `key`: in place of an earlier item with that key, else
 /// at the end.
-fn upsert<T>(items: &mut Vec<(T, Outcome)>, at: &mut HashMap<String, usize>, key: String, rec: T) {
+/// A batch's unique keys → their item's place (foldhash: a batch holds thousands).
+type KeyIndex = HashMap<String, usize, foldhash::fast::RandomState>;
+
+fn upsert<T>(items: &mut Vec<(T, Outcome)>, at: &mut KeyIndex, key: String, rec: T) {
     match at.entry(key) {
         Entry::Occupied(e) => items[*e.get()] = (rec, Outcome::Pending),
         Entry::Vacant(e) => {
@@ -440,7 +443,9 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
     let mut carry: Vec<String> = Vec::new();
     let mut closed = false;
     loop {
-        let mut ops = Vec::new();
+        // Sized for what is queued: the batch's vectors of records (hundreds of octets each)
+        // moved themselves again at every doubling.
+        let mut ops = Vec::with_capacity(rx.len().clamp(1, MAX_BATCH));
         if carry.is_empty() {
             if closed {
                 break;
@@ -462,13 +467,28 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
         }
 
         let mut batch = Batch::default();
+        let (mut n_pseudo, mut n_reauth, mut n_session) = (0, 0, 0);
+        for op in &ops {
+            match op {
+                Op::Pseudonym { .. } => n_pseudo += 1,
+                Op::Reauth { .. } => n_reauth += 1,
+                Op::Session { .. } => n_session += 1,
+                _ => {}
+            }
+        }
+        batch.pseudonyms.reserve_exact(n_pseudo);
+        batch.reauths.reserve_exact(n_reauth);
+        batch.sessions.reserve_exact(n_session);
         let mut resync_replies: HashMap<String, Vec<oneshot::Sender<Result<u64>>>> = HashMap::new();
         let mut pseudo_replies = Vec::new();
         let mut reauth_replies = Vec::new();
         let mut session_replies = Vec::new();
         let mut flushes = Vec::new();
-        let (mut pseudo_at, mut reauth_at, mut session_at) =
-            (HashMap::new(), HashMap::new(), HashMap::new());
+        let (mut pseudo_at, mut reauth_at, mut session_at) = (
+            KeyIndex::with_capacity_and_hasher(n_pseudo, Default::default()),
+            KeyIndex::with_capacity_and_hasher(n_reauth, Default::default()),
+            KeyIndex::with_capacity_and_hasher(n_session, Default::default()),
+        );
         let mut reserve: Vec<String> = std::mem::take(&mut carry);
         let mut deletes: HashMap<String, Vec<oneshot::Sender<Result<bool>>>> = HashMap::new();
         for op in ops {
