@@ -88,6 +88,32 @@ async fn resync_wrong_key_unknown_imsi() {
     assert_eq!(r.code, Code::AccessReject);
 }
 
+/// The re-authentication identity is queued without waiting, and a batch of such writes is
+/// held open for more (the store's linger): a peer that comes back at once, before that
+/// commit, still gets its fast re-authentication (the AAA commits and looks again on a miss).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fast_reauth_right_after_the_full_authentication() {
+    let dir = tempfile::tempdir().unwrap();
+    let aaa = start(radius_config(dir.path())).await;
+    provision(aaa.store(), Sub::new(5)).await;
+    let nas = nas(aaa.radius_addr().unwrap()).await;
+    for method in [Method::Aka, Method::AkaPrime] {
+        let mut ue = ue(5, 0, &[method]);
+        let r = nas.authenticate(&mut ue).await.unwrap();
+        assert_eq!(r.code, Code::AccessAccept);
+        assert!(!r.peer_success().unwrap().fast_reauth);
+        assert!(ue.method().reauth_id().is_some(), "re-auth id learned");
+        // no flush: straight back with the new identity
+        let r = nas.authenticate(&mut ue).await.unwrap();
+        assert_eq!(r.code, Code::AccessAccept, "{method}: {:?}", r.events);
+        assert!(
+            r.peer_success().unwrap().fast_reauth,
+            "{method}: fast re-authentication"
+        );
+        assert!(r.sqns(&k_of(5), &OPC).is_empty(), "no AKA challenge");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pseudonym_and_fast_reauth() {
     let dir = tempfile::tempdir().unwrap();

@@ -131,6 +131,14 @@ impl SqnPolicy {
 /// Largest batch the writer commits at once.
 const MAX_BATCH: usize = 4096;
 
+/// How long a batch of `_nowait` writes alone (nobody waits for them) is held open for more
+/// writes before it is committed. Under load every batch has a waiter (an SQN reservation)
+/// and none is held; at a few hundred authentications per second each identity or session
+/// row was its own transaction (three round trips to SQLite's thread and a disk flush,
+/// ~400 µs of CPU per authentication: docs/performance.md, sixth session). A waiting write
+/// or a flush that arrives ends the wait at once.
+pub(crate) const NOWAIT_LINGER: std::time::Duration = std::time::Duration::from_millis(10);
+
 type Waiter = oneshot::Sender<Result<u64>>;
 
 /// This node's view of one subscriber's SEQ counter.
@@ -175,6 +183,18 @@ pub(crate) enum Op {
     },
     /// Answered once everything queued before it is committed.
     Flush(oneshot::Sender<Result<()>>),
+}
+
+impl Op {
+    /// A `_nowait` write: nobody waits for its commit.
+    fn can_wait(&self) -> bool {
+        match self {
+            Op::Pseudonym { reply, .. } | Op::Reauth { reply, .. } | Op::Session { reply, .. } => {
+                reply.is_none()
+            }
+            Op::Reserve(_) | Op::Resync { .. } | Op::DeleteSession { .. } | Op::Flush(_) => false,
+        }
+    }
 }
 
 struct Shared {
@@ -435,6 +455,18 @@ fn serve(slot: &mut Slot) -> bool {
     !slot.waiters.is_empty()
 }
 
+/// Takes what is queued, up to a full batch; true when the channel has closed.
+fn drain(rx: &mut mpsc::UnboundedReceiver<Op>, ops: &mut Vec<Op>) -> bool {
+    while ops.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(op) => ops.push(op),
+            Err(mpsc::error::TryRecvError::Empty) => return false,
+            Err(mpsc::error::TryRecvError::Disconnected) => return true,
+        }
+    }
+    false
+}
+
 /// The group-commit writer: one transaction per round, holding every request that arrived
 /// while the previous round was committing.
 async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Op>) {
@@ -455,15 +487,27 @@ async fn writer(db: Arc<AnyBackend>, shared: Arc<Shared>, mut rx: mpsc::Unbounde
                 None => break,
             }
         }
-        while ops.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(op) => ops.push(op),
-                Err(mpsc::error::TryRecvError::Empty) => break,
-                Err(mpsc::error::TryRecvError::Disconnected) => {
-                    closed = true;
-                    break;
+        closed |= drain(&mut rx, &mut ops);
+        // Only `_nowait` writes: wait a little for more (see NOWAIT_LINGER).
+        if !closed && carry.is_empty() && !ops.is_empty() && ops.iter().all(Op::can_wait) {
+            let until = tokio::time::Instant::now() + NOWAIT_LINGER;
+            while ops.len() < MAX_BATCH {
+                match tokio::time::timeout_at(until, rx.recv()).await {
+                    Ok(Some(op)) => {
+                        let urgent = !op.can_wait();
+                        ops.push(op);
+                        if urgent {
+                            break;
+                        }
+                    }
+                    Ok(None) => {
+                        closed = true;
+                        break;
+                    }
+                    Err(_) => break,
                 }
             }
+            closed |= drain(&mut rx, &mut ops);
         }
 
         let mut batch = Batch::default();

@@ -257,7 +257,14 @@ impl Core {
     }
 
     async fn reauth_context(&self, id: &str) -> Option<ReauthContext> {
-        let rec = match self.store.take_reauth(id, unix_now()).await {
+        // The identity was queued without waiting (`put_reauth_nowait`): a peer that comes
+        // back at once may be ahead of its commit. On a miss, commit what is queued and
+        // look again.
+        let mut rec = self.store.take_reauth(id, unix_now()).await;
+        if matches!(rec, Ok(None)) && self.store.flush().await.is_ok() {
+            rec = self.store.take_reauth(id, unix_now()).await;
+        }
+        let rec = match rec {
             Ok(Some(r)) => r,
             Ok(None) => return None,
             Err(e) => {
@@ -376,7 +383,12 @@ pub(crate) async fn drive(
                 conv.eap.provide_vector(v, &mut rand::rng());
             }
             Event::Need(Need::Pseudonym { username }) => {
-                let imsi = match core.store.pseudonym(&username, unix_now()).await {
+                // Stored without waiting: on a miss, commit what is queued and look again.
+                let mut found = core.store.pseudonym(&username, unix_now()).await;
+                if matches!(found, Ok(None)) && core.store.flush().await.is_ok() {
+                    found = core.store.pseudonym(&username, unix_now()).await;
+                }
+                let imsi = match found {
                     Ok(r) => r.map(|p| p.imsi.as_str().to_string()),
                     Err(e) => {
                         tracing::warn!(error = %e, "store: pseudonym lookup failed");
