@@ -375,6 +375,9 @@ impl Builder {
             tokio::spawn(accept_loop(inner.clone(), l));
         }
         tokio::spawn(connect_manager(inner.clone()));
+        if inner.dup_enabled {
+            tokio::spawn(sweep_duplicates(Arc::downgrade(&inner), c.duplicate_window));
+        }
         tracing::info!(
             host = %inner.identity.origin_host,
             realm = %inner.identity.origin_realm,
@@ -594,6 +597,20 @@ async fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
 }
 
 /// Opens the connections the peer table asks for, when it asks.
+/// Every half window (at least a second), drops the duplicate cache's expired answers and
+/// the room they took: without requests nothing else would. Ends with the node.
+async fn sweep_duplicates(inner: std::sync::Weak<Inner>, window: Duration) {
+    let every = (window / 2).max(Duration::from_secs(1));
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(inner) = inner.upgrade() else { return };
+        if inner.shutting_down.load(Ordering::Relaxed) {
+            return;
+        }
+        inner.dup().sweep(Instant::now());
+    }
+}
+
 async fn connect_manager(inner: Arc<Inner>) {
     loop {
         let next = {

@@ -101,6 +101,29 @@ impl<A: Clone> DuplicateCache<A> {
         }
     }
 
+    /// Drops the entries that have left the window and, when the tables have emptied to a
+    /// quarter of what they hold room for, gives that room back: entries otherwise leave only
+    /// when the next request arrives, so an idle node kept the answers of its last busy
+    /// seconds (and the table sized for them). Call it now and then (a node does every few
+    /// seconds).
+    pub fn sweep(&mut self, now: Instant) {
+        if self.capacity == 0 {
+            return;
+        }
+        self.expire(now);
+        if self.map.capacity() > 64 && self.map.len() * 4 < self.map.capacity() {
+            self.map.shrink_to(self.map.len() * 2);
+        }
+        if self.fifo.capacity() > 64 && self.fifo.len() * 4 < self.fifo.capacity() {
+            self.fifo.shrink_to(self.fifo.len() * 2);
+        }
+    }
+
+    /// Room the tables hold (entries), for tests and metrics.
+    pub fn allocated(&self) -> usize {
+        self.map.capacity() + self.fifo.capacity()
+    }
+
     /// A request arrived; records it as in progress when new.
     pub fn begin(&mut self, origin_host: &str, end_to_end: u32, now: Instant) -> DupStatus<A> {
         if self.capacity == 0 {

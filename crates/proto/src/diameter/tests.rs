@@ -975,6 +975,31 @@ fn duplicate_detection() {
     }
     assert_eq!(d.begin("c.example", 10, t1), DupStatus::New);
     assert!(d.len() <= 4);
+    // An idle cache: a sweep empties it after the window and gives the room back.
+    let mut idle: DuplicateCache<u32> = DuplicateCache::new(Duration::from_secs(10), 100_000);
+    for e in 0..10_000 {
+        assert_eq!(idle.begin("c.example", e, t0), DupStatus::New);
+        idle.complete("c.example", e, e);
+    }
+    let full = idle.allocated();
+    assert!(full >= 20_000, "{full}");
+    idle.sweep(t0 + Duration::from_secs(5));
+    assert_eq!(idle.len(), 10_000, "inside the window nothing leaves");
+    assert_eq!(
+        idle.begin("c.example", 7, t0 + Duration::from_secs(5)),
+        DupStatus::Answered(7)
+    );
+    idle.sweep(t0 + Duration::from_secs(11));
+    assert_eq!(idle.len(), 0);
+    assert!(
+        idle.allocated() < full / 10,
+        "{} of {full}",
+        idle.allocated()
+    );
+    assert_eq!(
+        idle.begin("c.example", 7, t0 + Duration::from_secs(11)),
+        DupStatus::New
+    );
     let mut off: DuplicateCache<u8> = DuplicateCache::new(Duration::from_secs(10), 0);
     assert_eq!(off.begin("c", 1, t0), DupStatus::New);
     assert_eq!(off.begin("c", 1, t0), DupStatus::New);
