@@ -66,6 +66,12 @@ pub struct AttachArgs {
     /// node's own default (one per CPU).
     #[arg(long, value_name = "N", default_value_t = 1)]
     node_threads: usize,
+    /// Also read the nodes' memory after this many seconds at rest, every UE still attached:
+    /// what an attached UE costs once the time-window caches (the AAA's Diameter duplicate
+    /// cache keeps answers 10 s and sweeps them every 5 s) have emptied and the allocator has
+    /// returned their pages (jemalloc's decay, ~10 s more): 30 is enough. 0: not measured.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    rest: u64,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -480,6 +486,8 @@ listen = "{epdg_ip}:5436"
         Duration,
         Vec<(u64, u64)>,
         Vec<(u64, u64)>,
+        // the nodes' resident sets after `--rest`
+        Option<Vec<u64>>,
         u64,
         u64,
         u64,
@@ -639,6 +647,12 @@ listen = "{epdg_ip}:5436"
         let settle = settle0.elapsed();
         let after: Vec<(u64, u64)> = nodes.iter().map(|p| p.usage()).collect();
         let (ue_rss1, ue_cpu1) = (this_process_rss(), this_process_cpu());
+        let rested = if a.rest > 0 {
+            tokio::time::sleep(Duration::from_secs(a.rest)).await;
+            Some(nodes.iter().map(|p| p.usage().0).collect::<Vec<u64>>())
+        } else {
+            None
+        };
         // detach: every UE sends its IKE DELETE (a window at a time per node, as they
         // attached); the ePDG de-registers each binding and the gateway releases its
         // addresses
@@ -695,12 +709,22 @@ listen = "{epdg_ip}:5436"
         };
         let detach = (t_detach.elapsed(), left, detached.load(Ordering::Relaxed));
         Ok((
-            wall, settle, before, after, ue_rss0, ue_rss1, ue_cpu0, ue_cpu1, detach,
+            wall, settle, before, after, rested, ue_rss0, ue_rss1, ue_cpu0, ue_cpu1, detach,
         ))
     });
     pb.finish_and_clear();
-    let (wall, settle, before, after, ue_rss0, ue_rss1, ue_cpu0, ue_cpu1, (detach, left, detached)) =
-        result?;
+    let (
+        wall,
+        settle,
+        before,
+        after,
+        rested,
+        ue_rss0,
+        ue_rss1,
+        ue_cpu0,
+        ue_cpu1,
+        (detach, left, detached),
+    ) = result?;
     for p in [&mut aaa, &mut gw, &mut epdg_p] {
         p.alive(&dir)?;
     }
@@ -755,6 +779,15 @@ listen = "{epdg_ip}:5436"
             "bench attach: marginal memory per attached UE {:.2} KiB across the network nodes ({}) (growth from attach {n} to attach {ok} / UEs)",
             marg.iter().sum::<f64>() / 1024.0,
             by_node(&marg, 1024.0, "KiB", 2)
+        );
+    }
+    if let Some(rss) = rested {
+        let rest: Vec<f64> = (0..3).map(|i| per(before[i].0, rss[i])).collect();
+        crate::outln!(
+            "bench attach: memory per attached UE after {} s at rest {:.2} KiB across the network nodes ({}) (resident set growth / UEs, time-window caches emptied)",
+            a.rest,
+            rest.iter().sum::<f64>() / 1024.0,
+            by_node(&rest, 1024.0, "KiB", 2)
         );
     }
     crate::outln!(

@@ -1,7 +1,8 @@
 //! `mobstrap bench attach` as a user runs it (issue #5), small: the three node processes
 //! (`mobstrap aaa`, `gw`, `epdg`) start, 40 UEs from two initiator nodes attach with their
 //! own NAIs and USIMs, every one gets its addresses, and the gateway's store holds one IPv4
-//! address and one IPv6 prefix per UE (plus the warm-up UE) until the UEs detach, then none. Figures are not checked here
+//! address and one IPv6 prefix per UE (plus the warm-up UE) until the UEs detach, then none;
+//! the UEs stay attached through a second of rest (`--rest 1`). Figures are not checked here
 //! (docs/performance.md has them); that every attach completed is.
 
 use std::process::Command;
@@ -23,6 +24,8 @@ fn forty_ues_attach_through_the_three_node_processes() {
             "8",
             "--port",
             "21500",
+            "--rest",
+            "1",
             "--quiet",
             "--dir",
         ])
@@ -41,6 +44,10 @@ fn forty_ues_attach_through_the_three_node_processes() {
         "{stdout}"
     );
     assert!(stdout.contains("memory per attached UE"), "{stdout}");
+    assert!(
+        stdout.contains("memory per attached UE after 1 s at rest"),
+        "{stdout}"
+    );
     assert!(stdout.contains("CPU per attach"), "{stdout}");
 
     // after the UEs' IKE DELETEs every binding is gone and its addresses are free
