@@ -161,7 +161,6 @@ impl Mag {
             detach: HashMap::new(),
             notices: ntx,
             routes: routes.clone(),
-            bound: HashMap::new(),
         };
         tokio::spawn(driver.run(rx));
         Ok((
@@ -289,9 +288,9 @@ struct Driver {
     attach: HashMap<MnKey, oneshot::Sender<Result<Binding, AttachError>>>,
     detach: HashMap<MnKey, Vec<oneshot::Sender<Result<(), AttachError>>>>,
     notices: mpsc::Sender<MagNotice>,
+    /// The home addresses' routes (taken down with the binding the engine's `Lost` /
+    /// `Deregistered` event carries).
     routes: Arc<RwLock<Routes>>,
-    /// home addresses per session, for removing routes
-    bound: HashMap<MnKey, Binding>,
 }
 
 impl Driver {
@@ -427,7 +426,6 @@ impl Driver {
                 MagEvent::Registered { key, binding } => {
                     metrics::counter!("mag_pbu_total", "result" => "registered").increment(1);
                     self.set_route(&binding, true);
-                    self.bound.insert(key.clone(), binding.clone());
                     if let Some(tx) = self.attach.remove(&key) {
                         if tx.send(Ok(binding)).is_err() {
                             // The caller went away: do not keep a binding nobody owns.
@@ -445,15 +443,19 @@ impl Driver {
                         let _ = tx.send(Err(failure.into()));
                     }
                 }
-                MagEvent::Lost { key, failure } => {
+                MagEvent::Lost {
+                    key,
+                    failure,
+                    binding,
+                } => {
                     tracing::warn!(mn = %key, %failure, "PMIPv6 binding lost");
-                    if let Some(b) = self.bound.remove(&key) {
+                    if let Some(b) = binding {
                         self.set_route(&b, false);
                     }
                     let _ = self.notices.try_send(MagNotice::Lost { key, failure });
                 }
-                MagEvent::Deregistered { key } => {
-                    if let Some(b) = self.bound.remove(&key) {
+                MagEvent::Deregistered { key, binding } => {
+                    if let Some(b) = binding {
                         self.set_route(&b, false);
                     }
                     for tx in self.detach.remove(&key).unwrap_or_default() {

@@ -126,10 +126,19 @@ pub enum MagEvent {
     Refreshed { key: MnKey, binding: Binding },
     /// The initial registration failed; nothing is left for `key`.
     Failed { key: MnKey, failure: Failure },
-    /// A registered binding was lost (refresh refused or unanswered); nothing is left.
-    Lost { key: MnKey, failure: Failure },
-    /// De-registration finished (answered or not); nothing is left for `key`.
-    Deregistered { key: MnKey },
+    /// A registered binding was lost (refresh refused or unanswered); nothing is left. The
+    /// binding it had, so that the node can take down what it set up for it.
+    Lost {
+        key: MnKey,
+        failure: Failure,
+        binding: Option<Binding>,
+    },
+    /// De-registration finished (answered or not); nothing is left for `key`. The binding
+    /// it had, as with `Lost`.
+    Deregistered {
+        key: MnKey,
+        binding: Option<Binding>,
+    },
 }
 
 /// `attach` / `detach` refusals.
@@ -410,8 +419,9 @@ impl Mag {
         self.outstanding.remove(&pba.seq);
         let phase = e.phase;
         if phase == Phase::Deregistering {
-            self.entries.remove(&key);
-            self.events.push_back(MagEvent::Deregistered { key });
+            let binding = self.entries.remove(&key).and_then(|e| e.binding);
+            self.events
+                .push_back(MagEvent::Deregistered { key, binding });
             return Ok(());
         }
         // Accepted, and it granted something asked for.
@@ -430,11 +440,15 @@ impl Mag {
             None
         };
         if let Some(failure) = failure {
-            self.entries.remove(&key);
+            let binding = self.entries.remove(&key).and_then(|e| e.binding);
             self.events.push_back(if phase == Phase::Registering {
                 MagEvent::Failed { key, failure }
             } else {
-                MagEvent::Lost { key, failure }
+                MagEvent::Lost {
+                    key,
+                    failure,
+                    binding,
+                }
             });
             return Ok(());
         }
@@ -493,8 +507,10 @@ impl Mag {
                     self.transmit(&key, now)
                 }
                 phase => {
+                    let mut binding = None;
                     if let Some(e) = self.entries.remove(&key) {
                         self.release_seq(e.seq, &key);
+                        binding = e.binding;
                     }
                     self.events.push_back(match phase {
                         Phase::Registering => MagEvent::Failed {
@@ -504,8 +520,9 @@ impl Mag {
                         Phase::Refreshing => MagEvent::Lost {
                             key,
                             failure: Failure::Timeout,
+                            binding,
                         },
-                        _ => MagEvent::Deregistered { key },
+                        _ => MagEvent::Deregistered { key, binding },
                     });
                 }
             }

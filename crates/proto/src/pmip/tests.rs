@@ -434,10 +434,18 @@ fn refresh_before_expiry_and_deregistration() {
     assert_eq!(p[1].v4_request, Some(("192.0.2.1".parse().unwrap(), 24)));
     n.mag.detach(&key(1), n.now).unwrap();
     n.run();
-    assert_eq!(
-        n.mag_events.last(),
-        Some(&MagEvent::Deregistered { key: key(1) })
-    );
+    // the event carries the binding, so the node can take down its routes
+    match n.mag_events.last() {
+        Some(MagEvent::Deregistered {
+            key: k,
+            binding: Some(b),
+        }) => {
+            assert_eq!(*k, key(1));
+            assert_eq!(b.hnp, Some(("2001:db8:1:1::".parse().unwrap(), 64)));
+            assert_eq!(b.v4.map(|v| v.0), Some("192.0.2.1".parse().unwrap()));
+        }
+        e => panic!("{e:?}"),
+    }
     assert_eq!(n.pbus_sent().last().unwrap().lifetime, 0);
     assert!(n.lmas[&LMA].0.binding(&key(1)).is_none());
     assert!(matches!(
@@ -491,6 +499,7 @@ fn refresh_lost_when_lma_forgets() {
         e,
         MagEvent::Lost {
             failure: Failure::Timeout,
+            binding: Some(_),
             ..
         }
     )));
@@ -825,9 +834,13 @@ fn roaming_relay_mag_vgw_hgw() {
     // De-registration reaches the home gateway.
     n.mag.detach(&key(1), n.now).unwrap();
     n.advance(Duration::from_secs(1));
-    assert_eq!(
-        n.mag_events.last(),
-        Some(&MagEvent::Deregistered { key: key(1) })
+    assert!(
+        matches!(
+            n.mag_events.last(),
+            Some(MagEvent::Deregistered { key: k, binding: Some(_) }) if *k == key(1)
+        ),
+        "{:?}",
+        n.mag_events.last()
     );
     assert!(n.lmas[&LMA].0.binding(&key(1)).is_none());
     assert!(n.lmas[&HLMA].0.binding(&key(1)).is_none());
