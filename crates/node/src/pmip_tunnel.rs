@@ -75,10 +75,18 @@ pub fn check_data(payload: &[u8]) -> Result<(IpAddr, IpAddr), String> {
 
 /// Home addresses (IPv4) and home network prefixes (IPv6, matched on their upper 64 bits)
 /// → the tunnel peer (a MAG at the gateway; the LMA at the MAG).
+///
+/// The peers are few (the gateways, or the MAGs) and every UE has a route or two: a route
+/// holds the peer's slot in `peers`, not a 32-octet `SocketAddr` (about 70 octets less per
+/// UE and node with the tables' spare room).
 #[derive(Debug, Default, Clone)]
 pub struct Routes {
-    v4: HashMap<Ipv4Addr, SocketAddr>,
-    v6: HashMap<u64, SocketAddr>,
+    v4: HashMap<Ipv4Addr, u32>,
+    v6: HashMap<u64, u32>,
+    /// Slot → (peer, routes to it); a slot with no routes is free for the next new peer.
+    peers: Vec<(SocketAddr, u32)>,
+    slots: HashMap<SocketAddr, u32>,
+    free: Vec<u32>,
 }
 
 fn upper64(a: Ipv6Addr) -> u64 {
@@ -90,30 +98,70 @@ impl Routes {
         Self::default()
     }
 
+    /// The slot of `peer`, counting one more route to it.
+    fn hold(&mut self, peer: SocketAddr) -> u32 {
+        if let Some(&i) = self.slots.get(&peer) {
+            self.peers[i as usize].1 += 1;
+            return i;
+        }
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.peers[i as usize] = (peer, 1);
+                i
+            }
+            None => {
+                self.peers.push((peer, 1));
+                (self.peers.len() - 1) as u32
+            }
+        };
+        self.slots.insert(peer, i);
+        i
+    }
+
+    /// One route fewer to slot `i`; the slot is freed with its last route.
+    fn release(&mut self, i: u32) {
+        let Some(slot) = self.peers.get_mut(i as usize) else {
+            return;
+        };
+        slot.1 = slot.1.saturating_sub(1);
+        if slot.1 == 0 {
+            let peer = slot.0;
+            self.slots.remove(&peer);
+            self.free.push(i);
+        }
+    }
+
     pub fn add(&mut self, v4: Option<Ipv4Addr>, hnp: Option<Ipv6Addr>, peer: SocketAddr) {
         if let Some(a) = v4 {
-            self.v4.insert(a, peer);
+            let i = self.hold(peer);
+            if let Some(old) = self.v4.insert(a, i) {
+                self.release(old);
+            }
         }
         if let Some(p) = hnp {
-            self.v6.insert(upper64(p), peer);
+            let i = self.hold(peer);
+            if let Some(old) = self.v6.insert(upper64(p), i) {
+                self.release(old);
+            }
         }
     }
 
     pub fn remove(&mut self, v4: Option<Ipv4Addr>, hnp: Option<Ipv6Addr>) {
-        if let Some(a) = v4 {
-            self.v4.remove(&a);
+        if let Some(i) = v4.and_then(|a| self.v4.remove(&a)) {
+            self.release(i);
         }
-        if let Some(p) = hnp {
-            self.v6.remove(&upper64(p));
+        if let Some(i) = hnp.and_then(|p| self.v6.remove(&upper64(p))) {
+            self.release(i);
         }
     }
 
     /// The peer serving home address `a`.
     pub fn lookup(&self, a: IpAddr) -> Option<SocketAddr> {
-        match a {
-            IpAddr::V4(v4) => self.v4.get(&v4).copied(),
-            IpAddr::V6(v6) => self.v6.get(&upper64(v6)).copied(),
-        }
+        let i = match a {
+            IpAddr::V4(v4) => self.v4.get(&v4),
+            IpAddr::V6(v6) => self.v6.get(&upper64(v6)),
+        }?;
+        self.peers.get(*i as usize).map(|p| p.0)
     }
 
     pub fn len(&self) -> usize {
@@ -122,6 +170,11 @@ impl Routes {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Tunnel peers with at least one route.
+    pub fn peers(&self) -> usize {
+        self.slots.len()
     }
 }
 
@@ -145,6 +198,50 @@ pub(crate) fn bind_signalling(addr: SocketAddr) -> std::io::Result<tokio::net::U
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Routes share their peer's slot; a route moved to another peer releases the old one;
+    /// a peer's slot is freed with its last route and reused by the next new peer.
+    #[test]
+    fn routes_share_and_free_peer_slots() {
+        let (a, b, c): (SocketAddr, SocketAddr, SocketAddr) = (
+            "192.0.2.1:5437".parse().unwrap(),
+            "192.0.2.2:5437".parse().unwrap(),
+            "[2001:db8::3]:5437".parse().unwrap(),
+        );
+        let v4 = |n: u8| Some(Ipv4Addr::new(10, 0, 0, n));
+        let v6 = |n: u16| Some(Ipv6Addr::new(0x2001, 0xdb8, n, 0, 0, 0, 0, 0));
+        let mut r = Routes::new();
+        for n in 1..=100 {
+            r.add(v4(n), v6(u16::from(n)), a);
+        }
+        r.add(v4(200), None, b);
+        assert_eq!((r.len(), r.peers()), (201, 2));
+        assert_eq!(r.lookup(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7))), Some(a));
+        let in_prefix = Ipv6Addr::new(0x2001, 0xdb8, 7, 0, 0, 0, 0, 0x42);
+        assert_eq!(r.lookup(IpAddr::V6(in_prefix)), Some(a));
+        assert_eq!(r.lookup(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 200))), Some(b));
+        assert_eq!(r.lookup(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 201))), None);
+        // UE 200 moves to peer a: b has no route left
+        r.add(v4(200), None, a);
+        assert_eq!(r.peers(), 1);
+        assert_eq!(r.lookup(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 200))), Some(a));
+        // a new peer takes b's slot
+        r.add(v4(201), None, c);
+        assert_eq!((r.peers(), r.peers.len()), (2, 2));
+        assert_eq!(r.lookup(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 201))), Some(c));
+        for n in 1..=100 {
+            r.remove(v4(n), v6(u16::from(n)));
+        }
+        r.remove(v4(200), None);
+        assert_eq!(r.peers(), 1, "only c is left");
+        assert_eq!(r.lookup(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7))), None);
+        r.remove(v4(201), None);
+        assert!(r.is_empty());
+        assert_eq!(r.peers(), 0);
+        // removing what is not there changes nothing
+        r.remove(v4(1), v6(1));
+        assert_eq!(r.peers(), 0);
+    }
 
     /// Every PBA the gateway can send survives the RFC 5844 wrapping and the MAG's checks,
     /// whatever its sequence number, timestamp and addresses (checksum corner cases included:
