@@ -68,6 +68,10 @@ pub enum Drop {
     Policy,
 }
 
+/// Inbound SPIs of one selector or IKE SA: nearly always one or two (a rekey overlaps
+/// the old and the new), held inline; a heap list of one SPI cost an allocation per table.
+type Spis = smallvec::SmallVec<[u32; 2]>;
+
 /// The SA tables.
 #[derive(Default)]
 pub struct DataPath {
@@ -77,15 +81,15 @@ pub struct DataPath {
     hosts: HashMap<IpAddr, u32>,
     /// Every tunnel-mode SA with a host selector, per address, oldest first (the fallback
     /// when the SA in `hosts` goes).
-    host_spis: HashMap<IpAddr, Vec<u32>>,
+    host_spis: HashMap<IpAddr, Spis>,
     /// The Child SAs of each IKE SA.
-    by_ike: HashMap<SaId, Vec<u32>>,
+    by_ike: HashMap<SaId, Spis>,
     /// Selectors that are one CIDR prefix (a UE's /64, `0.0.0.0/0` on the UE side), by
     /// (IPv6?, prefix length, network): the SAs that have it, oldest first. An insert, a
     /// removal and a lookup cost a hash per prefix length in use, not a scan of every SA:
     /// with the UEs' IPv6 prefixes in a list, each attach moved the whole list (the list was
     /// newest first) and each IPv6 packet to a UE scanned it.
-    prefixes: HashMap<(bool, u8, u128), Vec<u32>>,
+    prefixes: HashMap<(bool, u8, u128), Spis>,
     /// The (IPv6?, prefix length) pairs in `prefixes`, with how many prefixes each has.
     prefix_lens: BTreeMap<(bool, u8), usize>,
     /// Selectors that are no CIDR prefix (an arbitrary address range), newest first.
@@ -420,7 +424,7 @@ impl DataPath {
     /// Packets and bytes through the SAs of one IKE SA (both directions).
     pub fn ike_counters(&self, ike: SaId) -> ChildCounters {
         let mut t = ChildCounters::default();
-        let spis = self.by_ike.get(&ike).map(Vec::as_slice).unwrap_or_default();
+        let spis = self.by_ike.get(&ike).map(|v| v.as_slice()).unwrap_or_default();
         for c in spis.iter().filter_map(|s| self.children.get(s)) {
             let k = c.info.counters;
             t.in_packets += k.in_packets;
