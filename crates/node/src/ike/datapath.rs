@@ -424,7 +424,11 @@ impl DataPath {
     /// Packets and bytes through the SAs of one IKE SA (both directions).
     pub fn ike_counters(&self, ike: SaId) -> ChildCounters {
         let mut t = ChildCounters::default();
-        let spis = self.by_ike.get(&ike).map(|v| v.as_slice()).unwrap_or_default();
+        let spis = self
+            .by_ike
+            .get(&ike)
+            .map(|v| v.as_slice())
+            .unwrap_or_default();
         for c in spis.iter().filter_map(|s| self.children.get(s)) {
             let k = c.info.counters;
             t.in_packets += k.in_packets;
