@@ -99,9 +99,7 @@ async fn fast_reauth_right_after_the_full_authentication() {
     let nas = nas(aaa.radius_addr().unwrap()).await;
     for method in [Method::Aka, Method::AkaPrime] {
         let mut ue = ue(5, 0, &[method]);
-        let r = nas.authenticate(&mut ue).await.unwrap();
-        assert_eq!(r.code, Code::AccessAccept);
-        assert!(!r.peer_success().unwrap().fast_reauth);
+        full_authentication(&nas, &mut ue).await;
         assert!(ue.method().reauth_id().is_some(), "re-auth id learned");
         // no flush: straight back with the new identity
         let r = nas.authenticate(&mut ue).await.unwrap();
@@ -123,9 +121,7 @@ async fn pseudonym_and_fast_reauth() {
     for method in [Method::Aka, Method::AkaPrime] {
         let mut ue = ue(3, 0, &[method]);
         // Full authentication: learns a pseudonym and a re-authentication identity.
-        let r = nas.authenticate(&mut ue).await.unwrap();
-        assert_eq!(r.code, Code::AccessAccept);
-        assert!(!r.peer_success().unwrap().fast_reauth);
+        full_authentication(&nas, &mut ue).await;
         let reauth_id = ue
             .method()
             .reauth_id()
@@ -231,6 +227,14 @@ async fn encrypted_pseudonym_survives_a_restart_and_random_ones_are_stored() {
         .expect("stored");
     assert_eq!(rec.imsi.as_str(), imsi(4));
     aaa.shutdown(Duration::from_secs(5)).await;
+}
+
+/// An authentication through `nas` that must be a full one (no fast re-authentication)
+/// ending in Access-Accept.
+async fn full_authentication(nas: &RadiusNas, ue: &mut mobstrap_proto::eap::AkaEapPeer) {
+    let r = nas.authenticate(ue).await.unwrap();
+    assert_eq!(r.code, Code::AccessAccept, "{:?}", r.events);
+    assert!(!r.peer_success().unwrap().fast_reauth);
 }
 
 /// One authentication from a fresh NAS; it must end in Access-Accept.
