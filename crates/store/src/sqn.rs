@@ -426,11 +426,11 @@ fn outcome_of<'a, T>(
     Some((*o, imsi(t).as_str()))
 }
 
-/// Puts `rec` into `items` under `key`: in place of an earlier item with that key, else
-/// at the end.
 /// A batch's unique keys → their item's place (foldhash: a batch holds thousands).
 type KeyIndex = HashMap<String, usize, foldhash::fast::RandomState>;
 
+/// Puts `rec` into `items` under `key`: in place of an earlier item with that key, else
+/// at the end.
 fn upsert<T>(items: &mut Vec<(T, Outcome)>, at: &mut KeyIndex, key: String, rec: T) {
     match at.entry(key) {
         Entry::Occupied(e) => items[*e.get()] = (rec, Outcome::Pending),

@@ -596,7 +596,6 @@ async fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
     }
 }
 
-/// Opens the connections the peer table asks for, when it asks.
 /// Every half window (at least a second), drops the duplicate cache's expired answers and
 /// the room they took: without requests nothing else would. Ends with the node.
 async fn sweep_duplicates(inner: std::sync::Weak<Inner>, window: Duration) {
@@ -611,6 +610,7 @@ async fn sweep_duplicates(inner: std::sync::Weak<Inner>, window: Duration) {
     }
 }
 
+/// Opens the connections the peer table asks for, when it asks.
 async fn connect_manager(inner: Arc<Inner>) {
     loop {
         let next = {
