@@ -111,6 +111,25 @@ impl Cache {
         map.insert(s.subscriber.imsi.as_str().to_owned(), (s, Instant::now()));
     }
 
+    /// Drops the entries past their TTL (and, once the table is three-quarters empty, the
+    /// room they took): `get` only ignores them, so without this an idle node kept every
+    /// subscriber it had served until the capacity was reached. Returns how many left.
+    fn sweep(&self) -> usize {
+        let Some(ttl) = self.ttl else { return 0 };
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        let before = map.len();
+        map.retain(|_, (_, at)| at.elapsed() < ttl);
+        if map.capacity() > 64 && map.len() * 4 < map.capacity() {
+            let keep = map.len() * 2;
+            map.shrink_to(keep);
+        }
+        before - map.len()
+    }
+
+    fn len(&self) -> usize {
+        self.map.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     fn invalidate(&self, imsi: Option<&str>) {
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -318,6 +337,17 @@ impl Store {
             self.inner.cache.put(generation, s.clone());
         }
         Ok(loaded)
+    }
+
+    /// Drops cached subscribers past `StoreOptions::cache_ttl` and their room; returns how
+    /// many. A node calls it now and then (the AAA every `store.purge_interval`).
+    pub fn sweep_cache(&self) -> usize {
+        self.inner.cache.sweep()
+    }
+
+    /// Subscribers in the cache (fresh or not yet swept).
+    pub fn cached_subscribers(&self) -> usize {
+        self.inner.cache.len()
     }
 
     /// One subscriber read from the database (the SEQ high-water mark is current).

@@ -639,6 +639,20 @@ async fn cache_invalidation(url: &str) {
         Amf([0, 2])
     );
 
+    // Entries past the TTL are dropped by a sweep; fresh ones stay.
+    s.add_subscriber(&prov(2)).await.unwrap();
+    s.subscriber(&imsi(2)).await.unwrap().unwrap();
+    assert_eq!(s.cached_subscribers(), 2);
+    assert_eq!(s.sweep_cache(), 0, "both fresh");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(s.sweep_cache(), 2);
+    assert_eq!(s.cached_subscribers(), 0);
+    assert!(
+        s.subscriber(&imsi(2)).await.unwrap().is_some(),
+        "loaded again"
+    );
+    assert_eq!(s.cached_subscribers(), 1);
+
     // A delete through this store is seen at once.
     s.delete_subscriber(&imsi(1)).await.unwrap();
     assert!(s.subscriber(&imsi(1)).await.unwrap().is_none());

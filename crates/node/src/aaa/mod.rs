@@ -323,6 +323,10 @@ async fn housekeeping(core: Arc<core::Core>, mut stop: watch::Receiver<bool>) {
                 core.config.apn.session_timeout,
                 core.config.apn.session_timeout,
             );
+            let swept = core.store.sweep_cache();
+            if swept > 0 {
+                tracing::debug!(subscribers = swept, "stale cached subscribers dropped");
+            }
             match core.store.purge_expired(mobstrap_store::unix_now()).await {
                 Ok(p) => tracing::debug!(
                     pseudonyms = p.pseudonyms,
