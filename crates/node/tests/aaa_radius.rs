@@ -21,12 +21,19 @@ async fn nas(server: SocketAddr) -> RadiusNas {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn eap_aka_and_aka_prime() {
+/// A RADIUS AAA in a fresh directory with subscriber `n` provisioned, and a NAS to it
+/// (the directory lives as long as the returned guard).
+async fn radius_aaa(n: u64) -> (tempfile::TempDir, mobstrap_node::aaa::AaaNode, RadiusNas) {
     let dir = tempfile::tempdir().unwrap();
     let aaa = start(radius_config(dir.path())).await;
-    provision(aaa.store(), Sub::new(1)).await;
+    provision(aaa.store(), Sub::new(n)).await;
     let nas = nas(aaa.radius_addr().unwrap()).await;
+    (dir, aaa, nas)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eap_aka_and_aka_prime() {
+    let (_dir, _aaa, nas) = radius_aaa(1).await;
 
     for (methods, want) in [
         (vec![Method::Aka], Method::Aka),
@@ -50,10 +57,7 @@ async fn eap_aka_and_aka_prime() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resync_wrong_key_unknown_imsi() {
-    let dir = tempfile::tempdir().unwrap();
-    let aaa = start(radius_config(dir.path())).await;
-    provision(aaa.store(), Sub::new(2)).await;
-    let nas = nas(aaa.radius_addr().unwrap()).await;
+    let (_dir, _aaa, nas) = radius_aaa(2).await;
 
     // The USIM is far ahead of the HSS (SEQ 5000): Synchronization-Failure, then a
     // challenge above it.
@@ -93,10 +97,7 @@ async fn resync_wrong_key_unknown_imsi() {
 /// commit, still gets its fast re-authentication (the AAA commits and looks again on a miss).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fast_reauth_right_after_the_full_authentication() {
-    let dir = tempfile::tempdir().unwrap();
-    let aaa = start(radius_config(dir.path())).await;
-    provision(aaa.store(), Sub::new(5)).await;
-    let nas = nas(aaa.radius_addr().unwrap()).await;
+    let (_dir, _aaa, nas) = radius_aaa(5).await;
     for method in [Method::Aka, Method::AkaPrime] {
         let mut ue = ue(5, 0, &[method]);
         full_authentication(&nas, &mut ue).await;
@@ -114,10 +115,7 @@ async fn fast_reauth_right_after_the_full_authentication() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pseudonym_and_fast_reauth() {
-    let dir = tempfile::tempdir().unwrap();
-    let aaa = start(radius_config(dir.path())).await;
-    provision(aaa.store(), Sub::new(3)).await;
-    let nas = nas(aaa.radius_addr().unwrap()).await;
+    let (_dir, aaa, nas) = radius_aaa(3).await;
     for method in [Method::Aka, Method::AkaPrime] {
         let mut ue = ue(3, 0, &[method]);
         // Full authentication: learns a pseudonym and a re-authentication identity.
