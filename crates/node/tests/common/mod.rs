@@ -157,6 +157,26 @@ impl Tap {
             .filter(|s| s.command == command && s.request == request && s.to_target == to_target)
             .count()
     }
+
+    /// `count`, once it has reached `n` or 5 s have passed: a message our node sent towards
+    /// the client side is recorded when the tap's pump forwards it, which may be after our
+    /// node already acted on having sent it.
+    pub async fn count_at_least(
+        &self,
+        command: u32,
+        request: bool,
+        to_target: bool,
+        n: usize,
+    ) -> usize {
+        for _ in 0..500 {
+            let c = self.count(command, request, to_target);
+            if c >= n {
+                return c;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        self.count(command, request, to_target)
+    }
 }
 
 async fn pump(
